@@ -1,0 +1,43 @@
+/**
+ * What every service gets: the workspace, its database, a logger and the event bus that feeds
+ * the daemon's event stream. The CLI builds one in process; the daemon builds one at start.
+ */
+import { EventEmitter } from "node:events";
+import type { DaemonEvent } from "../../schemas/api";
+import { openDb, type Db } from "./store/db";
+import { createLogger, silentLogger, type Logger } from "./log";
+import { workspaceAt, type Workspace } from "./workspace";
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(100);
+  }
+
+  emit(event: DaemonEvent): void {
+    this.emitter.emit("event", event);
+  }
+
+  on(listener: (event: DaemonEvent) => void): () => void {
+    this.emitter.on("event", listener);
+    return () => this.emitter.off("event", listener);
+  }
+}
+
+export interface Context {
+  ws: Workspace;
+  db: Db;
+  log: Logger;
+  events: EventBus;
+}
+
+export function openContext(root: string, options: { log?: Logger; quiet?: boolean } = {}): Context {
+  const ws = workspaceAt(root);
+  const log = options.log ?? (options.quiet ? silentLogger() : createLogger());
+  return { ws, db: openDb(ws.dbPath), log, events: new EventBus() };
+}
+
+export function closeContext(ctx: Context): void {
+  ctx.db.close();
+}

@@ -1,0 +1,102 @@
+/**
+ * The daemon process: one per workspace. Starts the HTTP server on 127.0.0.1, writes
+ * `.lathe/daemon.json` (0600) once it answers, removes it on exit, shuts down on SIGTERM.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { API_VERSION, type DaemonInfo } from "../../schemas/api";
+import { closeContext, openContext, type Context } from "./context";
+import { registerRoutes } from "./http/routes";
+import { Router } from "./http/router";
+import { startHttp } from "./http/server";
+import { createLogger, type Logger } from "./log";
+import { LATHE_VERSION } from "./version";
+
+export interface DaemonOptions {
+  root: string;
+  port?: number;
+  log?: Logger;
+  /** Write .lathe/daemon.json (default true). Tests that run several daemons may turn it off. */
+  writeInfo?: boolean;
+}
+
+export interface RunningDaemon {
+  ctx: Context;
+  info: DaemonInfo;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Shutdown hooks that services register (stop serving workers, cancel runs). */
+export type ShutdownHook = () => Promise<void> | void;
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const log = options.log ?? createLogger();
+  const ctx = openContext(options.root, { log });
+  const token = randomBytes(24).toString("base64url");
+  const router = new Router();
+  const hooks: ShutdownHook[] = [];
+  registerRoutes(router, ctx, (hook) => hooks.push(hook));
+  const http = await startHttp({ router, token, log, port: options.port });
+
+  const info: DaemonInfo = {
+    pid: process.pid,
+    port: http.port,
+    token,
+    version: LATHE_VERSION,
+    apiVersion: API_VERSION,
+    root: ctx.ws.root,
+    startedAt: new Date().toISOString(),
+  };
+  if (options.writeInfo !== false) {
+    writeDaemonInfo(ctx.ws.daemonFile, info);
+  }
+  log.info({ port: http.port, root: ctx.ws.root, version: LATHE_VERSION }, "daemon ready");
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info("daemon stopping");
+      for (const hook of hooks.splice(0).reverse()) {
+        await hook();
+      }
+      await http.close();
+      if (options.writeInfo !== false) {
+        removeDaemonInfo(ctx.ws.daemonFile, process.pid);
+      }
+      closeContext(ctx);
+      log.info("daemon stopped");
+    })());
+
+  return { ctx, info, url: `http://127.0.0.1:${http.port}`, close };
+}
+
+function writeDaemonInfo(path: string, info: DaemonInfo): void {
+  mkdirSync(new URL(".", `file://${path}`).pathname, { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(info, null, 2), { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+/** Removes daemon.json only if it is still ours: a newer daemon may have replaced it. */
+function removeDaemonInfo(path: string, pid: number): void {
+  try {
+    const current = JSON.parse(readFileSync(path, "utf8")) as DaemonInfo;
+    if (current.pid === pid) {
+      rmSync(path, { force: true });
+    }
+  } catch {
+    // Already gone or unreadable: nothing of ours to remove.
+  }
+}
+
+/** Runs the daemon until SIGTERM or SIGINT; used by `lathe daemon`. */
+export async function runDaemonForever(options: DaemonOptions): Promise<RunningDaemon> {
+  const daemon = await startDaemon(options);
+  const stop = () => {
+    void daemon.close().then(() => process.exit(0));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  return daemon;
+}

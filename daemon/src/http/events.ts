@@ -1,0 +1,20 @@
+/** The event stream: server-sent events, one JSON DaemonEvent per `data:` line. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context } from "../context";
+
+export function streamEvents(ctx: Context, req: IncomingMessage, res: ServerResponse): undefined {
+  res.writeHead(200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-store",
+    Connection: "keep-alive",
+  });
+  res.write(": connected\n\n");
+  const off = ctx.events.on((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
+  // A comment line every 15 s keeps proxies and idle timers from closing the stream.
+  const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+  req.on("close", () => {
+    clearInterval(ping);
+    off();
+  });
+  return undefined;
+}

@@ -1,0 +1,98 @@
+/**
+ * A small router: method + path pattern (`/api/v1/runs/:id`) to a handler that returns a JSON
+ * value or throws a LatheError. Parsing, validation and error mapping happen once, here.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Ajv, { type ValidateFunction } from "ajv";
+import { LatheError } from "../errors";
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON body; validated when the route names a schema. */
+  body: unknown;
+  reqId: string;
+}
+
+/** A handler returns the JSON body, or `undefined` when it wrote the response itself (SSE). */
+export type Handler = (ctx: RequestContext) => unknown;
+
+interface Route {
+  method: string;
+  pattern: string;
+  parts: string[];
+  handler: Handler;
+  validate?: ValidateFunction;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler, bodySchema?: object): void {
+    const validate = bodySchema ? ajv.compile(bodySchema) : undefined;
+    this.routes.push({ method, pattern, parts: pattern.split("/"), handler, validate });
+  }
+
+  /** Finds the route for a request; throws 404 or 405 when none fits. */
+  match(method: string, path: string): { route: Route; params: Record<string, string> } {
+    const parts = path.split("/");
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = matchParts(route.parts, parts);
+      if (!params) {
+        continue;
+      }
+      pathMatched = true;
+      if (route.method === method) {
+        return { route, params };
+      }
+    }
+    if (pathMatched) {
+      throw new LatheError("LATHE_BAD_INPUT", `${method} is not allowed on ${path}.`, {
+        method,
+        path,
+      });
+    }
+    throw new LatheError("LATHE_NOT_FOUND", `No route for ${method} ${path}.`, { method, path });
+  }
+}
+
+function matchParts(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) {
+    return undefined;
+  }
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const v = parts[i]!;
+    if (p.startsWith(":")) {
+      try {
+        params[p.slice(1)] = decodeURIComponent(v);
+      } catch {
+        return undefined; // Malformed escapes cannot name anything we store.
+      }
+    } else if (p !== v) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+export function checkBody(route: { validate?: ValidateFunction; pattern: string }, body: unknown) {
+  if (!route.validate || route.validate(body)) {
+    return;
+  }
+  const first = route.validate.errors?.[0];
+  const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, ".") : "body";
+  const detail = first?.params && "additionalProperty" in first.params
+    ? `unknown field '${String(first.params.additionalProperty)}'`
+    : (first?.message ?? "is invalid");
+  throw new LatheError("LATHE_BAD_INPUT", `Request body for ${route.pattern}: ${field} ${detail}.`, {
+    field,
+    errors: route.validate.errors,
+  });
+}

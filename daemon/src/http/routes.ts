@@ -1,0 +1,26 @@
+/**
+ * Every `/api/v1` route, by domain. Each domain module adds its own routes; this file only
+ * lists them, so the whole surface is visible in one place.
+ */
+import { API_VERSION, type Health } from "../../../schemas/api";
+import type { Context } from "../context";
+import type { ShutdownHook } from "../daemon";
+import { LATHE_VERSION } from "../version";
+import type { Router } from "./router";
+import { streamEvents } from "./events";
+
+export function registerRoutes(
+  router: Router,
+  ctx: Context,
+  onShutdown: (hook: ShutdownHook) => void,
+): void {
+  router.add("GET", "/api/v1/health", (): Health => ({
+    ok: true,
+    version: LATHE_VERSION,
+    apiVersion: API_VERSION,
+    pid: process.pid,
+    root: ctx.ws.root,
+  }));
+  router.add("GET", "/api/v1/events", ({ req, res }) => streamEvents(ctx, req, res));
+  void onShutdown;
+}

@@ -1,0 +1,126 @@
+/**
+ * Opens `.lathe/lathe.db` (SQLite in WAL mode) and brings its schema up to date. The schema
+ * version is SQLite's `user_version`; each migration runs once, in its own transaction.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { LatheError } from "../errors";
+
+export type Db = Database.Database;
+
+/** Append only: a released migration is never edited, a change is a new entry. */
+const migrations: string[] = [
+  `
+  CREATE TABLE experiments (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    experiment_id TEXT NOT NULL REFERENCES experiments(id),
+    name TEXT NOT NULL,
+    parent_id TEXT REFERENCES runs(id),
+    stage TEXT,
+    status TEXT NOT NULL,
+    start_time INTEGER NOT NULL,
+    end_time INTEGER,
+    exit_code INTEGER,
+    command TEXT,
+    cwd TEXT,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    log TEXT NOT NULL DEFAULT '',
+    error TEXT
+  );
+  CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);
+  CREATE INDEX runs_by_parent ON runs(parent_id);
+  CREATE TABLE params (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  );
+  CREATE TABLE tags (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  );
+  -- value is REAL; NaN cannot be stored in SQLite REAL, so special values are kept in text.
+  CREATE TABLE metrics (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL,
+    text TEXT,
+    step INTEGER NOT NULL DEFAULT 0,
+    timestamp INTEGER NOT NULL
+  );
+  CREATE INDEX metrics_by_run_key ON metrics(run_id, key, step);
+  CREATE TABLE run_files (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    path TEXT NOT NULL,
+    oid TEXT NOT NULL,
+    PRIMARY KEY (run_id, direction, path)
+  );
+  CREATE TABLE models (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    description TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TABLE model_versions (
+    model TEXT NOT NULL REFERENCES models(name),
+    version INTEGER NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    oid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    params TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (model, version)
+  );
+  CREATE TABLE deployments (
+    name TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    port INTEGER,
+    pid INTEGER,
+    started_at INTEGER NOT NULL,
+    error TEXT
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+export function openDb(path: string): Db {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db, path);
+  return db;
+}
+
+function migrate(db: Db, path: string): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new LatheError(
+      "LATHE_CONFLICT",
+      `${path} has schema version ${current}, newer than this Lathe knows (${migrations.length}). Update Lathe.`,
+      { path, version: current },
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The daemon's HTTP contract (`/api/v1/…`), imported by the daemon, the extension and the CLI.
+ * Request bodies are also JSON Schemas (bottom of this file), checked with ajv at the edge.
+ * Bump API_VERSION's minor for additions and its major for changes; the extension checks it.
+ */
+export const API_VERSION = "1.0";
+
+export type RunStatus = "RUNNING" | "FINISHED" | "FAILED" | "KILLED" | "SKIPPED";
+
+/** `.lathe/daemon.json`, written with mode 0600 when the daemon is ready. */
+export interface DaemonInfo {
+  pid: number;
+  port: number;
+  token: string;
+  version: string;
+  apiVersion: string;
+  root: string;
+  startedAt: string;
+}
+
+export interface Health {
+  ok: true;
+  version: string;
+  apiVersion: string;
+  pid: number;
+  root: string;
+}
+
+export interface Experiment {
+  id: string;
+  name: string;
+  createdAt: number;
+  runCount: number;
+}
+
+export interface MetricValue {
+  key: string;
+  value: number | null; // null for NaN in JSON; `text` keeps "NaN", "Infinity", "-Infinity"
+  text?: string;
+  step: number;
+  timestamp: number;
+}
+
+export interface RunSummary {
+  id: string;
+  experimentId: string;
+  experimentName: string;
+  name: string;
+  parentId: string | null;
+  stage: string | null;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  exitCode: number | null;
+  command: string | null;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  params: Record<string, string>;
+  /** The latest value of each metric. */
+  metrics: Record<string, MetricValue>;
+}
+
+export interface RunDetail extends RunSummary {
+  inputs: { path: string; oid: string }[];
+  outputs: { path: string; oid: string }[];
+  log: string;
+  error: string | null;
+}
+
+export interface StageResult {
+  stage: string;
+  status: "ran" | "skipped" | "failed" | "not-run";
+  runId: string | null;
+  reason: string;
+}
+
+export interface ReproResult {
+  parentRunId: string;
+  ok: boolean;
+  stages: StageResult[];
+}
+
+export interface ModelSignatureTensor {
+  name: string;
+  /** Open Inference Protocol datatype: FP32, INT64, BYTES, … */
+  datatype: string;
+  /** -1 for a dynamic dimension. */
+  shape: number[];
+}
+
+export interface ModelSignature {
+  inputs: ModelSignatureTensor[];
+  outputs: ModelSignatureTensor[];
+  /** Column names of a 2-D float input, in order, from the model's metadata (`lathe.features`). */
+  features?: string[];
+  /** Class names for a class-index output, from the model's metadata (`lathe.labels`). */
+  labels?: string[];
+}
+
+export interface ModelVersion {
+  model: string;
+  version: number;
+  runId: string;
+  oid: string;
+  path: string;
+  signature: ModelSignature;
+  metrics: Record<string, number | null>;
+  params: Record<string, string>;
+  createdAt: number;
+}
+
+export interface RegisteredModel {
+  name: string;
+  createdAt: number;
+  versions: ModelVersion[];
+}
+
+export type DeploymentState = "starting" | "ready" | "failed" | "stopped";
+
+export interface Deployment {
+  name: string;
+  model: string;
+  version: number;
+  state: DeploymentState;
+  url: string | null;
+  port: number | null;
+  pid: number | null;
+  startedAt: number;
+  error: string | null;
+}
+
+/** What the event stream (`GET /api/v1/events`, server-sent events) carries, one JSON per event. */
+export type DaemonEvent =
+  | { type: "runs/changed"; runId: string }
+  | { type: "models/changed"; model: string }
+  | { type: "deployments/changed"; name: string }
+  | { type: "repro/progress"; stage: string; status: StageResult["status"] | "running" };
+
+// ----- request bodies -----
+
+export interface ReproRequest {
+  stages?: string[];
+  force?: boolean;
+}
+
+export interface RegisterRequest {
+  runId: string;
+  /** The run output to register; defaults to its only .onnx output. */
+  path?: string;
+}
+
+export interface DeployRequest {
+  model: string;
+  /** Defaults to the latest version. */
+  version?: number;
+}
+
+export const reproRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    stages: { type: "array", items: { type: "string", minLength: 1 } },
+    force: { type: "boolean" },
+  },
+} as const;
+
+export const registerRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["runId"],
+  properties: {
+    runId: { type: "string", minLength: 1 },
+    path: { type: "string", minLength: 1 },
+  },
+} as const;
+
+export const deployRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["model"],
+  properties: {
+    model: { type: "string", minLength: 1, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
+    version: { type: "integer", minimum: 1 },
+  },
+} as const;

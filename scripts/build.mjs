@@ -1,0 +1,74 @@
+// Bundles each process with esbuild and copies the daemon's native modules beside the bundles,
+// so that dist/ runs on its own (it is what the .vsix carries).
+import { build } from "esbuild";
+import { cp, mkdir, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const quiet = process.argv.includes("--quiet");
+const dist = join(root, "dist");
+
+// Native modules stay outside the bundles; Node resolves them from dist/node_modules.
+const native = ["better-sqlite3", "onnxruntime-node"];
+
+const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
+
+const common = {
+  define: { __LATHE_VERSION__: JSON.stringify(pkg.version) },
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: "linked",
+  logLevel: quiet ? "warning" : "info",
+  absWorkingDir: root,
+};
+
+async function copyNative() {
+  const nm = join(dist, "node_modules");
+  await rm(nm, { recursive: true, force: true });
+  const pieces = [
+    ["better-sqlite3", ["package.json", "lib", "build/Release/better_sqlite3.node"]],
+    ["bindings", ["package.json", "bindings.js"]],
+    ["file-uri-to-path", ["package.json", "index.js"]],
+    ["onnxruntime-node", ["package.json", "dist", `bin/napi-v6/${process.platform}/${process.arch}`]],
+    ["onnxruntime-common", ["package.json", "dist"]],
+  ];
+  for (const [pkg, files] of pieces) {
+    for (const file of files) {
+      const from = join(root, "node_modules", pkg, file);
+      if (!existsSync(from)) {
+        throw new Error(`build: ${from} is missing; run npm install first.`);
+      }
+      await mkdir(dirname(join(nm, pkg, file)), { recursive: true });
+      await cp(from, join(nm, pkg, file), { recursive: true });
+    }
+  }
+}
+
+const entries = [
+  { in: "daemon/src/cli/main.ts", out: "lathe" },
+  { in: "daemon/src/serving/worker.ts", out: "serving-worker" },
+  { in: "daemon/src/serving/infer-thread.ts", out: "infer-thread" },
+].filter((e) => existsSync(join(root, e.in)));
+
+await mkdir(dist, { recursive: true });
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: entries.map((e) => ({ in: e.in, out: e.out })),
+    outdir: dist,
+    external: native,
+  }),
+  existsSync(join(root, "extension/src/extension.ts"))
+    ? build({
+        ...common,
+        entryPoints: { extension: "extension/src/extension.ts" },
+        outdir: dist,
+        external: ["vscode"],
+      })
+    : Promise.resolve(),
+  copyNative(),
+]);
