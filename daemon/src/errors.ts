@@ -7,6 +7,7 @@ export type ErrorCode =
   | "LATHE_BAD_FILE" // a workspace file (lathe.yaml, params.yaml, a pointer) is malformed
   | "LATHE_NOT_FOUND" // a run, model, version, deployment or file does not exist
   | "LATHE_CONFLICT" // the thing exists already, or is in a state that forbids the change
+  | "LATHE_BAD_METHOD" // the route exists but not for this HTTP method
   | "LATHE_UNAUTHORIZED" // missing or wrong token
   | "LATHE_FORBIDDEN" // Host or Origin not allowed, or a path outside its root
   | "LATHE_TOO_LARGE" // request body over the limit
@@ -37,6 +38,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   LATHE_BAD_FILE: 422,
   LATHE_NOT_FOUND: 404,
   LATHE_CONFLICT: 409,
+  LATHE_BAD_METHOD: 405,
   LATHE_UNAUTHORIZED: 401,
   LATHE_FORBIDDEN: 403,
   LATHE_TOO_LARGE: 413,

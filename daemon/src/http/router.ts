@@ -52,7 +52,7 @@ export class Router {
       }
     }
     if (pathMatched) {
-      throw new LatheError("LATHE_BAD_INPUT", `${method} is not allowed on ${path}.`, {
+      throw new LatheError("LATHE_BAD_METHOD", `${method} is not allowed on ${path}.`, {
         method,
         path,
       });

@@ -8,6 +8,8 @@ import type { ShutdownHook } from "../daemon";
 import { LATHE_VERSION } from "../version";
 import type { Router } from "./router";
 import { streamEvents } from "./events";
+import { registerModelRoutes } from "./routes/models";
+import { registerRunRoutes } from "./routes/runs";
 
 export function registerRoutes(
   router: Router,
@@ -22,5 +24,6 @@ export function registerRoutes(
     root: ctx.ws.root,
   }));
   router.add("GET", "/api/v1/events", ({ req, res }) => streamEvents(ctx, req, res));
-  void onShutdown;
+  registerRunRoutes(router, ctx, onShutdown); // experiments, runs, pipeline/repro
+  registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
 }

@@ -1,7 +1,15 @@
 /** Registers every CLI verb. One line per module; each module owns its verb(s). */
 import type { Command } from "commander";
 import { registerDaemon } from "./daemon";
+import { registerDataCommands } from "./data";
+import { registerDemoCommand } from "./demo";
+import { registerModelCommands } from "./models";
+import { registerPipelineCommands } from "./pipeline";
 
 export function registerCommands(program: Command): void {
-  registerDaemon(program);
+  registerDataCommands(program); // init, add, hash
+  registerPipelineCommands(program); // repro, runs
+  registerModelCommands(program); // models, deploy, undeploy, predict
+  registerDemoCommand(program); // demo
+  registerDaemon(program); // daemon
 }
