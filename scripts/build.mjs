@@ -33,7 +33,10 @@ async function copyNative() {
     ["better-sqlite3", ["package.json", "lib", "build/Release/better_sqlite3.node"]],
     ["bindings", ["package.json", "bindings.js"]],
     ["file-uri-to-path", ["package.json", "index.js"]],
-    ["onnxruntime-node", ["package.json", "dist", `bin/napi-v6/${process.platform}/${process.arch}`]],
+    [
+      "onnxruntime-node",
+      ["package.json", "dist", `bin/napi-v6/${process.platform}/${process.arch}`],
+    ],
     ["onnxruntime-common", ["package.json", "dist"]],
   ];
   for (const [pkg, files] of pieces) {

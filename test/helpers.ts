@@ -19,9 +19,7 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 /** Starts a daemon in this process on port 0 in `root`; call `close()` when done. */
-export async function daemonIn(
-  root: string,
-): Promise<RunningDaemon & { client: DaemonHandle }> {
+export async function daemonIn(root: string): Promise<RunningDaemon & { client: DaemonHandle }> {
   const daemon = await startDaemon({ root, port: 0, log: silentLogger() });
   return { ...daemon, client: connect(daemon.info) };
 }

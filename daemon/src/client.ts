@@ -48,28 +48,35 @@ export interface StartOptions {
 }
 
 /** Starts a detached daemon for `root` and waits until daemon.json names a live one. */
-export async function startDaemonProcess(root: string, options: StartOptions): Promise<DaemonHandle> {
+export async function startDaemonProcess(
+  root: string,
+  options: StartOptions,
+): Promise<DaemonHandle> {
   const logs = join(root, ".lathe", "logs");
   mkdirSync(logs, { recursive: true });
   const out = openSync(join(logs, "daemon.log"), "a");
-  const child = spawn(options.nodePath ?? process.execPath, [options.cliScript, "daemon", "--root", root], {
-    cwd: root,
-    detached: true,
-    stdio: ["ignore", out, out],
-    // Desktop VS Code's execPath is Electron; this makes it behave as node when used as fallback.
-    env: { ...(options.env ?? process.env), ELECTRON_RUN_AS_NODE: "1" },
-  });
+  const child = spawn(
+    options.nodePath ?? process.execPath,
+    [options.cliScript, "daemon", "--root", root],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", out, out],
+      // Desktop VS Code's execPath is Electron; this makes it behave as node when used as fallback.
+      env: { ...(options.env ?? process.env), ELECTRON_RUN_AS_NODE: "1" },
+    },
+  );
   closeSync(out);
-  let exited: number | null = null;
-  child.once("exit", (code) => (exited = code ?? -1));
+  const state: { exited: number | null } = { exited: null };
+  child.once("exit", (code) => (state.exited = code ?? -1));
   child.unref();
 
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   while (Date.now() < deadline) {
-    if (exited !== null) {
+    if (state.exited !== null) {
       throw new LatheError(
         "LATHE_UNAVAILABLE",
-        `The Lathe daemon exited with code ${exited} during start; see ${join(logs, "daemon.log")}.`,
+        `The Lathe daemon exited with code ${state.exited} during start; see ${join(logs, "daemon.log")}.`,
         { log: join(logs, "daemon.log") },
       );
     }
@@ -79,10 +86,16 @@ export async function startDaemonProcess(root: string, options: StartOptions): P
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new LatheError("LATHE_UNAVAILABLE", `The Lathe daemon did not start within the time limit; see ${join(logs, "daemon.log")}.`);
+  throw new LatheError(
+    "LATHE_UNAVAILABLE",
+    `The Lathe daemon did not start within the time limit; see ${join(logs, "daemon.log")}.`,
+  );
 }
 
-export async function findOrStartDaemon(root: string, options: StartOptions): Promise<DaemonHandle> {
+export async function findOrStartDaemon(
+  root: string,
+  options: StartOptions,
+): Promise<DaemonHandle> {
   return (await findDaemon(root)) ?? startDaemonProcess(root, options);
 }
 
@@ -112,7 +125,9 @@ function callJson<T>(
         timeout: timeoutMs,
         headers: {
           Authorization: `Bearer ${info.token}`,
-          ...(payload ? { "Content-Type": "application/json", "Content-Length": payload.length } : {}),
+          ...(payload
+            ? { "Content-Type": "application/json", "Content-Length": payload.length }
+            : {}),
         },
       },
       (res) => {
@@ -124,21 +139,43 @@ function callJson<T>(
           try {
             parsed = text ? JSON.parse(text) : undefined;
           } catch {
-            reject(new LatheError("LATHE_INTERNAL", `Daemon answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`));
+            reject(
+              new LatheError(
+                "LATHE_INTERNAL",
+                `Daemon answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`,
+              ),
+            );
             return;
           }
           if ((res.statusCode ?? 500) >= 400) {
-            const e = parsed as { code?: ErrorCode; message?: string; data?: Record<string, unknown> };
-            reject(new LatheError(e?.code ?? "LATHE_INTERNAL", e?.message ?? `HTTP ${res.statusCode}`, e?.data ?? {}));
+            const e = parsed as {
+              code?: ErrorCode;
+              message?: string;
+              data?: Record<string, unknown>;
+            };
+            reject(
+              new LatheError(
+                e?.code ?? "LATHE_INTERNAL",
+                e?.message ?? `HTTP ${res.statusCode}`,
+                e?.data ?? {},
+              ),
+            );
             return;
           }
           resolve(parsed as T);
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer from the daemon within ${timeoutMs} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new Error(`no answer from the daemon within ${timeoutMs} ms`)),
+    );
     req.on("error", (err) =>
-      reject(new LatheError("LATHE_UNAVAILABLE", `Cannot reach the Lathe daemon at 127.0.0.1:${info.port}: ${err.message}`)),
+      reject(
+        new LatheError(
+          "LATHE_UNAVAILABLE",
+          `Cannot reach the Lathe daemon at 127.0.0.1:${info.port}: ${err.message}`,
+        ),
+      ),
     );
     req.end(payload);
   });

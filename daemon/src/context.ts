@@ -32,7 +32,10 @@ export interface Context {
   events: EventBus;
 }
 
-export function openContext(root: string, options: { log?: Logger; quiet?: boolean } = {}): Context {
+export function openContext(
+  root: string,
+  options: { log?: Logger; quiet?: boolean } = {},
+): Context {
   const ws = workspaceAt(root);
   const log = options.log ?? (options.quiet ? silentLogger() : createLogger());
   return { ws, db: openDb(ws.dbPath), log, events: new EventBus() };

@@ -16,7 +16,9 @@ function raw(
     const req = request({ host: "127.0.0.1", port, path, method, headers }, (res) => {
       let text = "";
       res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null }),
+      );
     });
     req.on("error", reject);
     req.end(body);

@@ -2,7 +2,7 @@
  * How every CLI verb prints: `--json` prints one JSON document on stdout, otherwise a short
  * human text. Errors go to stderr; the exit code comes from the error (errors.ts).
  */
-import { Command } from "commander";
+import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LatheError, exitCodeFor, toLatheError } from "../errors";

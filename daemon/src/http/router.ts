@@ -88,11 +88,16 @@ export function checkBody(route: { validate?: ValidateFunction; pattern: string 
   }
   const first = route.validate.errors?.[0];
   const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, ".") : "body";
-  const detail = first?.params && "additionalProperty" in first.params
-    ? `unknown field '${String(first.params.additionalProperty)}'`
-    : (first?.message ?? "is invalid");
-  throw new LatheError("LATHE_BAD_INPUT", `Request body for ${route.pattern}: ${field} ${detail}.`, {
-    field,
-    errors: route.validate.errors,
-  });
+  const detail =
+    first?.params && "additionalProperty" in first.params
+      ? `unknown field '${String(first.params.additionalProperty)}'`
+      : (first?.message ?? "is invalid");
+  throw new LatheError(
+    "LATHE_BAD_INPUT",
+    `Request body for ${route.pattern}: ${field} ${detail}.`,
+    {
+      field,
+      errors: route.validate.errors,
+    },
+  );
 }

@@ -24,10 +24,17 @@ export function registerDaemon(program: Command): void {
         const ws = workspaceFor(cmd);
         const found = await findDaemon(ws.root);
         const value = found
-          ? { running: true, pid: found.info.pid, port: found.info.port, version: found.info.version }
+          ? {
+              running: true,
+              pid: found.info.pid,
+              port: found.info.port,
+              version: found.info.version,
+            }
           : { running: false };
         print(cmd, value, () =>
-          found ? `daemon pid ${found.info.pid} on 127.0.0.1:${found.info.port}` : "no daemon running",
+          found
+            ? `daemon pid ${found.info.pid} on 127.0.0.1:${found.info.port}`
+            : "no daemon running",
         );
       }),
     );
@@ -43,7 +50,9 @@ export function registerDaemon(program: Command): void {
           process.kill(found.info.pid, "SIGTERM");
           await waitForExit(found.info.pid, 10_000);
         }
-        print(cmd, { stopped: Boolean(found) }, () => (found ? "daemon stopped" : "no daemon running"));
+        print(cmd, { stopped: Boolean(found) }, () =>
+          found ? "daemon stopped" : "no daemon running",
+        );
       }),
     );
 }
