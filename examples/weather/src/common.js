@@ -61,4 +61,13 @@ function round(x, digits = 6) {
   return Math.round(x * m) / m;
 }
 
-module.exports = { FEATURES, LABEL, readParams, readCsv, writeCsv, writeJson, featuresAndLabels, round };
+module.exports = {
+  FEATURES,
+  LABEL,
+  readParams,
+  readCsv,
+  writeCsv,
+  writeJson,
+  featuresAndLabels,
+  round,
+};

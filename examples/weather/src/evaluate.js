@@ -19,10 +19,17 @@ async function main() {
   const { X, y } = featuresAndLabels(rows);
   const n = X.length;
   const data = new Float32Array(n * features.length);
-  rows.forEach((r, i) => features.forEach((f, j) => (data[i * features.length + j] = Number(r[f]))));
+  rows.forEach((r, i) =>
+    features.forEach((f, j) => (data[i * features.length + j] = Number(r[f]))),
+  );
 
-  const session = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const out = await session.run({ features: new ort.Tensor("float32", data, [n, features.length]) });
+  const session = await ort.InferenceSession.create(MODEL, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  const out = await session.run({
+    features: new ort.Tensor("float32", data, [n, features.length]),
+  });
   const predicted = Array.from(out.label.data, (v) => labels[Number(v)]);
   await session.release();
 
@@ -52,13 +59,20 @@ async function main() {
     const recall = actual ? tp / actual : 0;
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     f1s.push(f1);
-    perClass[c] = { precision: round(precision), recall: round(recall), f1: round(f1), support: actual };
+    perClass[c] = {
+      precision: round(precision),
+      recall: round(recall),
+      f1: round(f1),
+      support: actual,
+    };
   });
 
   // Majority-class baseline: always predict the most frequent class of the test split.
   const counts = new Map();
   for (const c of y) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const [majority, majorityCount] = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  const [majority, majorityCount] = [...counts].sort(
+    (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1),
+  )[0];
 
   const accuracy = correct / n;
   const f1Macro = f1s.reduce((s, v) => s + v, 0) / f1s.length;
@@ -72,10 +86,14 @@ async function main() {
   writeJson("metrics/confusion.json", { labels: classes, matrix, per_class: perClass });
 
   console.log(`test rows: ${n}`);
-  console.log(`accuracy: ${accuracy.toFixed(4)} (majority baseline "${majority}": ${baseline.toFixed(4)})`);
+  console.log(
+    `accuracy: ${accuracy.toFixed(4)} (majority baseline "${majority}": ${baseline.toFixed(4)})`,
+  );
   console.log(`macro F1: ${f1Macro.toFixed(4)}`);
   console.log(`confusion (rows actual, columns predicted; ${classes.join(", ")}):`);
-  matrix.forEach((row, i) => console.log(`  ${classes[i].padEnd(8)} ${row.map((v) => String(v).padStart(4)).join("")}`));
+  matrix.forEach((row, i) =>
+    console.log(`  ${classes[i].padEnd(8)} ${row.map((v) => String(v).padStart(4)).join("")}`),
+  );
 }
 
 main().catch((err) => {

@@ -92,7 +92,8 @@ fs.writeFileSync(historyFile, "step,loss,accuracy\n");
 console.log(`training on ${n} rows, ${d} features, ${k} classes (${labels.join(", ")})`);
 for (let epoch = 1; epoch <= epochs; epoch++) {
   const { loss, accuracy, gW, gb } = evaluate(true);
-  for (let j = 0; j < d; j++) for (let c = 0; c < k; c++) W[j][c] -= lr * (gW[j][c] / n + l2 * W[j][c]);
+  for (let j = 0; j < d; j++)
+    for (let c = 0; c < k; c++) W[j][c] -= lr * (gW[j][c] / n + l2 * W[j][c]);
   for (let c = 0; c < k; c++) b[c] -= lr * (gb[c] / n);
   // The metrics logged for step `epoch` are those of the weights before its update.
   fs.appendFileSync(historyFile, `${epoch},${round(loss)},${round(accuracy)}\n`);
@@ -119,7 +120,9 @@ function valueInfo(name, elemType, dims) {
     type: {
       tensorType: {
         elemType,
-        shape: { dim: dims.map((x) => (typeof x === "string" ? { dimParam: x } : { dimValue: x })) },
+        shape: {
+          dim: dims.map((x) => (typeof x === "string" ? { dimParam: x } : { dimValue: x })),
+        },
       },
     },
   };
@@ -131,7 +134,8 @@ const model = {
   opsetImport: [{ domain: "", version: 13 }],
   producerName: "lathe-example",
   producerVersion: "1",
-  docString: "Seattle weather type from daily precipitation, temperatures and wind (softmax regression).",
+  docString:
+    "Seattle weather type from daily precipitation, temperatures and wind (softmax regression).",
   graph: {
     name: "weather",
     initializer: [
@@ -145,7 +149,13 @@ const model = {
       { opType: "Div", input: ["centered", "std"], output: ["scaled"], name: "standardize_div" },
       { opType: "MatMul", input: ["scaled", "W"], output: ["xw"], name: "matmul" },
       { opType: "Add", input: ["xw", "b"], output: ["logits"], name: "bias" },
-      { opType: "Softmax", input: ["logits"], output: ["probabilities"], name: "softmax", attribute: [intAttr("axis", 1)] },
+      {
+        opType: "Softmax",
+        input: ["logits"],
+        output: ["probabilities"],
+        name: "softmax",
+        attribute: [intAttr("axis", 1)],
+      },
       {
         opType: "ArgMax",
         input: ["probabilities"],
