@@ -1,0 +1,130 @@
+/**
+ * Lathe's extension entry: connects to the workspace's daemon and wires the Runs and Models
+ * views, the commands and the status bar item to it. Never loads a native module (DESIGN.md).
+ */
+import * as vscode from "vscode";
+import { DaemonConnection } from "./daemon/connection";
+import { findWorkspaceRoot } from "./daemon/workspaceRoot";
+import { deploy, undeploy, type DeployTarget } from "./models/deploy";
+import { Deployments } from "./models/deployments";
+import { ModelsTreeProvider } from "./models/modelsTree";
+import { registerModel } from "./models/register";
+import { reproduce } from "./runs/reproduce";
+import { openRunLog } from "./runs/runLog";
+import { RunsTreeProvider, type RunsNode } from "./runs/runsTree";
+import { guarded } from "./vscode/errors";
+import { createLog, log } from "./vscode/log";
+import { readSettings } from "./vscode/settings";
+import { StatusItem } from "./vscode/statusItem";
+
+export function activate(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(createLog());
+  const version = (context.extension.packageJSON as { version?: string }).version ?? "unknown";
+  log.info(`Lathe ${version} activating; settings:`, readSettings());
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("lathe")) {
+        log.info("Settings changed:", readSettings());
+      }
+    }),
+    vscode.commands.registerCommand("lathe.showLog", () => log.show()),
+  );
+
+  const folder = findWorkspaceRoot();
+  if (!folder) {
+    // FIXME(#2): pick up a lathe.yaml created or a folder added after activation.
+    log.warn("No workspace folder has a lathe.yaml or dvc.yaml; Lathe stays idle.");
+    void vscode.commands.executeCommand("setContext", "lathe.daemon", "none");
+    registerIdleCommands(context);
+    return;
+  }
+  log.info(`Workspace root: ${folder.uri.fsPath}`);
+
+  const daemon = new DaemonConnection(folder.uri.fsPath, context.asAbsolutePath("dist/lathe.js"));
+  const deployments = new Deployments(daemon);
+  const runs = new RunsTreeProvider(daemon);
+  const models = new ModelsTreeProvider(daemon, deployments);
+  const status = new StatusItem(daemon, deployments);
+  context.subscriptions.push(
+    daemon,
+    deployments,
+    runs,
+    models,
+    status,
+    vscode.window.createTreeView("lathe.runs", { treeDataProvider: runs, showCollapseAll: true }),
+    vscode.window.createTreeView("lathe.models", { treeDataProvider: models }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("lathe.runs.headlineMetric")) {
+        runs.refresh();
+        models.refresh();
+      }
+    }),
+  );
+
+  const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
+  command("lathe.reproduce", "Reproducing the pipeline failed", () => reproduce(daemon));
+  command("lathe.registerModel", "Registering the model failed", (node?: RunsNode) => registerModel(daemon, node));
+  command("lathe.deploy", "Deploying failed", (target?: DeployTarget) => deploy(daemon, deployments, target));
+  command("lathe.undeploy", "Undeploying failed", (target?: DeployTarget) => undeploy(daemon, deployments, target));
+  command("lathe.openRunLog", "Opening the run log failed", (node?: RunsNode) => openRunLog(daemon, node));
+  command("lathe.connect", "Connecting to the local service failed", () => daemon.connect());
+  command("lathe.refresh", "Refreshing failed", async () => {
+    runs.refresh();
+    models.refresh();
+    await deployments.refresh();
+  });
+  command("lathe.deploymentActions", "Failed", () => deploymentActions(status, deployments, daemon));
+
+  void daemon.connect();
+}
+
+export function deactivate(): void {
+  // The daemon outlives the editor on purpose: the CLI and running deployments share it.
+}
+
+/** What clicking the status bar item offers while a deployment is shown. */
+async function deploymentActions(status: StatusItem, deployments: Deployments, daemon: DaemonConnection): Promise<void> {
+  const shown = status.shown;
+  if (!shown?.url) {
+    log.show();
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: "$(copy) Copy URL", description: shown.url, action: "copy" as const },
+      { label: "$(debug-stop) Undeploy", description: `${shown.model} v${shown.version}`, action: "undeploy" as const },
+      { label: "$(output) Show Log", action: "log" as const },
+    ],
+    { title: `${shown.model} v${shown.version}` },
+  );
+  switch (picked?.action) {
+    case "copy":
+      await vscode.env.clipboard.writeText(shown.url);
+      return;
+    case "undeploy":
+      return undeploy(daemon, deployments, { model: shown.model, version: shown.version });
+    case "log":
+      log.show();
+      return;
+    case undefined:
+      return;
+  }
+}
+
+function registerIdleCommands(context: vscode.ExtensionContext): void {
+  const idle = () =>
+    void vscode.window.showWarningMessage("Lathe needs a workspace folder with a lathe.yaml. Open one, then reload the window.");
+  for (const id of [
+    "lathe.reproduce",
+    "lathe.registerModel",
+    "lathe.deploy",
+    "lathe.undeploy",
+    "lathe.openRunLog",
+    "lathe.connect",
+    "lathe.refresh",
+    "lathe.deploymentActions",
+  ]) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, idle));
+  }
+}

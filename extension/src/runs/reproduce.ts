@@ -1,0 +1,114 @@
+/** "Lathe: Reproduce Pipeline": runs the stale stages, with the current stage shown as progress. */
+import * as vscode from "vscode";
+import type { ReproRequest, ReproResult, RunDetail, StageResult } from "../../../schemas/api";
+import { LatheError } from "../../../daemon/src/errors";
+import type { DaemonConnection } from "../daemon/connection";
+import { log } from "../vscode/log";
+import { messageOf } from "../vscode/errors";
+import { assertNever } from "./format";
+import { openRunLog } from "./runLog";
+
+/** A whole pipeline can train for a long time; the call waits for it. */
+const REPRO_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+
+let running = false;
+
+export async function reproduce(daemon: DaemonConnection, request: ReproRequest = {}): Promise<void> {
+  if (running) {
+    void vscode.window.showInformationMessage("A pipeline reproduction is already running.");
+    return;
+  }
+  running = true;
+  const started = Date.now();
+  log.info("Reproducing the pipeline", request);
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "Lathe: reproducing the pipeline", cancellable: false },
+      async (progress) => {
+        const sub = daemon.onEvent((event) => {
+          if (event.type === "repro/progress") {
+            progress.report({ message: progressMessage(event.stage, event.status) });
+          }
+        });
+        try {
+          progress.report({ message: "checking stages…" });
+          return await daemon.call<ReproResult>("POST", "/api/v1/pipeline/repro", request, REPRO_TIMEOUT_MS);
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    log.info(`Reproduction finished in ${((Date.now() - started) / 1000).toFixed(1)}s`, result.stages);
+    await reportResult(daemon, result);
+  } catch (err) {
+    log.error(`Reproduction failed after ${((Date.now() - started) / 1000).toFixed(1)}s:`, err);
+    await reportFailure(daemon, err);
+  } finally {
+    running = false;
+  }
+}
+
+function progressMessage(stage: string, status: StageResult["status"] | "running"): string {
+  switch (status) {
+    case "running":
+      return `running ${stage}…`;
+    case "ran":
+      return `${stage} done`;
+    case "skipped":
+      return `${stage} up to date`;
+    case "failed":
+      return `${stage} failed`;
+    case "not-run":
+      return `${stage} not run`;
+    default:
+      return assertNever(status);
+  }
+}
+
+async function reportResult(daemon: DaemonConnection, result: ReproResult): Promise<void> {
+  const ran = result.stages.filter((s) => s.status === "ran").length;
+  const skipped = result.stages.filter((s) => s.status === "skipped").length;
+  const failed = result.stages.find((s) => s.status === "failed");
+  if (result.ok || !failed) {
+    void vscode.window.showInformationMessage(`Pipeline reproduced: ${ran} ran, ${skipped} skipped`);
+    return;
+  }
+  const exit = failed.runId ? await exitCodeOf(daemon, failed.runId) : null;
+  const choice = await vscode.window.showErrorMessage(
+    `Stage '${failed.stage}' failed${exit === null ? "" : ` (exit ${exit})`}`,
+    "Open Log",
+  );
+  if (choice === "Open Log") {
+    if (failed.runId) {
+      await openRunLog(daemon, failed.runId);
+    } else {
+      log.show();
+    }
+  }
+}
+
+/** The daemon may answer a failed stage with a coded error instead of `ok: false`. */
+async function reportFailure(daemon: DaemonConnection, err: unknown): Promise<void> {
+  const runId = err instanceof LatheError && typeof err.data.runId === "string" ? err.data.runId : undefined;
+  const stage = err instanceof LatheError && typeof err.data.stage === "string" ? err.data.stage : undefined;
+  const exitCode = err instanceof LatheError && typeof err.data.exitCode === "number" ? err.data.exitCode : undefined;
+  const message = stage
+    ? `Stage '${stage}' failed${exitCode === undefined ? "" : ` (exit ${exitCode})`}`
+    : `Reproducing the pipeline failed: ${messageOf(err)}`;
+  const choice = await vscode.window.showErrorMessage(message, "Open Log");
+  if (choice === "Open Log") {
+    if (runId) {
+      await openRunLog(daemon, runId);
+    } else {
+      log.show();
+    }
+  }
+}
+
+async function exitCodeOf(daemon: DaemonConnection, runId: string): Promise<number | null> {
+  try {
+    return (await daemon.call<RunDetail>("GET", `/api/v1/runs/${encodeURIComponent(runId)}`)).exitCode;
+  } catch {
+    return null;
+  }
+}
