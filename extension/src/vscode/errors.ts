@@ -16,7 +16,7 @@ export function messageOf(err: unknown): string {
 
 /** Logs `err` under `what` and shows "<what>: <message>" with an "Open Log" button. */
 export async function reportError(what: string, err: unknown): Promise<void> {
-  log.error(`${what}:`, err instanceof LatheError ? { code: err.code, message: err.message, data: err.data } : err);
+  log.error(`${what}:`, err);
   const choice = await vscode.window.showErrorMessage(`${what}: ${messageOf(err)}`, "Open Log");
   if (choice === "Open Log") {
     log.show();

@@ -4,6 +4,7 @@
  */
 import { inspect } from "node:util";
 import * as vscode from "vscode";
+import { LatheError } from "../../../daemon/src/errors";
 
 let channel: vscode.LogOutputChannel | undefined;
 
@@ -23,8 +24,12 @@ export const log = {
 };
 
 function render(msg: string, details: unknown[]): string {
-  const parts = details.map((d) =>
-    d instanceof Error ? (d.stack ?? d.message) : typeof d === "string" ? d : inspect(d, { depth: 4 }),
-  );
+  const parts = details.map((d) => {
+    if (d instanceof LatheError) {
+      // A coded error is expected and explains itself; its stack is our own HTTP client's.
+      return `${d.code}: ${d.message}${Object.keys(d.data).length ? ` ${inspect(d.data, { depth: 4 })}` : ""}`;
+    }
+    return d instanceof Error ? (d.stack ?? d.message) : typeof d === "string" ? d : inspect(d, { depth: 4 });
+  });
   return [msg, ...parts].join(" ");
 }
