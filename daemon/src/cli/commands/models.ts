@@ -1,5 +1,230 @@
+/**
+ * `lathe models register|list|show`, run in process; `lathe deploy`, `undeploy` and `predict`,
+ * which go through the workspace daemon because deployments must outlive the CLI.
+ */
 import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import type { Deployment, ModelVersion, RegisteredModel } from "../../../../schemas/api";
+import { findDaemon, findOrStartDaemon, type DaemonHandle } from "../../client";
+import { closeContext, openContext } from "../../context";
+import { LatheError } from "../../errors";
+import { getModel, getVersion, listModels } from "../../registry/models";
+import { register } from "../../registry/register";
+import { postJson } from "../../serving/client";
+import { action, cliScript, print, workspaceFor } from "../output";
 
 export function registerModelCommands(program: Command): void {
-  void program; // FIXME(#2): placeholder until this verb's owner lands it.
+  const models = program.command("models").description("register and list models");
+
+  models
+    .command("register <name>")
+    .description("register a run's ONNX output as the next version of a model")
+    .requiredOption("--from <runId>", "the run whose output to register")
+    .option("--path <path>", "the run output to register (default: its only .onnx output)")
+    .action(
+      action((name: string, opts: { from: string; path?: string }, cmd: Command) => {
+        const version = inProcess(cmd, (ctx) =>
+          register(ctx, { model: name, runId: opts.from, path: opts.path }),
+        );
+        print(
+          cmd,
+          version,
+          () =>
+            `Registered ${name} version ${version.version} from run ${version.runId} (${version.path}); ${describeSignature(version)}`,
+        );
+      }),
+    );
+
+  models
+    .command("list")
+    .description("list registered models and their versions")
+    .action(
+      action((_opts: unknown, cmd: Command) => {
+        const all = inProcess(cmd, (ctx) => listModels(ctx));
+        print(cmd, all, () =>
+          all.length ? all.map(describeModel).join("\n") : "No models registered.",
+        );
+      }),
+    );
+
+  models
+    .command("show <model>")
+    .description("show a model version (<name> or <name>@<version>): signature, metrics, params")
+    .action(
+      action((spec: string, _opts: unknown, cmd: Command) => {
+        const { model, version } = parseSpec(spec);
+        const found = inProcess(cmd, (ctx) => {
+          getModel(ctx, model);
+          return getVersion(ctx, model, version);
+        });
+        print(cmd, found, () => JSON.stringify(found, null, 2));
+      }),
+    );
+
+  program
+    .command("deploy <model>")
+    .description(
+      "serve a model (<name> or <name>@<version>) on 127.0.0.1 from the workspace daemon",
+    )
+    .action(
+      action(async (spec: string, _opts: unknown, cmd: Command) => {
+        const { model, version } = parseSpec(spec);
+        const ws = workspaceFor(cmd);
+        const daemon = await findOrStartDaemon(ws.root, { cliScript: cliScript() });
+        const deployment = await daemon.call<Deployment>("POST", "/api/v1/deployments", {
+          model,
+          version,
+        });
+        print(
+          cmd,
+          deployment,
+          () =>
+            `Deployed ${model}@${deployment.version} at ${deployment.url}\n  POST ${deployment.url}/predict  ·  POST ${deployment.url}/v2/models/${model}/infer\n  (send 'Authorization: Bearer <token>' from .lathe/daemon.json)`,
+        );
+      }),
+    );
+
+  program
+    .command("undeploy <model>")
+    .description("stop a model's deployment")
+    .action(
+      action(async (name: string, _opts: unknown, cmd: Command) => {
+        const daemon = await daemonOrNotFound(cmd, name);
+        const deployment = await daemon.call<Deployment>(
+          "DELETE",
+          `/api/v1/deployments/${encodeURIComponent(name)}`,
+        );
+        print(cmd, deployment, () => `Stopped the deployment of ${name}.`);
+      }),
+    );
+
+  program
+    .command("predict <model>")
+    .description("send JSON records to a deployed model and print its predictions")
+    .option("--records <json>", "records as JSON: an array of objects keyed by feature name")
+    .option("--file <path>", "a JSON file with the records")
+    .action(
+      action(async (name: string, opts: { records?: string; file?: string }, cmd: Command) => {
+        const records = readRecords(opts);
+        const daemon = await daemonOrNotFound(cmd, name);
+        const deployment = await daemon.call<Deployment>(
+          "GET",
+          `/api/v1/deployments/${encodeURIComponent(name)}`,
+        );
+        if (deployment.state !== "ready" || !deployment.url) {
+          throw new LatheError(
+            "LATHE_UNAVAILABLE",
+            `The deployment of ${name} is ${deployment.state}${deployment.error ? `: ${deployment.error}` : ""}.`,
+            { name },
+          );
+        }
+        const answer = await postJson<{ predictions: Record<string, unknown>[] }>(
+          `${deployment.url}/predict`,
+          daemon.info.token,
+          { records },
+        );
+        print(cmd, answer, () => answer.predictions.map(describePrediction).join("\n"));
+      }),
+    );
+}
+
+/** `weather-model` or `weather-model@3`. */
+export function parseSpec(spec: string): { model: string; version?: number } {
+  const at = spec.lastIndexOf("@");
+  if (at <= 0) {
+    return { model: spec };
+  }
+  const version = Number(spec.slice(at + 1));
+  if (!Number.isInteger(version) || version < 1) {
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `'${spec}' names no version: use <model> or <model>@<version>, e.g. weather-model@2.`,
+      { spec },
+    );
+  }
+  return { model: spec.slice(0, at), version };
+}
+
+function inProcess<T>(cmd: Command, fn: (ctx: ReturnType<typeof openContext>) => T): T {
+  const ctx = openContext(workspaceFor(cmd).root, { quiet: true });
+  try {
+    return fn(ctx);
+  } finally {
+    closeContext(ctx);
+  }
+}
+
+async function daemonOrNotFound(cmd: Command, name: string): Promise<DaemonHandle> {
+  const daemon = await findDaemon(workspaceFor(cmd).root);
+  if (!daemon) {
+    throw new LatheError(
+      "LATHE_NOT_FOUND",
+      `No deployment named '${name}': no Lathe daemon runs for this workspace; start one with 'lathe deploy ${name}'.`,
+      { name },
+    );
+  }
+  return daemon;
+}
+
+function readRecords(opts: { records?: string; file?: string }): unknown {
+  if ((opts.records === undefined) === (opts.file === undefined)) {
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      "Give the records with exactly one of --records '<json>' or --file <rows.json>.",
+    );
+  }
+  const [text, source] =
+    opts.records !== undefined
+      ? [opts.records, "--records"]
+      : [readFileSync(opts.file!, "utf8"), opts.file!];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new LatheError("LATHE_BAD_INPUT", `${source} is not JSON: ${(err as Error).message}`);
+  }
+  const isWrapped =
+    typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && "records" in parsed;
+  return isWrapped
+    ? (parsed as { records: unknown }).records
+    : Array.isArray(parsed)
+      ? parsed
+      : [parsed];
+}
+
+function describePrediction(prediction: Record<string, unknown>, index: number): string {
+  const { label, probabilities, ...rest } = prediction;
+  const parts = [`${index}:`];
+  if (label !== undefined) {
+    parts.push(typeof label === "string" ? label : JSON.stringify(label));
+  }
+  if (probabilities && typeof probabilities === "object") {
+    const shown = Object.entries(probabilities as Record<string, number>)
+      .map(([k, p]) => `${k} ${p.toFixed(3)}`)
+      .join(", ");
+    parts.push(`(${shown})`);
+  }
+  if (Object.keys(rest).length) {
+    parts.push(JSON.stringify(rest));
+  }
+  return parts.join(" ");
+}
+
+function describeSignature(version: ModelVersion): string {
+  const tensors = (list: ModelVersion["signature"]["inputs"]) =>
+    list.map((t) => `${t.name} ${t.datatype}[${t.shape.join(",")}]`).join(", ");
+  const features = version.signature.features
+    ? `; features ${version.signature.features.join(", ")}`
+    : "";
+  return `inputs ${tensors(version.signature.inputs)}; outputs ${tensors(version.signature.outputs)}${features}`;
+}
+
+function describeModel(model: RegisteredModel): string {
+  const lines = model.versions.map((v) => {
+    const metrics = Object.entries(v.metrics)
+      .map(([k, value]) => `${k}=${value === null ? "NaN" : Number(value.toPrecision(4))}`)
+      .join(" ");
+    return `  v${v.version}  run ${v.runId.slice(0, 8)}  ${new Date(v.createdAt).toISOString()}  ${metrics}`;
+  });
+  return [model.name, ...lines].join("\n");
 }

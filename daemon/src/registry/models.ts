@@ -1,0 +1,112 @@
+/**
+ * Registered models and their versions, read from the `models` and `model_versions` tables.
+ * Versions are immutable once written; `register.ts` is the only writer.
+ */
+import type { ModelVersion, RegisteredModel } from "../../../schemas/api";
+import type { Context } from "../context";
+import { LatheError } from "../errors";
+
+/** What a model name may look like: it becomes a URL segment and a CLI argument. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+interface VersionRow {
+  model: string;
+  version: number;
+  run_id: string;
+  oid: string;
+  path: string;
+  signature: string;
+  metrics: string;
+  params: string;
+  created_at: number;
+}
+
+interface ModelRow {
+  name: string;
+  created_at: number;
+}
+
+/** Every registered model with its versions, oldest version first, models by name. */
+export function listModels(ctx: Context): RegisteredModel[] {
+  const models = ctx.db
+    .prepare("SELECT name, created_at FROM models ORDER BY name")
+    .all() as ModelRow[];
+  const versions = ctx.db
+    .prepare("SELECT * FROM model_versions ORDER BY model, version")
+    .all() as VersionRow[];
+  return models.map((m) => ({
+    name: m.name,
+    createdAt: m.created_at,
+    versions: versions.filter((v) => v.model === m.name).map(toVersion),
+  }));
+}
+
+/** One model with its versions; LATHE_NOT_FOUND when no model has that name. */
+export function getModel(ctx: Context, name: string): RegisteredModel {
+  const row = ctx.db.prepare("SELECT name, created_at FROM models WHERE name = ?").get(name) as
+    ModelRow | undefined;
+  if (!row) {
+    throw modelNotFound(ctx, name);
+  }
+  const versions = ctx.db
+    .prepare("SELECT * FROM model_versions WHERE model = ? ORDER BY version")
+    .all(name) as VersionRow[];
+  return { name: row.name, createdAt: row.created_at, versions: versions.map(toVersion) };
+}
+
+/** A model's version, or its latest when `version` is undefined. */
+export function getVersion(ctx: Context, name: string, version?: number): ModelVersion {
+  const row = (
+    version === undefined
+      ? ctx.db
+          .prepare("SELECT * FROM model_versions WHERE model = ? ORDER BY version DESC LIMIT 1")
+          .get(name)
+      : ctx.db
+          .prepare("SELECT * FROM model_versions WHERE model = ? AND version = ?")
+          .get(name, version)
+  ) as VersionRow | undefined;
+  if (row) {
+    return toVersion(row);
+  }
+  const model = getModel(ctx, name); // Throws when the model itself is unknown.
+  const known = model.versions.map((v) => v.version).join(", ");
+  throw new LatheError(
+    "LATHE_NOT_FOUND",
+    `Model '${name}' has no version ${version}; its versions are ${known}.`,
+    { model: name, version },
+  );
+}
+
+export function checkModelName(name: string): void {
+  if (!MODEL_NAME_PATTERN.test(name)) {
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `'${name}' is not a valid model name: use letters, digits, '.', '_' and '-', starting with a letter or digit.`,
+      { model: name },
+    );
+  }
+}
+
+function modelNotFound(ctx: Context, name: string): LatheError {
+  const names = (ctx.db.prepare("SELECT name FROM models ORDER BY name").all() as ModelRow[]).map(
+    (m) => m.name,
+  );
+  const hint = names.length
+    ? `registered models: ${names.join(", ")}`
+    : "no model is registered yet";
+  return new LatheError("LATHE_NOT_FOUND", `No model named '${name}' (${hint}).`, { model: name });
+}
+
+function toVersion(row: VersionRow): ModelVersion {
+  return {
+    model: row.model,
+    version: row.version,
+    runId: row.run_id,
+    oid: row.oid,
+    path: row.path,
+    signature: JSON.parse(row.signature) as ModelVersion["signature"],
+    metrics: JSON.parse(row.metrics) as ModelVersion["metrics"],
+    params: JSON.parse(row.params) as ModelVersion["params"],
+    createdAt: row.created_at,
+  };
+}

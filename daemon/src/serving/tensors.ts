@@ -1,0 +1,240 @@
+/**
+ * Open Inference Protocol v2 tensors ↔ onnxruntime tensors: checks a request's inputs against the
+ * model's signature (names, datatypes, shapes, values) and turns outputs back into OIP JSON.
+ * Every problem with a request is a LATHE_BAD_INPUT whose message names the tensor at fault.
+ */
+import type { ModelSignature, ModelSignatureTensor } from "../../../schemas/api";
+import { LatheError } from "../errors";
+import type { TensorData, TensorType } from "./protocol";
+
+export const tensorTypes: Record<string, TensorType> = {
+  FP32: "float32",
+  FP64: "float64",
+  INT8: "int8",
+  INT16: "int16",
+  INT32: "int32",
+  INT64: "int64",
+  UINT8: "uint8",
+  UINT16: "uint16",
+  UINT32: "uint32",
+  UINT64: "uint64",
+  BOOL: "bool",
+  BYTES: "string",
+};
+
+const datatypesOf = Object.fromEntries(Object.entries(tensorTypes).map(([k, v]) => [v, k]));
+
+const integerRanges: Record<string, [number, number]> = {
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  INT64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+export interface OipTensor {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown[];
+}
+
+export interface ParsedInfer {
+  id?: string;
+  feeds: Record<string, TensorData>;
+  outputs: string[];
+}
+
+/** Checks an OIP infer request body against `signature` and builds the feeds for the session. */
+export function parseInferRequest(body: unknown, signature: ModelSignature): ParsedInfer {
+  if (!isObject(body) || !Array.isArray(body.inputs)) {
+    throw bad("The request body must be a JSON object with an 'inputs' array.");
+  }
+  if (body.id !== undefined && typeof body.id !== "string") {
+    throw bad("'id' must be a string.");
+  }
+
+  const feeds: Record<string, TensorData> = {};
+  for (const [i, input] of body.inputs.entries()) {
+    const name = isObject(input) && typeof input.name === "string" ? input.name : undefined;
+    if (name === undefined) {
+      throw bad(`inputs[${i}] must be an object with a string 'name'.`);
+    }
+    const expected = signature.inputs.find((t) => t.name === name);
+    if (!expected) {
+      throw bad(`unknown input '${name}'; the model's inputs are ${names(signature.inputs)}.`);
+    }
+    if (feeds[name]) {
+      throw bad(`input '${name}' is given twice.`);
+    }
+    feeds[name] = toTensorData(input as Record<string, unknown>, expected);
+  }
+  const missing = signature.inputs.filter((t) => !feeds[t.name]);
+  if (missing.length) {
+    throw bad(
+      `missing input '${missing[0]!.name}'; the model's inputs are ${names(signature.inputs)}.`,
+    );
+  }
+
+  return {
+    id: body.id,
+    feeds,
+    outputs: requestedOutputs(body.outputs, signature),
+  };
+}
+
+function requestedOutputs(outputs: unknown, signature: ModelSignature): string[] {
+  if (outputs === undefined) {
+    return signature.outputs.map((t) => t.name);
+  }
+  if (!Array.isArray(outputs)) {
+    throw bad("'outputs' must be an array of {name} objects.");
+  }
+  return outputs.map((o, i) => {
+    const name = isObject(o) && typeof o.name === "string" ? o.name : undefined;
+    if (name === undefined) {
+      throw bad(`outputs[${i}] must be an object with a string 'name'.`);
+    }
+    if (!signature.outputs.some((t) => t.name === name)) {
+      throw bad(`unknown output '${name}'; the model's outputs are ${names(signature.outputs)}.`);
+    }
+    return name;
+  });
+}
+
+function toTensorData(input: Record<string, unknown>, expected: ModelSignatureTensor): TensorData {
+  const name = expected.name;
+  if (input.datatype !== expected.datatype) {
+    throw bad(
+      `input '${name}' has datatype ${JSON.stringify(input.datatype)}; the model expects ${expected.datatype}.`,
+    );
+  }
+  const type = tensorTypes[expected.datatype];
+  if (!type) {
+    throw bad(`input '${name}' has datatype ${expected.datatype}, which Lathe cannot serve yet.`);
+  }
+  const shape = checkShape(name, input.shape, expected.shape);
+  const values = flatten(input.data, name);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== size) {
+    throw bad(
+      `input '${name}' has ${values.length} values; shape [${shape.join(",")}] needs ${size}.`,
+    );
+  }
+  return { type, dims: shape, data: typedValues(name, expected.datatype, values) };
+}
+
+function checkShape(name: string, given: unknown, expected: number[]): number[] {
+  const isShape =
+    Array.isArray(given) && given.every((d) => Number.isInteger(d) && (d as number) >= 0);
+  if (!isShape) {
+    throw bad(`input '${name}' needs a 'shape' array of non-negative integers.`);
+  }
+  const shape = given as number[];
+  const fits =
+    shape.length === expected.length && expected.every((d, i) => d === -1 || d === shape[i]);
+  if (!fits) {
+    throw bad(
+      `input '${name}' has shape [${shape.join(",")}]; the model expects [${expected.join(",")}] (-1: any size).`,
+    );
+  }
+  return shape;
+}
+
+/** OIP allows `data` flat (row-major) or nested as the shape. */
+function flatten(data: unknown, name: string): unknown[] {
+  if (!Array.isArray(data)) {
+    throw bad(`input '${name}' needs a 'data' array.`);
+  }
+  return data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+}
+
+function typedValues(name: string, datatype: string, values: unknown[]): TensorData["data"] {
+  const at = (i: number, what: string) =>
+    bad(`input '${name}' value ${i} (${JSON.stringify(values[i])}) is not ${what}.`);
+  switch (datatype) {
+    case "FP32":
+    case "FP64": {
+      const out =
+        datatype === "FP32" ? new Float32Array(values.length) : new Float64Array(values.length);
+      values.forEach((v, i) => {
+        if (typeof v !== "number") {
+          throw at(i, "a number");
+        }
+        out[i] = v;
+      });
+      return out;
+    }
+    case "BOOL":
+      return values.map((v, i) => {
+        if (typeof v !== "boolean") {
+          throw at(i, "true or false");
+        }
+        return v;
+      });
+    case "BYTES":
+      return values.map((v, i) => {
+        if (typeof v !== "string") {
+          throw at(i, "a string");
+        }
+        return v;
+      });
+    default:
+      return integers(datatype, values, at);
+  }
+}
+
+function integers(
+  datatype: string,
+  values: unknown[],
+  at: (i: number, what: string) => LatheError,
+): TensorData["data"] {
+  const [min, max] = integerRanges[datatype]!;
+  values.forEach((v, i) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw at(i, `an integer from ${min} to ${max}`);
+    }
+  });
+  const numbers = values as number[];
+  switch (datatype) {
+    case "INT8":
+      return Int8Array.from(numbers);
+    case "INT16":
+      return Int16Array.from(numbers);
+    case "INT32":
+      return Int32Array.from(numbers);
+    case "INT64":
+      return BigInt64Array.from(numbers, (n) => BigInt(n));
+    case "UINT8":
+      return Uint8Array.from(numbers);
+    case "UINT16":
+      return Uint16Array.from(numbers);
+    case "UINT32":
+      return Uint32Array.from(numbers);
+    default:
+      return BigUint64Array.from(numbers, (n) => BigInt(n));
+  }
+}
+
+/** An output tensor as OIP JSON: flat row-major data, 64-bit integers as JSON numbers. */
+export function toOipTensor(name: string, tensor: TensorData): OipTensor {
+  const data = Array.from(tensor.data as ArrayLike<unknown>, (v) =>
+    typeof v === "bigint" ? Number(v) : typeof v === "number" && !Number.isFinite(v) ? null : v,
+  );
+  return { name, shape: tensor.dims, datatype: datatypesOf[tensor.type] ?? tensor.type, data };
+}
+
+function names(tensors: ModelSignatureTensor[]): string {
+  return tensors.map((t) => t.name).join(", ");
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function bad(message: string): LatheError {
+  return new LatheError("LATHE_BAD_INPUT", message);
+}

@@ -1,0 +1,283 @@
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { after, before, describe, test } from "node:test";
+import type { Deployment, ModelVersion, RegisteredModel } from "../../schemas/api";
+import {
+  expectedLinearSoftmax,
+  linearSoftmaxModel,
+  seedRun,
+  weatherLabels,
+} from "../fixtures/onnx";
+import { daemonIn, removeDir, tempDir } from "../helpers";
+
+// The worker runs from dist/: `node scripts/build.mjs --quiet` first.
+
+interface Answer {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<Answer> {
+  const payload =
+    body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method,
+        headers: { "Content-Type": "application/json", ...headers },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+const rows = [
+  [0, 12.8, 5, 4.7],
+  [10.9, 10.6, 2.8, 4.5],
+  [0.8, 11.7, 7.2, 2.3],
+];
+const records = rows.map(([precipitation, temp_max, temp_min, wind]) => ({
+  precipitation,
+  temp_max,
+  temp_min,
+  wind,
+}));
+
+void describe("a deployment started through the daemon", () => {
+  let root: string;
+  let daemon: Awaited<ReturnType<typeof daemonIn>>;
+  let deployment: Deployment;
+  let auth: Record<string, string>;
+  const worker = (method: string, path: string, body?: unknown, headers = auth) =>
+    call(deployment.port!, method, path, headers, body);
+
+  before(async () => {
+    root = await tempDir();
+    daemon = await daemonIn(root);
+    auth = { Authorization: `Bearer ${daemon.info.token}` };
+    const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, linearSoftmaxModel());
+    const version = await daemon.client.call<ModelVersion>(
+      "POST",
+      "/api/v1/models/weather-model/versions",
+      { runId: run.runId },
+    );
+    assert.equal(version.version, 1);
+    deployment = await daemon.client.call<Deployment>("POST", "/api/v1/deployments", {
+      model: "weather-model",
+    });
+  });
+
+  after(async () => {
+    await daemon.close();
+    await removeDir(root);
+  });
+
+  void test("is ready on a 127.0.0.1 port and listed by the daemon", async () => {
+    assert.equal(deployment.state, "ready");
+    assert.equal(deployment.url, `http://127.0.0.1:${deployment.port}`);
+    assert.ok(deployment.pid && isAlive(deployment.pid));
+    const listed = await daemon.client.call<Deployment[]>("GET", "/api/v1/deployments");
+    assert.deepEqual(
+      listed.map((d) => [d.name, d.version, d.state]),
+      [["weather-model", 1, "ready"]],
+    );
+    const models = await daemon.client.call<RegisteredModel[]>("GET", "/api/v1/models");
+    assert.deepEqual(
+      models.map((m) => m.versions.length),
+      [1],
+    );
+  });
+
+  void test("answers OIP health, metadata and an infer with the fixture's math", async () => {
+    assert.equal((await worker("GET", "/v2/health/ready")).status, 200);
+    const meta = await worker("GET", "/v2/models/weather-model");
+    assert.equal(meta.json.platform, "onnxruntime");
+    assert.deepEqual(meta.json.inputs, [{ name: "features", datatype: "FP32", shape: [-1, 4] }]);
+
+    const answer = await worker("POST", "/v2/models/weather-model/infer", {
+      id: "r1",
+      inputs: [{ name: "features", shape: [3, 4], datatype: "FP32", data: rows }],
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    assert.equal(answer.json.model_name, "weather-model");
+    assert.equal(answer.json.id, "r1");
+    const [probabilities, label] = answer.json.outputs as {
+      name: string;
+      shape: number[];
+      datatype: string;
+      data: number[];
+    }[];
+    const expected = expectedLinearSoftmax(rows);
+    assert.deepEqual(
+      [probabilities!.name, probabilities!.shape, probabilities!.datatype],
+      ["probabilities", [3, 3], "FP32"],
+    );
+    probabilities!.data.forEach((p, i) =>
+      assert.ok(Math.abs(p - expected[Math.floor(i / 3)]!.probabilities[i % 3]!) < 1e-5),
+    );
+    assert.deepEqual(
+      [label!.name, label!.datatype, label!.data],
+      ["label", "INT64", expected.map((e) => e.label)],
+    );
+  });
+
+  void test("answers /predict with class names and probabilities per record", async () => {
+    const answer = await worker("POST", "/predict", { records });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    assert.equal(answer.json.model, "weather-model");
+    assert.equal(answer.json.version, 1);
+    const predictions = answer.json.predictions as {
+      label: string;
+      probabilities: Record<string, number>;
+    }[];
+    expectedLinearSoftmax(rows).forEach((e, i) => {
+      assert.equal(predictions[i]!.label, weatherLabels[e.label]);
+      weatherLabels.forEach((l, j) =>
+        assert.ok(Math.abs(predictions[i]!.probabilities[l]! - e.probabilities[j]!) < 1e-5),
+      );
+    });
+    const bare = await worker("POST", "/predict", records.slice(0, 1));
+    assert.equal(bare.status, 200);
+  });
+
+  void test("refuses a wrong feature name, a non-number, a wrong datatype or shape with 400", async () => {
+    const wrongName = await worker("POST", "/predict", {
+      records: [{ precipitation: 0, temp: 1, temp_min: 2, wind: 3 }],
+    });
+    assert.equal(wrongName.status, 400);
+    assert.equal(
+      wrongName.json.error,
+      "unknown feature 'temp'; expected precipitation, temp_max, temp_min, wind.",
+    );
+
+    const notNumber = await worker("POST", "/predict", [
+      records[0],
+      { ...records[1], wind: "high" },
+    ]);
+    assert.equal(notNumber.status, 400);
+    assert.match(notNumber.json.error as string, /record 1 field 'wind'/);
+
+    const dtype = await worker("POST", "/v2/models/weather-model/infer", {
+      inputs: [{ name: "features", shape: [1, 4], datatype: "INT64", data: [1, 2, 3, 4] }],
+    });
+    assert.equal(dtype.status, 400);
+    assert.match(dtype.json.error as string, /datatype "INT64"; the model expects FP32/);
+
+    const shape = await worker("POST", "/v2/models/weather-model/infer", {
+      inputs: [{ name: "features", shape: [1, 3], datatype: "FP32", data: [1, 2, 3] }],
+    });
+    assert.equal(shape.status, 400);
+    assert.match(shape.json.error as string, /shape \[1,3\]; the model expects \[-1,4\]/);
+
+    const notJson = await worker("POST", "/predict", "{not json");
+    assert.equal(notJson.status, 400);
+    assert.equal((await worker("GET", "/v2/health/live")).status, 200);
+  });
+
+  void test("refuses a request without the token (401) or with a foreign Host (403)", async () => {
+    assert.equal((await worker("POST", "/predict", { records }, {})).status, 401);
+    assert.equal(
+      (await worker("GET", "/v2/health/live", undefined, { ...auth, Host: "evil.example" })).status,
+      403,
+    );
+    assert.equal(
+      (
+        await worker("GET", "/v2/health/live", undefined, {
+          ...auth,
+          Origin: "http://evil.example",
+        })
+      ).status,
+      403,
+    );
+  });
+
+  void test("redeploying a new version replaces the worker, and undeploy stops it", async () => {
+    const run = seedRun(
+      daemon.ctx.db,
+      daemon.ctx.ws.objectsDir,
+      linearSoftmaxModel({ bias: [5, 0, 0] }),
+    );
+    await daemon.client.call("POST", "/api/v1/models/weather-model/versions", { runId: run.runId });
+    const next = await daemon.client.call<Deployment>("POST", "/api/v1/deployments", {
+      model: "weather-model",
+    });
+    assert.equal(next.version, 2);
+    assert.notEqual(next.pid, deployment.pid);
+    assert.ok(await waitGone(deployment.pid!), "the old worker exits once the new one is ready");
+    deployment = next;
+    const answer = await worker("POST", "/predict", { records });
+    assert.equal(answer.json.version, 2);
+
+    const stopped = await daemon.client.call<Deployment>(
+      "DELETE",
+      "/api/v1/deployments/weather-model",
+    );
+    assert.equal(stopped.state, "stopped");
+    assert.ok(await waitGone(next.pid!), "undeploy stops the worker process");
+  });
+
+  void test("deploying an unknown model is a 404 naming it", async () => {
+    await assert.rejects(
+      daemon.client.call("POST", "/api/v1/deployments", { model: "nope" }),
+      (err: Error) => {
+        assert.match(err.message, /No model named 'nope'/);
+        return true;
+      },
+    );
+  });
+});
+
+void test("closing the daemon stops its serving workers", async () => {
+  const root = await tempDir();
+  const daemon = await daemonIn(root);
+  const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, linearSoftmaxModel());
+  await daemon.client.call("POST", "/api/v1/models/m/versions", { runId: run.runId });
+  const deployment = await daemon.client.call<Deployment>("POST", "/api/v1/deployments", {
+    model: "m",
+    version: 1,
+  });
+  assert.ok(isAlive(deployment.pid!));
+  await daemon.close();
+  assert.ok(await waitGone(deployment.pid!), "the worker exits with the daemon");
+  await removeDir(root);
+});
