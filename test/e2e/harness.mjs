@@ -31,8 +31,10 @@
  *   await s.daemonInfo(opts)         // waits for <workspace>/.lathe/daemon.json, returns it parsed
  *   s.logs(filter?)                  // text of code-server's and VS Code's logs (string/RegExp on
  *                                    //   the file path, e.g. /Lathe/ for the Lathe output channel)
- *   await s.close()                  // closes Chromium, kills code-server's process group, stops the
- *                                    //   workspace daemon and any process still running in runDir
+ *   await s.close({ keep })          // closes Chromium, kills code-server's process group, stops the
+ *                                    //   workspace daemon and any process still running in runDir,
+ *                                    //   then deletes runDir unless keep (or LATHE_E2E_KEEP=1): pass
+ *                                    //   keep: true when the test failed, to look at the logs
  *
  *   Helpers (all take the Page; every wait has its own timeout, default 30 s, and throws on expiry):
  *   await runCommand(page, "Lathe: Reproduce Pipeline")   // F1, type, click the row with EXACTLY
@@ -67,6 +69,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   writeFileSync,
   openSync,
@@ -360,12 +363,12 @@ export async function launch(options = {}) {
     await page.goto(session.url, { timeout: timeoutMs });
     await page.locator(".monaco-workbench .part.activitybar").waitFor({ state: "visible", timeout: timeoutMs });
   } catch (err) {
-    await close().catch(() => {});
+    await close({ keep: true }).catch(() => {});
     if (err instanceof Error) err.message += `\n(harness run folder: ${runDir})`;
     throw err;
   }
 
-  async function close() {
+  async function close({ keep = process.env.LATHE_E2E_KEEP === "1" } = {}) {
     if (session.closed) return;
     session.closed = true;
     await withTimeout(session.browser?.close() ?? Promise.resolve(), 15_000, "Chromium to close").catch(() => {});
@@ -383,6 +386,7 @@ export async function launch(options = {}) {
       () => {},
     );
     session.killSync();
+    if (!keep) rmSync(runDir, { recursive: true, force: true });
   }
 
   Object.assign(session, {
