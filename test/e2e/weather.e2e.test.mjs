@@ -79,7 +79,7 @@ async function walkThrough(s) {
   await s.shot("03-register-name");
   await input.press("Enter");
   await waitForToast(page, /Registered weather-model v1/, { timeoutMs: 30_000 });
-  const version = treeRow(page, /^v1\b.*from train run/).first();
+  const version = treeRow(page, /^\s*v1\s*accuracy.*from train run/).first();
   await version.waitFor({ state: "visible", timeout: 30_000 });
   await s.shot("04-registered");
 
@@ -95,7 +95,7 @@ async function walkThrough(s) {
     { timeoutMs: 30_000, what: "the deployment URL in the status bar" },
   );
   const url = /weather-model v1: (http:\/\/127\.0\.0\.1:\d+)/.exec(text)[1];
-  await treeRow(page, /^v1\b.*http:\/\/127\.0\.0\.1:\d+/).first().waitFor({ state: "visible", timeout: 10_000 });
+  await treeRow(page, /^\s*v1\s*http:\/\/127\.0\.0\.1:\d+/).first().waitFor({ state: "visible", timeout: 10_000 });
   await s.shot("05-deployed");
 
   // 6. A prediction from the served model, with the daemon's token.
