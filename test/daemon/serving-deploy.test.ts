@@ -214,6 +214,15 @@ void describe("a deployment started through the daemon", () => {
     assert.equal((await worker("GET", "/v2/health/live")).status, 200);
   });
 
+  void test("refuses an oversized body with 413 and an unknown model path with 404", async () => {
+    const big = `[${"1,".repeat(4.5 * 1024 * 1024)}1]`;
+    const tooLarge = await worker("POST", "/predict", big);
+    assert.equal(tooLarge.status, 413);
+    const other = await worker("POST", "/v2/models/other/infer", { inputs: [] });
+    assert.equal(other.status, 404);
+    assert.match(other.json.error as string, /serves model 'weather-model', not 'other'/);
+  });
+
   void test("refuses a request without the token (401) or with a foreign Host (403)", async () => {
     assert.equal((await worker("POST", "/predict", { records }, {})).status, 401);
     assert.equal(
@@ -267,17 +276,30 @@ void describe("a deployment started through the daemon", () => {
   });
 });
 
-void test("closing the daemon stops its serving workers", async () => {
+void test("a worker that dies is marked failed, and closing the daemon stops the others", async () => {
   const root = await tempDir();
   const daemon = await daemonIn(root);
   const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, linearSoftmaxModel());
-  await daemon.client.call("POST", "/api/v1/models/m/versions", { runId: run.runId });
-  const deployment = await daemon.client.call<Deployment>("POST", "/api/v1/deployments", {
-    model: "m",
-    version: 1,
-  });
-  assert.ok(isAlive(deployment.pid!));
+  const deploy = async (model: string) => {
+    await daemon.client.call("POST", `/api/v1/models/${model}/versions`, { runId: run.runId });
+    return daemon.client.call<Deployment>("POST", "/api/v1/deployments", { model, version: 1 });
+  };
+  const [doomed, survivor] = [await deploy("doomed"), await deploy("survivor")];
+
+  process.kill(doomed.pid!, "SIGKILL");
+  assert.ok(await waitGone(doomed.pid!));
+  let state = "";
+  for (let i = 0; i < 100 && state !== "failed"; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    state = (await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed")).state;
+  }
+  const failed = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed");
+  assert.equal(failed.state, "failed");
+  assert.match(failed.error ?? "", /exited \(SIGKILL\)/);
+  assert.equal(failed.url, null);
+
+  assert.ok(isAlive(survivor.pid!));
   await daemon.close();
-  assert.ok(await waitGone(deployment.pid!), "the worker exits with the daemon");
+  assert.ok(await waitGone(survivor.pid!), "the worker exits with the daemon");
   await removeDir(root);
 });

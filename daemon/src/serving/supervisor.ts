@@ -31,6 +31,7 @@ export class Supervisor {
   private readonly workers = new Map<string, WorkerProcess>();
   /** Per-name queue: deploys and undeploys of one name run one after another. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private isClosed = false;
 
   constructor(
     private readonly ctx: Context,
@@ -70,6 +71,12 @@ export class Supervisor {
    */
   deploy(model: string, version: number | undefined, token: string): Promise<Deployment> {
     checkModelName(model);
+    if (this.isClosed) {
+      throw new LatheError(
+        "LATHE_UNAVAILABLE",
+        "The daemon is shutting down; deploy again once it has restarted.",
+      );
+    }
     const target = getVersion(this.ctx, model, version);
     return this.serialize(model, () => this.replace(model, target.version, target.oid, token));
   }
@@ -89,8 +96,10 @@ export class Supervisor {
     });
   }
 
-  /** Stops every worker; the daemon's shutdown hook. */
+  /** Refuses new deploys, lets started ones finish, then stops every worker: the shutdown hook. */
   async stopAll(): Promise<void> {
+    this.isClosed = true;
+    await Promise.all([...this.queues.values()]);
     const names = [...this.workers.keys()];
     await Promise.all(names.map((name) => this.undeploy(name)));
   }

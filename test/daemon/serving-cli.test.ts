@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { closeContext, openContext } from "../../daemon/src/context";
+import { linearSoftmaxModel, seedRun } from "../fixtures/onnx";
+import { removeDir, runCli, tempDir } from "../helpers";
+
+// Runs dist/lathe.js (`node scripts/build.mjs --quiet` first); deploy starts a real daemon.
+
+void test("the CLI registers, deploys, predicts and undeploys, with exit 2 for bad input", async () => {
+  const root = await tempDir();
+  const ctx = openContext(root, { quiet: true });
+  const { runId } = seedRun(ctx.db, ctx.ws.objectsDir, linearSoftmaxModel(), {
+    metrics: { f1: 0.7 },
+  });
+  closeContext(ctx);
+  const lathe = (...args: string[]) => runCli(["--root", root, ...args], { cwd: root });
+
+  try {
+    const registered = await lathe(
+      "--json",
+      "models",
+      "register",
+      "weather-model",
+      "--from",
+      runId,
+    );
+    assert.equal(registered.code, 0, registered.stderr);
+    assert.equal((JSON.parse(registered.stdout) as { version: number }).version, 1);
+
+    const unknownRun = await lathe("models", "register", "weather-model", "--from", "nope");
+    assert.equal(unknownRun.code, 2);
+    assert.match(unknownRun.stderr, /Run 'nope' does not exist/);
+
+    const listed = await lathe("models", "list");
+    assert.match(listed.stdout, /weather-model\n {2}v1 .* f1=0\.7/);
+
+    const deployed = await lathe("--json", "deploy", "weather-model@1");
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const { url, state } = JSON.parse(deployed.stdout) as { url: string; state: string };
+    assert.equal(state, "ready");
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const record = { precipitation: 0, temp_max: 12, temp_min: 5, wind: 3 };
+    const predicted = await lathe(
+      "--json",
+      "predict",
+      "weather-model",
+      "--records",
+      JSON.stringify([record]),
+    );
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const answer = JSON.parse(predicted.stdout) as { predictions: { label: string }[] };
+    assert.equal(answer.predictions[0]!.label, "sun");
+
+    const { wind: _wind, ...partial } = record;
+    const wrong = await lathe(
+      "predict",
+      "weather-model",
+      "--records",
+      JSON.stringify([{ ...partial, gusts: 3 }]),
+    );
+    assert.equal(wrong.code, 2);
+    assert.match(
+      wrong.stderr,
+      /unknown feature 'gusts'; expected precipitation, temp_max, temp_min, wind/,
+    );
+
+    const undeployed = await lathe("undeploy", "weather-model");
+    assert.equal(undeployed.code, 0, undeployed.stderr);
+    const afterwards = await lathe(
+      "predict",
+      "weather-model",
+      "--records",
+      JSON.stringify([record]),
+    );
+    assert.equal(afterwards.code, 1);
+    assert.match(afterwards.stderr, /is stopped/);
+  } finally {
+    await lathe("daemon", "stop");
+    await removeDir(root);
+  }
+});
