@@ -30,6 +30,11 @@ export interface Context {
   db: Db;
   log: Logger;
   events: EventBus;
+  /**
+   * Where this daemon listens and its token, set by daemon.ts once the server is up; undefined
+   * in the CLI. Services hand it to child processes (stage commands get LATHE_API etc.).
+   */
+  daemon?: { url: string; token: string };
 }
 
 export function openContext(

@@ -38,6 +38,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const hooks: ShutdownHook[] = [];
   registerRoutes(router, ctx, (hook) => hooks.push(hook));
   const http = await startHttp({ router, token, log, port: options.port });
+  ctx.daemon = { url: `http://127.0.0.1:${http.port}`, token };
 
   const info: DaemonInfo = {
     pid: process.pid,

@@ -1,5 +1,212 @@
+/** `lathe repro`, `lathe dag` and `lathe runs list|show`: the pipeline and its tracked runs. */
 import type { Command } from "commander";
+import type { ReproResult, RunDetail, RunSummary, StageResult } from "../../../../schemas/api";
+import { findDaemon } from "../../client";
+import { closeContext, openContext, type Context } from "../../context";
+import { LatheError } from "../../errors";
+import { buildDag } from "../../pipeline/dag";
+import { loadPipeline } from "../../pipeline/parse";
+import { stageOutputs } from "../../pipeline/spec";
+import { repro } from "../../services/repro";
+import { experimentByName } from "../../store/experiments";
+import { getRun, listRuns, resolveRunId } from "../../store/runs";
+import { action, globals, print, workspaceFor } from "../output";
 
 export function registerPipelineCommands(program: Command): void {
-  void program; // FIXME(#2): placeholder until this verb's owner lands it.
+  program
+    .command("repro")
+    .description("run the stages of lathe.yaml whose inputs changed, each as a tracked run")
+    .argument("[stages...]", "stages to bring up to date (with their upstream); default all")
+    .option("-f, --force", "run the stages even when they are up to date")
+    .option("-v, --verbose", "echo each stage's output to stderr")
+    .action(action(reproCommand));
+
+  program
+    .command("dag")
+    .description("print the stages in run order with what each depends on")
+    .action(action(dagCommand));
+
+  const runs = program.command("runs").description("tracked runs");
+  runs
+    .command("list")
+    .description("list runs, newest first")
+    .option("--experiment <name>", "only runs of this experiment")
+    .option("--limit <n>", "at most this many runs", (v) => Number(v), 50)
+    .action(action(runsListCommand));
+  runs
+    .command("show")
+    .description("show one run: params, metrics, files, log")
+    .argument("<id>", "run id or a unique prefix of it (4+ characters)")
+    .action(action(runsShowCommand));
+}
+
+async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T> | T): Promise<T> {
+  const ws = workspaceFor(cmd);
+  const ctx = openContext(ws.root, { quiet: true });
+  try {
+    return await fn(ctx);
+  } finally {
+    closeContext(ctx);
+  }
+}
+
+async function reproCommand(
+  stages: string[],
+  opts: { force?: boolean; verbose?: boolean },
+  cmd: Command,
+): Promise<void> {
+  const json = globals(cmd).json;
+  await withContext(cmd, async (ctx) => {
+    // A running daemon receives the stages' MLflow/Lathe logging calls.
+    const daemon = await findDaemon(ctx.ws.root);
+    const result = await repro(ctx, {
+      stages,
+      force: opts.force,
+      daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
+      onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
+      onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
+    });
+    print(cmd, result, () => "");
+    throwIfFailed(ctx, result);
+  });
+}
+
+function stageLine(s: StageResult): string {
+  const id = s.runId ? ` run ${s.runId.slice(0, 8)}` : "";
+  const verb = { ran: "ran", skipped: "skipped", failed: "FAILED", "not-run": "not run" }[s.status];
+  return `${verb.padEnd(8)} ${s.stage}${id}: ${s.reason}`;
+}
+
+/** Exit 2 with the failing stage's stderr tail, the first thing a user needs to see. */
+function throwIfFailed(ctx: Context, result: ReproResult): void {
+  const failed = result.stages.find((s) => s.status === "failed");
+  if (!failed) {
+    return;
+  }
+  const error = failed.runId ? getRun(ctx.db, failed.runId).error : null;
+  const log = error ? `; its log:\n${error.replace(/^/gm, "  ")}` : "";
+  throw new LatheError(
+    "LATHE_STAGE_FAILED",
+    `stage '${failed.stage}' failed (${failed.reason})${log}`,
+    {
+      stage: failed.stage,
+      runId: failed.runId,
+      parentRunId: result.parentRunId,
+    },
+  );
+}
+
+function dagCommand(_opts: unknown, cmd: Command): void {
+  const ws = workspaceFor(cmd);
+  const dag = buildDag(loadPipeline(ws.root));
+  const stages = dag.order.map((s) => ({
+    name: s.name,
+    cmd: s.cmd,
+    upstream: [...dag.upstream.get(s.name)!],
+    deps: s.deps.map((d) => d.wsPath),
+    outs: stageOutputs(s).map((o) => o.wsPath),
+  }));
+  print(cmd, { file: dag.pipeline.file, stages }, () =>
+    stages
+      .map((s) => `${s.name}${s.upstream.length ? ` <- ${s.upstream.join(", ")}` : ""}`)
+      .join("\n"),
+  );
+}
+
+async function runsListCommand(opts: { experiment?: string; limit: number }, cmd: Command) {
+  await withContext(cmd, (ctx) => {
+    let experimentId: string | undefined;
+    if (opts.experiment !== undefined) {
+      const found = experimentByName(ctx.db, opts.experiment);
+      if (!found) {
+        throw new LatheError("LATHE_NOT_FOUND", `No experiment '${opts.experiment}'.`, {
+          experiment: opts.experiment,
+        });
+      }
+      experimentId = found.id;
+    }
+    const runs = listRuns(ctx.db, { experimentId, limit: opts.limit });
+    print(cmd, runs, () => runsTable(runs));
+  });
+}
+
+function runsTable(runs: RunSummary[]): string {
+  if (runs.length === 0) {
+    return "no runs yet: run 'lathe repro'";
+  }
+  const rows = runs.map((r) => [
+    r.id.slice(0, 8),
+    r.stage ?? `(${r.name})`,
+    r.status,
+    new Date(r.startTime).toISOString().replace("T", " ").slice(0, 19),
+    r.endTime === null ? "-" : `${((r.endTime - r.startTime) / 1000).toFixed(1)}s`,
+    headline(r),
+  ]);
+  const header = ["ID", "STAGE", "STATUS", "START (UTC)", "TIME", "METRICS"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** The first few metrics, for a one-line overview. */
+function headline(run: RunSummary): string {
+  return Object.values(run.metrics)
+    .slice(0, 3)
+    .map((m) => `${m.key}=${m.text ?? formatNumber(m.value)}`)
+    .join(" ");
+}
+
+function formatNumber(v: number | null): string {
+  return v === null ? "null" : String(Number(v.toPrecision(4)));
+}
+
+async function runsShowCommand(id: string, _opts: unknown, cmd: Command) {
+  await withContext(cmd, (ctx) => {
+    const run = getRun(ctx.db, resolveRunId(ctx.db, id));
+    print(cmd, run, () => runText(run));
+  });
+}
+
+function runText(run: RunDetail): string {
+  const lines = [
+    `run ${run.id} (${run.name}) ${run.status}`,
+    `experiment: ${run.experimentName}`,
+    `command: ${run.command ?? "-"}`,
+    `git: ${run.gitCommit ?? "-"}${run.gitDirty ? " (dirty)" : ""}`,
+    `exit code: ${run.exitCode ?? "-"}`,
+  ];
+  const section = (title: string, items: string[]) => {
+    if (items.length) {
+      lines.push(`${title}:`, ...items.map((i) => `  ${i}`));
+    }
+  };
+  section(
+    "params",
+    Object.entries(run.params).map(([k, v]) => `${k} = ${v}`),
+  );
+  section(
+    "metrics",
+    Object.values(run.metrics).map((m) => `${m.key} = ${m.text ?? m.value}`),
+  );
+  section(
+    "inputs",
+    run.inputs.map((f) => `${f.path} ${f.oid.slice(0, 12)}`),
+  );
+  section(
+    "outputs",
+    run.outputs.map((f) => `${f.path} ${f.oid.slice(0, 12)}`),
+  );
+  if (run.error) {
+    section("error", run.error.split("\n"));
+  }
+  if (run.log) {
+    lines.push("log:", run.log.trimEnd());
+  }
+  return lines.join("\n");
 }

@@ -1,5 +1,11 @@
+/** Experiments, runs and `pipeline/repro` under /api/v1. */
+import { reproRequestSchema, type ReproRequest } from "../../../../schemas/api";
 import type { Context } from "../../context";
 import type { ShutdownHook } from "../../daemon";
+import { LatheError } from "../../errors";
+import { repro } from "../../services/repro";
+import { experimentById, listExperiments } from "../../store/experiments";
+import { getRun, listRuns } from "../../store/runs";
 import type { Router } from "../router";
 
 export function registerRunRoutes(
@@ -7,7 +13,73 @@ export function registerRunRoutes(
   ctx: Context,
   onShutdown: (hook: ShutdownHook) => void,
 ): void {
-  void router; // FIXME(#2): placeholder until this domain's owner lands its routes.
-  void ctx;
-  void onShutdown;
+  /** Every experiment with its run count. */
+  router.add("GET", "/api/v1/experiments", () => listExperiments(ctx.db));
+
+  /**
+   * Runs, newest first. `experiment=<id>` filters by experiment; `parent=<id>` gives a run's
+   * children and `parent=none` the top-level runs only; `limit=<n>` caps the list.
+   */
+  router.add("GET", "/api/v1/runs", ({ query }) => {
+    const experimentId = query.get("experiment") ?? undefined;
+    if (experimentId !== undefined && !experimentById(ctx.db, experimentId)) {
+      throw new LatheError("LATHE_NOT_FOUND", `No experiment '${experimentId}'.`, {
+        experiment: experimentId,
+      });
+    }
+    const parent = query.get("parent");
+    const parentId = parent === null ? undefined : parent === "none" ? null : parent;
+    return listRuns(ctx.db, { experimentId, parentId, limit: parseLimit(query.get("limit")) });
+  });
+
+  /** One run with params, latest metrics, files, log and error. */
+  router.add("GET", "/api/v1/runs/:id", ({ params }) => getRun(ctx.db, params.id!));
+
+  // One repro at a time: a second request gets 409 here, and a CLI repro holds the repro lock.
+  let running: { abort: AbortController; done: Promise<unknown> } | undefined;
+  onShutdown(async () => {
+    running?.abort.abort();
+    await running?.done.catch(() => undefined); // Its outcome is recorded in its runs already.
+  });
+
+  /** Runs the pipeline inside the daemon and answers with the ReproResult when it is done. */
+  router.add(
+    "POST",
+    "/api/v1/pipeline/repro",
+    async ({ body }) => {
+      const request = (body ?? {}) as ReproRequest;
+      if (running) {
+        throw new LatheError("LATHE_CONFLICT", "A repro is already running in this workspace.");
+      }
+      const abort = new AbortController();
+      const done = repro(ctx, {
+        stages: request.stages,
+        force: request.force,
+        daemon: ctx.daemon,
+        signal: abort.signal,
+      });
+      running = { abort, done };
+      try {
+        return await done;
+      } finally {
+        if (running?.done === done) {
+          running = undefined;
+        }
+      }
+    },
+    reproRequestSchema,
+  );
+}
+
+function parseLimit(raw: string | null): number | undefined {
+  if (raw === null) {
+    return undefined;
+  }
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new LatheError("LATHE_BAD_INPUT", "limit must be an integer from 1 to 10000.", {
+      limit: raw,
+    });
+  }
+  return limit;
 }

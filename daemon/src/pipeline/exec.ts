@@ -1,0 +1,137 @@
+/**
+ * Runs one stage command: `sh -c <cmd>` in its own process group (so cancelling kills the whole
+ * group, not just the shell), with stdout and stderr captured into one log.
+ */
+import { spawn } from "node:child_process";
+
+/**
+ * The stored log keeps the last 1 MiB of a stage's output: runs that print per-step progress
+ * would otherwise grow the database without bound, and the end is what explains a failure.
+ */
+export const MAX_LOG_BYTES = 1024 * 1024;
+const STDERR_TAIL_BYTES = 16 * 1024;
+const KILL_GRACE_MS = 5000;
+
+export interface ExecOptions {
+  cmd: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Each chunk of output as it arrives (the CLI may echo it). */
+  onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
+}
+
+export interface ExecResult {
+  /** null when the process did not start or was killed by a signal. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout and stderr interleaved as they arrived, capped to MAX_LOG_BYTES. */
+  log: string;
+  stderrTail: string;
+  /** Set when the command could not be started at all. */
+  spawnError: string | null;
+  cancelled: boolean;
+}
+
+/** Keeps only the last `cap` bytes written to it. */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private dropped = false;
+
+  constructor(private readonly cap: number) {}
+
+  write(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > this.cap && this.chunks.length > 0) {
+      const first = this.chunks[0]!;
+      const excess = this.size - this.cap;
+      this.dropped = true;
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+      } else {
+        this.chunks[0] = first.subarray(excess);
+        this.size -= excess;
+      }
+    }
+  }
+
+  text(note = true): string {
+    const body = Buffer.concat(this.chunks).toString("utf8");
+    if (!this.dropped || !note) {
+      return body;
+    }
+    return `[earlier output dropped: only the last ${this.cap} bytes are kept]\n${body}`;
+  }
+}
+
+export function runCommand(options: ExecOptions): Promise<ExecResult> {
+  const log = new TailBuffer(MAX_LOG_BYTES);
+  const stderr = new TailBuffer(STDERR_TAIL_BYTES);
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", options.cmd], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let spawnError: string | null = null;
+    let cancelled = false;
+    const kill = () => {
+      cancelled = true;
+      killGroup(child.pid, "SIGTERM");
+      setTimeout(() => killGroup(child.pid, "SIGKILL"), KILL_GRACE_MS).unref();
+    };
+    options.signal?.addEventListener("abort", kill, { once: true });
+
+    child.stdout.on("data", (c: Buffer) => {
+      log.write(c);
+      options.onOutput?.(c.toString("utf8"), "stdout");
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      log.write(c);
+      stderr.write(c);
+      options.onOutput?.(c.toString("utf8"), "stderr");
+    });
+    child.on("error", (err) => (spawnError = err.message));
+    child.on("close", (exitCode, signal) => {
+      options.signal?.removeEventListener("abort", kill);
+      resolve({
+        exitCode: spawnError ? null : exitCode,
+        signal,
+        log: log.text(),
+        stderrTail: stderr.text(false),
+        spawnError,
+        cancelled,
+      });
+    });
+    if (options.signal?.aborted) {
+      kill();
+    }
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) {
+    return;
+  }
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    // ESRCH: the group has already exited, which is what we wanted.
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
+      throw err;
+    }
+  }
+}
+
+/** The last `n` non-empty lines of a text. */
+export function lastLines(text: string, n: number): string {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-n)
+    .join("\n");
+}

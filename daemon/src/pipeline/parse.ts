@@ -1,0 +1,309 @@
+/**
+ * Reads lathe.yaml (or dvc.yaml when there is no lathe.yaml) into a Pipeline. The YAML AST is
+ * walked directly, not converted to plain values first, so every error names file:line:col.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import {
+  LineCounter,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
+import { LatheError } from "../errors";
+import { at, type ParamEntry, type PathEntry, type Pipeline, type Pos, type Stage } from "./spec";
+
+export const DEFAULT_PARAMS_FILE = "params.yaml";
+
+const STAGE_FIELDS = [
+  "cmd",
+  "wdir",
+  "deps",
+  "params",
+  "outs",
+  "metrics",
+  "plots",
+  "desc",
+  "always_changed",
+  "frozen",
+];
+const TOP_FIELDS = ["stages", "experiment"];
+// dvc.yaml may carry these top-level sections; Lathe reads only `stages` from it.
+// FIXME(#2): honour dvc.yaml's top-level vars/params/metrics/plots instead of ignoring them.
+const DVC_TOP_FIELDS = ["vars", "params", "metrics", "plots", "artifacts"];
+const OUT_OPTIONS = ["cache", "persist", "desc", "remote", "push"];
+
+/** The pipeline file of a workspace, or undefined when it has neither lathe.yaml nor dvc.yaml. */
+export function pipelineFile(root: string): string | undefined {
+  return ["lathe.yaml", "dvc.yaml"].find((name) => existsSync(join(root, name)));
+}
+
+/** Loads and checks the workspace's pipeline file (structure only; see dag.ts for the graph). */
+export function loadPipeline(root: string): Pipeline {
+  const file = pipelineFile(root);
+  if (!file) {
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `No lathe.yaml (or dvc.yaml) in ${root}: write one with a 'stages:' section.`,
+      { root },
+    );
+  }
+  return parsePipeline(file, readFileSync(join(root, file), "utf8"));
+}
+
+/** Parses the text of a pipeline file; `file` is its workspace-relative name for messages. */
+export function parsePipeline(file: string, text: string): Pipeline {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
+    const reason = first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw new LatheError("LATHE_BAD_FILE", `${at(file, pos)}not valid YAML: ${reason}`, {
+      file,
+      ...pos,
+    });
+  }
+  return new Walker(file, lines).pipeline(doc.contents);
+}
+
+class Walker {
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
+
+  pipeline(root: Node | null): Pipeline {
+    if (!isMap(root)) {
+      this.fail(root, "the file must be a mapping with a 'stages:' section");
+    }
+    const allowed = this.file === "dvc.yaml" ? [...TOP_FIELDS, ...DVC_TOP_FIELDS] : TOP_FIELDS;
+    let experiment: string | null = null;
+    let stagesNode: Node | null = null;
+    for (const pair of root.items) {
+      const key = this.keyOf(pair, "");
+      if (!allowed.includes(key)) {
+        this.fail(pair.key, `unknown top-level field '${key}'; valid: ${allowed.join(", ")}`);
+      }
+      if (key === "experiment") {
+        experiment = this.string(pair.value as Node | null, "", "'experiment' must be a string");
+      } else if (key === "stages") {
+        stagesNode = pair.value as Node | null;
+      }
+    }
+    if (!isMap(stagesNode)) {
+      this.fail(stagesNode ?? root, "'stages' must be a mapping of stage names to stages");
+    }
+    const stages = stagesNode.items.map((pair) => this.stage(pair));
+    return { file: this.file, experiment, stages };
+  }
+
+  private stage(pair: Pair): Stage {
+    const name = this.keyOf(pair, "");
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+      this.fail(pair.key, `stage name '${name}' may hold only letters, digits, '_', '.' and '-'`);
+    }
+    const where = `stage '${name}': `;
+    const node = pair.value as Node | null;
+    if (!isMap(node)) {
+      this.fail(node ?? pair.key, `${where}a stage must be a mapping with at least 'cmd'`);
+    }
+    const fields = this.fields(node, where);
+    if (!fields.has("cmd")) {
+      this.fail(pair.key, `${where}'cmd' is missing`);
+    }
+    const wdir = this.wdir(fields.get("wdir"), where);
+    return {
+      name,
+      cmd: this.cmd(fields.get("cmd")!, where),
+      wdir,
+      deps: this.paths(fields.get("deps"), "deps", wdir, where),
+      params: this.params(fields.get("params"), wdir, where),
+      outs: this.paths(fields.get("outs"), "outs", wdir, where),
+      metrics: this.paths(fields.get("metrics"), "metrics", wdir, where),
+      plots: this.paths(fields.get("plots"), "plots", wdir, where),
+      desc: fields.has("desc")
+        ? this.string(fields.get("desc")!, where, "'desc' must be a string")
+        : null,
+      alwaysChanged: this.bool(fields.get("always_changed"), where, "always_changed"),
+      frozen: this.bool(fields.get("frozen"), where, "frozen"),
+      pos: this.pos(pair.key as Node),
+    };
+  }
+
+  /** The stage's fields by name; unknown names are an error that lists the valid ones. */
+  private fields(node: YAMLMap, where: string): Map<string, Node | null> {
+    const fields = new Map<string, Node | null>();
+    for (const pair of node.items) {
+      const key = this.keyOf(pair, where);
+      if (!STAGE_FIELDS.includes(key)) {
+        this.fail(pair.key, `${where}unknown field '${key}'; valid: ${STAGE_FIELDS.join(", ")}`);
+      }
+      fields.set(key, pair.value as Node | null);
+    }
+    return fields;
+  }
+
+  private cmd(node: Node | null, where: string): string {
+    const message = `${where}'cmd' must be a string or a list of strings`;
+    if (isSeq(node) && node.items.length > 0) {
+      return node.items.map((item) => this.string(item as Node, where, message)).join(" && ");
+    }
+    const cmd = this.string(node, where, message);
+    if (cmd.trim() === "") {
+      this.fail(node, `${where}'cmd' is empty`);
+    }
+    return cmd;
+  }
+
+  private wdir(node: Node | null | undefined, where: string): string {
+    if (node === undefined) {
+      return "";
+    }
+    const raw = this.string(node, where, "'wdir' must be a string");
+    const rel = this.inside(raw, "", node, where, "wdir");
+    return rel === "." ? "" : rel;
+  }
+
+  private paths(node: Node | null | undefined, field: string, wdir: string, where: string) {
+    if (node === undefined || (isScalar(node) && node.value === null)) {
+      return [];
+    }
+    if (!isSeq(node)) {
+      this.fail(node, `${where}'${field}' must be a list of paths`);
+    }
+    return node.items.map((item) => this.pathEntry(item as Node, field, wdir, where));
+  }
+
+  /** A path is a string, or `{path: {cache: false}}` (dvc's object form). */
+  private pathEntry(node: Node, field: string, wdir: string, where: string): PathEntry {
+    const shape = `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
+    let path: string;
+    let cache = true;
+    if (isMap(node)) {
+      if (node.items.length !== 1) {
+        this.fail(node, shape);
+      }
+      const pair = node.items[0]!;
+      path = this.keyOf(pair, where);
+      cache = this.outOptions(pair.value as Node | null, field, where);
+    } else {
+      path = this.string(node, where, shape);
+    }
+    const wsPath = this.inside(path, wdir, node, where, field);
+    return { path, wsPath, cache, pos: this.pos(node) };
+  }
+
+  /** Returns the `cache` option; plots may carry display options, which are kept by the editor. */
+  private outOptions(node: Node | null, field: string, where: string): boolean {
+    if (node === null || (isScalar(node) && node.value === null)) {
+      return true;
+    }
+    if (!isMap(node)) {
+      this.fail(node, `${where}the options of an entry of '${field}' must be a mapping`);
+    }
+    let cache = true;
+    for (const pair of node.items) {
+      const key = this.keyOf(pair, where);
+      if (field !== "plots" && !OUT_OPTIONS.includes(key)) {
+        this.fail(
+          pair.key,
+          `${where}unknown option '${key}' in '${field}'; valid: ${OUT_OPTIONS.join(", ")}`,
+        );
+      }
+      if (key === "cache") {
+        cache = this.bool(pair.value as Node | null, where, "cache");
+      }
+    }
+    return cache;
+  }
+
+  /** `params: [a.b, {other.yaml: [c, d]}]`. */
+  private params(node: Node | null | undefined, wdir: string, where: string): ParamEntry[] {
+    if (node === undefined || (isScalar(node) && node.value === null)) {
+      return [];
+    }
+    if (!isSeq(node)) {
+      this.fail(node, `${where}'params' must be a list of keys or {file.yaml: [keys]}`);
+    }
+    const defaultFile = posix.join(wdir, DEFAULT_PARAMS_FILE);
+    return node.items.flatMap((item) => this.paramItem(item as Node, wdir, defaultFile, where));
+  }
+
+  private paramItem(node: Node, wdir: string, defaultFile: string, where: string): ParamEntry[] {
+    const shape = `${where}each entry of 'params' must be a key or {file.yaml: [keys]}`;
+    if (!isMap(node)) {
+      const key = this.string(node, where, shape);
+      return [{ file: defaultFile, key, pos: this.pos(node) }];
+    }
+    return node.items.flatMap((pair) => {
+      const file = this.inside(this.keyOf(pair, where), wdir, pair.key as Node, where, "params");
+      const keys = pair.value as Node | null;
+      if (!isSeq(keys)) {
+        this.fail(keys ?? (pair.key), `${where}params of ${file} must be a list of keys`);
+      }
+      return keys.items.map((k) => ({
+        file,
+        key: this.string(k as Node, where, shape),
+        pos: this.pos(k as Node),
+      }));
+    });
+  }
+
+  /** Joins `path` to `wdir` and refuses a result outside the workspace. */
+  private inside(
+    path: string,
+    wdir: string,
+    node: Node | null,
+    where: string,
+    field: string,
+  ): string {
+    const rel = posix.normalize(posix.join(wdir, path.replace(/\\/g, "/")));
+    if (posix.isAbsolute(path) || rel === ".." || rel.startsWith("../")) {
+      this.fail(node, `${where}'${field}' path '${path}' is outside the workspace`);
+    }
+    return rel.replace(/\/+$/, "");
+  }
+
+  private keyOf(pair: Pair, where: string): string {
+    const key = pair.key as Node | null;
+    if (!isScalar(key) || typeof key.value !== "string") {
+      this.fail(key, `${where}keys must be strings`);
+    }
+    return key.value;
+  }
+
+  private string(node: Node | null, where: string, message: string): string {
+    if (!isScalar(node) || (typeof node.value !== "string" && typeof node.value !== "number")) {
+      this.fail(node, message.startsWith(where) ? message : `${where}${message}`);
+    }
+    return String(node.value);
+  }
+
+  private bool(node: Node | null | undefined, where: string, field: string): boolean {
+    if (node === undefined) {
+      return false;
+    }
+    if (!isScalar(node) || typeof node.value !== "boolean") {
+      this.fail(node, `${where}'${field}' must be true or false`);
+    }
+    return node.value;
+  }
+
+  private pos(node: Node | null | undefined): Pos {
+    const offset = node?.range?.[0] ?? 0;
+    return this.lines.linePos(offset);
+  }
+
+  private fail(node: unknown, message: string): never {
+    const pos = this.pos(node as Node | null);
+    throw new LatheError("LATHE_BAD_FILE", `${at(this.file, pos)}${message}`, {
+      file: this.file,
+      ...pos,
+    });
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * One stage of a repro: decide whether it is stale, and if so run it as a tracked run (params,
+ * inputs, the command's log, outputs into the content store, metrics, the lock entry).
+ */
+import { existsSync } from "node:fs";
+import { join, posix } from "node:path";
+import type { StageResult } from "../../../schemas/api";
+import type { Context } from "../context";
+import { hashPath } from "../data/hash";
+import { storePath } from "../data/store";
+import { toLatheError } from "../errors";
+import type { GitState } from "../git";
+import { lastLines, runCommand, type ExecResult } from "../pipeline/exec";
+import {
+  staleReason,
+  writeLockEntry,
+  type LockEntry,
+  type LockedPath,
+  type StageState,
+} from "../pipeline/lock";
+import { readMetricsFile, readPlotSeries, type MetricPoint } from "../pipeline/metrics";
+import { runParams, type StageParams } from "../pipeline/params";
+import { DEFAULT_PARAMS_FILE } from "../pipeline/parse";
+import { stageOutputs, type Stage } from "../pipeline/spec";
+import { addRunFiles, createRun, finishRun, logMetrics, logParams } from "../store/runs";
+import { resolveInside } from "../workspace";
+
+/** What every stage of one repro shares. */
+export interface ReproScope {
+  ctx: Context;
+  experimentId: string;
+  parentId: string;
+  git: GitState;
+  lock: Record<string, LockEntry>;
+  order: string[];
+  force: boolean;
+  daemon?: { url: string; token: string };
+  signal?: AbortSignal;
+  onOutput?: (stage: string, chunk: string) => void;
+}
+
+const ERROR_TAIL_LINES = 20;
+
+/** Runs the stage when it is stale; never throws for a stage failure, only reports it. */
+export async function reproStage(
+  scope: ReproScope,
+  stage: Stage,
+  params: StageParams,
+): Promise<StageResult> {
+  if (stage.frozen) {
+    return { stage: stage.name, status: "skipped", runId: null, reason: "frozen" };
+  }
+  const state = await currentState(scope.ctx.ws.root, stage, params);
+  const reason = scope.force
+    ? "forced"
+    : stage.alwaysChanged
+      ? "always_changed"
+      : staleReason(scope.lock[stage.name], state);
+  if (reason === null) {
+    return { stage: stage.name, status: "skipped", runId: null, reason: "up to date" };
+  }
+  scope.ctx.events.emit({ type: "repro/progress", stage: stage.name, status: "running" });
+  return runStage(scope, stage, state, reason);
+}
+
+/** Ids of deps and outs as they are now; a path that does not exist gets a null id. */
+async function currentState(root: string, stage: Stage, params: StageParams): Promise<StageState> {
+  const deps = await Promise.all(stage.deps.map((d) => idOf(root, d.wsPath)));
+  const outs = await Promise.all(stageOutputs(stage).map((o) => idOf(root, o.wsPath)));
+  return {
+    cmd: stage.cmd,
+    deps: deps.map((d) => ({ path: d.path, oid: d.oid ?? "" })),
+    params,
+    outs,
+  };
+}
+
+async function idOf(root: string, path: string): Promise<{ path: string; oid: string | null }> {
+  const abs = join(root, path);
+  return existsSync(abs) ? { path, oid: (await hashPath(abs)).oid } : { path, oid: null };
+}
+
+async function runStage(
+  scope: ReproScope,
+  stage: Stage,
+  state: StageState,
+  reason: string,
+): Promise<StageResult> {
+  const { ctx } = scope;
+  const cwd = stage.wdir ? resolveInside(ctx.ws.root, stage.wdir, "wdir") : ctx.ws.root;
+  const runId = createRun(ctx.db, {
+    experimentId: scope.experimentId,
+    name: stage.name,
+    parentId: scope.parentId,
+    stage: stage.name,
+    command: stage.cmd,
+    cwd,
+    gitCommit: scope.git.commit,
+    gitDirty: scope.git.dirty,
+  });
+  logParams(ctx.db, runId, runParams(state.params, posix.join(stage.wdir, DEFAULT_PARAMS_FILE)));
+  addRunFiles(ctx.db, runId, "in", state.deps);
+  ctx.events.emit({ type: "runs/changed", runId });
+  ctx.log.info({ stage: stage.name, runId, reason, cmd: stage.cmd, cwd }, "stage started");
+
+  let result: StageResult;
+  try {
+    const exec = await runCommand({
+      cmd: stage.cmd,
+      cwd,
+      env: stageEnv(runId, scope.daemon),
+      signal: scope.signal,
+      onOutput: (chunk) => scope.onOutput?.(stage.name, chunk),
+    });
+    result = await afterCommand(scope, stage, state, runId, exec, reason);
+  } catch (err) {
+    // Storing outputs or reading metrics broke (disk full, a bug): the run must not stay RUNNING.
+    const error = toLatheError(err);
+    finishRun(ctx.db, runId, { status: "FAILED", error: error.message });
+    result = { stage: stage.name, status: "failed", runId, reason: error.message };
+  }
+  ctx.events.emit({ type: "runs/changed", runId });
+  ctx.log.info({ stage: stage.name, runId, status: result.status }, "stage done");
+  return result;
+}
+
+async function afterCommand(
+  scope: ReproScope,
+  stage: Stage,
+  state: StageState,
+  runId: string,
+  exec: ExecResult,
+  reason: string,
+): Promise<StageResult> {
+  const failure = commandFailure(stage, scope.ctx.ws.root, exec);
+  if (failure) {
+    finishRun(scope.ctx.db, runId, {
+      status: exec.cancelled ? "KILLED" : "FAILED",
+      exitCode: exec.exitCode,
+      log: exec.log,
+      error: failure.error,
+    });
+    return { stage: stage.name, status: "failed", runId, reason: failure.reason };
+  }
+
+  const outs = await storeOutputs(scope, stage);
+  const notes = recordMetrics(scope, stage, runId);
+  addRunFiles(scope.ctx.db, runId, "out", outs);
+  writeLockEntry(
+    scope.ctx.ws.root,
+    stage.name,
+    { cmd: stage.cmd, deps: state.deps, params: state.params, outs },
+    scope.order,
+  );
+  const log = notes.length ? `${exec.log}\n${notes.join("\n")}\n` : exec.log;
+  finishRun(scope.ctx.db, runId, { status: "FINISHED", exitCode: 0, log });
+  return { stage: stage.name, status: "ran", runId, reason };
+}
+
+/** Why the command counts as failed (exit code, signal, a declared out not written), or null. */
+function commandFailure(
+  stage: Stage,
+  root: string,
+  exec: ExecResult,
+): { reason: string; error: string } | null {
+  const tail =
+    lastLines(exec.stderrTail, ERROR_TAIL_LINES) || lastLines(exec.log, ERROR_TAIL_LINES);
+  if (exec.cancelled) {
+    return { reason: "cancelled", error: "cancelled; the stage's process group was killed" };
+  }
+  if (exec.spawnError) {
+    return { reason: "could not start", error: `could not start 'sh': ${exec.spawnError}` };
+  }
+  if (exec.exitCode !== 0) {
+    const reason = exec.exitCode === null ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`;
+    return { reason, error: tail || `${reason}, no output` };
+  }
+  const missing = stageOutputs(stage).find((o) => !existsSync(join(root, o.wsPath)));
+  if (missing) {
+    const reason = `did not write its out ${missing.wsPath}`;
+    return { reason, error: `stage '${stage.name}' exited 0 but ${reason}` };
+  }
+  return null;
+}
+
+/** Copies cached outputs into the content store; `cache: false` ones are only hashed. */
+async function storeOutputs(scope: ReproScope, stage: Stage): Promise<LockedPath[]> {
+  const outs: LockedPath[] = [];
+  for (const out of stageOutputs(stage)) {
+    const abs = join(scope.ctx.ws.root, out.wsPath);
+    const hash = out.cache ? await storePath(scope.ctx.ws, abs) : await hashPath(abs);
+    outs.push({ path: out.wsPath, oid: hash.oid, size: hash.size, files: hash.files });
+  }
+  return outs;
+}
+
+/** Logs the stage's metrics files and plot series; returns notes for files it could not read. */
+function recordMetrics(scope: ReproScope, stage: Stage, runId: string): string[] {
+  const notes: string[] = [];
+  const points: MetricPoint[] = [];
+  const read = (path: string, reader: (abs: string) => MetricPoint[]) => {
+    try {
+      points.push(...reader(join(scope.ctx.ws.root, path)));
+    } catch (err) {
+      // A malformed metrics file does not undo a successful stage; the run's log says why.
+      notes.push(`lathe: no metrics read from ${path}: ${(err as Error).message.split("\n")[0]}`);
+    }
+  };
+  stage.metrics.forEach((m) => read(m.wsPath, readMetricsFile));
+  stage.plots.forEach((p) => read(p.wsPath, readPlotSeries));
+  logMetrics(scope.ctx.db, runId, points);
+  return notes;
+}
+
+/** The parent environment plus the run id and, inside the daemon, where to log to. */
+function stageEnv(runId: string, daemon?: { url: string; token: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId };
+  if (daemon) {
+    env.LATHE_API = daemon.url;
+    env.LATHE_TOKEN = daemon.token;
+    env.MLFLOW_TRACKING_URI = daemon.url;
+    env.MLFLOW_TRACKING_TOKEN = daemon.token;
+  }
+  return env;
+}

@@ -1,0 +1,319 @@
+/**
+ * Runs and what hangs off them: params (write-once), metrics (series by step), input and output
+ * files, the log and the error. A repro writes them; the Runs view, the CLI and the registry
+ * read them. Every write is one synchronous transaction.
+ */
+import { randomUUID } from "node:crypto";
+import type { MetricValue, RunDetail, RunStatus, RunSummary } from "../../../schemas/api";
+import { LatheError } from "../errors";
+import type { Db } from "./db";
+
+export interface NewRun {
+  experimentId: string;
+  name: string;
+  parentId?: string | null;
+  stage?: string | null;
+  command?: string | null;
+  cwd?: string | null;
+  gitCommit?: string | null;
+  gitDirty?: boolean | null;
+  startTime?: number;
+}
+
+export interface RunEnd {
+  status: Exclude<RunStatus, "RUNNING">;
+  exitCode?: number | null;
+  log?: string;
+  error?: string | null;
+  endTime?: number;
+}
+
+export interface MetricInput {
+  key: string;
+  value: number | null;
+  text?: string | null;
+  step?: number;
+  timestamp?: number;
+}
+
+export interface RunFilter {
+  experimentId?: string;
+  /** A run id for its children; null for top-level runs only; undefined for all. */
+  parentId?: string | null;
+  limit?: number;
+}
+
+interface RunRow {
+  id: string;
+  experiment_id: string;
+  experiment_name: string;
+  name: string;
+  parent_id: string | null;
+  stage: string | null;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  exit_code: number | null;
+  command: string | null;
+  git_commit: string | null;
+  git_dirty: number | null;
+  log?: string;
+  error?: string | null;
+}
+
+/** 32 hex characters, MLflow's run id shape. */
+export function newRunId(): string {
+  return randomUUID().replaceAll("-", "");
+}
+
+export function createRun(db: Db, run: NewRun): string {
+  const id = newRunId();
+  db.prepare(
+    `INSERT INTO runs (id, experiment_id, name, parent_id, stage, status, start_time, command,
+       cwd, git_commit, git_dirty)
+     VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)`,
+  ).run(
+    id,
+    run.experimentId,
+    run.name,
+    run.parentId ?? null,
+    run.stage ?? null,
+    run.startTime ?? Date.now(),
+    run.command ?? null,
+    run.cwd ?? null,
+    run.gitCommit ?? null,
+    run.gitDirty === undefined || run.gitDirty === null ? null : Number(run.gitDirty),
+  );
+  return id;
+}
+
+export function finishRun(db: Db, id: string, end: RunEnd): void {
+  db.prepare(
+    `UPDATE runs SET status = ?, end_time = ?, exit_code = ?, log = COALESCE(?, log), error = ?
+     WHERE id = ?`,
+  ).run(
+    end.status,
+    end.endTime ?? Date.now(),
+    end.exitCode ?? null,
+    end.log ?? null,
+    end.error ?? null,
+    id,
+  );
+}
+
+/** Params are write-once per run: the same value again is fine, a different one is a conflict. */
+export function logParams(db: Db, runId: string, params: Record<string, string>): void {
+  const insert = db.prepare(
+    "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  );
+  const read = db.prepare("SELECT value FROM params WHERE run_id = ? AND key = ?");
+  db.transaction(() => {
+    for (const [key, value] of Object.entries(params)) {
+      insert.run(runId, key, value);
+      const stored = (read.get(runId, key) as { value: string }).value;
+      if (stored !== value) {
+        throw new LatheError(
+          "LATHE_CONFLICT",
+          `Param '${key}' of run ${runId} is already '${stored}'; params are write-once.`,
+          { runId, key, stored, value },
+        );
+      }
+    }
+  })();
+}
+
+export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
+  const insert = db.prepare(
+    "INSERT INTO metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const now = Date.now();
+  db.transaction(() => {
+    for (const p of points) {
+      insert.run(runId, p.key, p.value, p.text ?? null, p.step ?? 0, p.timestamp ?? now);
+    }
+  })();
+}
+
+export function addRunFiles(
+  db: Db,
+  runId: string,
+  direction: "in" | "out",
+  files: { path: string; oid: string }[],
+): void {
+  const insert = db.prepare(
+    `INSERT INTO run_files (run_id, direction, path, oid) VALUES (?, ?, ?, ?)
+     ON CONFLICT (run_id, direction, path) DO UPDATE SET oid = excluded.oid`,
+  );
+  db.transaction(() => files.forEach((f) => insert.run(runId, direction, f.path, f.oid)))();
+}
+
+function selectRuns(extra = ""): string {
+  return `
+  SELECT r.id, r.experiment_id, e.name AS experiment_name, r.name, r.parent_id, r.stage, r.status,
+    r.start_time, r.end_time, r.exit_code, r.command, r.git_commit, r.git_dirty${extra}
+  FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
+}
+
+/** Runs, newest first, each with its params and the latest value of each metric. */
+export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.experimentId !== undefined) {
+    where.push("r.experiment_id = ?");
+    args.push(filter.experimentId);
+  }
+  if (filter.parentId === null) {
+    where.push("r.parent_id IS NULL");
+  } else if (filter.parentId !== undefined) {
+    where.push("r.parent_id = ?");
+    args.push(filter.parentId);
+  }
+  const sql = `${selectRuns()} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
+  const rows = db.prepare(sql).all(...args, filter.limit ?? -1) as RunRow[];
+  return withParamsAndMetrics(db, rows);
+}
+
+/** One run with its files, log and error; LATHE_NOT_FOUND when there is none. */
+export function getRun(db: Db, id: string): RunDetail {
+  const row = db.prepare(`${selectRuns(", r.log, r.error")} WHERE r.id = ?`).get(id) as
+    RunRow | undefined;
+  if (!row) {
+    throw new LatheError("LATHE_NOT_FOUND", `No run '${id}'.`, { runId: id });
+  }
+  const [summary] = withParamsAndMetrics(db, [row]);
+  const files = db
+    .prepare("SELECT direction, path, oid FROM run_files WHERE run_id = ? ORDER BY path")
+    .all(id) as { direction: "in" | "out"; path: string; oid: string }[];
+  const pick = (d: string) =>
+    files.filter((f) => f.direction === d).map(({ path, oid }) => ({ path, oid }));
+  return {
+    ...summary!,
+    inputs: pick("in"),
+    outputs: pick("out"),
+    log: row.log ?? "",
+    error: row.error ?? null,
+  };
+}
+
+/** The full id of a run from its id or a unique prefix of at least 4 characters. */
+export function resolveRunId(db: Db, idOrPrefix: string): string {
+  if (!/^[0-9a-f]{4,32}$/.test(idOrPrefix)) {
+    throw new LatheError(
+      "LATHE_NOT_FOUND",
+      `No run '${idOrPrefix}': run ids are 32 hex characters.`,
+      {
+        runId: idOrPrefix,
+      },
+    );
+  }
+  const rows = db
+    .prepare("SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT 2")
+    .all(idOrPrefix, `${idOrPrefix}g`) as { id: string }[];
+  if (rows.length !== 1) {
+    const why = rows.length === 0 ? "No run" : "More than one run";
+    throw new LatheError("LATHE_NOT_FOUND", `${why} matches '${idOrPrefix}'.`, {
+      runId: idOrPrefix,
+    });
+  }
+  return rows[0]!.id;
+}
+
+/** Every value of one metric of a run, by step. */
+export function metricHistory(db: Db, runId: string, key: string): MetricValue[] {
+  const rows = db
+    .prepare(
+      `SELECT key, value, text, step, timestamp FROM metrics WHERE run_id = ? AND key = ?
+       ORDER BY step, timestamp, rowid`,
+    )
+    .all(runId, key) as MetricRow[];
+  return rows.map(toMetric);
+}
+
+interface MetricRow {
+  run_id?: string;
+  key: string;
+  value: number | null;
+  text: string | null;
+  step: number;
+  timestamp: number;
+}
+
+/** The latest value of each metric per run: highest step, then newest, as MLflow decides. */
+export function latestMetrics(db: Db, runIds: string[]): Map<string, Record<string, MetricValue>> {
+  const rows = db
+    .prepare(
+      `SELECT run_id, key, value, text, step, timestamp FROM (
+         SELECT m.*, ROW_NUMBER() OVER (
+           PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, rowid DESC) AS rn
+         FROM metrics m WHERE run_id IN (SELECT value FROM json_each(?)))
+       WHERE rn = 1 ORDER BY key`,
+    )
+    .all(JSON.stringify(runIds)) as MetricRow[];
+  const byRun = new Map<string, Record<string, MetricValue>>();
+  for (const row of rows) {
+    const metrics = byRun.get(row.run_id!) ?? {};
+    metrics[row.key] = toMetric(row);
+    byRun.set(row.run_id!, metrics);
+  }
+  return byRun;
+}
+
+function toMetric(row: MetricRow): MetricValue {
+  const metric: MetricValue = {
+    key: row.key,
+    value: row.value,
+    step: row.step,
+    timestamp: row.timestamp,
+  };
+  if (row.text !== null) {
+    metric.text = row.text;
+  }
+  return metric;
+}
+
+function withParamsAndMetrics(db: Db, rows: RunRow[]): RunSummary[] {
+  const ids = JSON.stringify(rows.map((r) => r.id));
+  const params = db
+    .prepare(
+      "SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY key",
+    )
+    .all(ids) as { run_id: string; key: string; value: string }[];
+  const paramsByRun = new Map<string, Record<string, string>>();
+  for (const p of params) {
+    const map = paramsByRun.get(p.run_id) ?? {};
+    map[p.key] = p.value;
+    paramsByRun.set(p.run_id, map);
+  }
+  const metrics = latestMetrics(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) =>
+    toSummary(row, paramsByRun.get(row.id) ?? {}, metrics.get(row.id) ?? {}),
+  );
+}
+
+function toSummary(
+  row: RunRow,
+  params: Record<string, string>,
+  metrics: Record<string, MetricValue>,
+): RunSummary {
+  return {
+    id: row.id,
+    experimentId: row.experiment_id,
+    experimentName: row.experiment_name,
+    name: row.name,
+    parentId: row.parent_id,
+    stage: row.stage,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    exitCode: row.exit_code,
+    command: row.command,
+    gitCommit: row.git_commit,
+    gitDirty: row.git_dirty === null ? null : row.git_dirty === 1,
+    params,
+    metrics,
+  };
+}
