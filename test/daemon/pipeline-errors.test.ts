@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildDag, selectStages } from "../../daemon/src/pipeline/dag";
+import { parsePipeline } from "../../daemon/src/pipeline/parse";
+import { removeDir, runCli, tempDir } from "../helpers";
+import { writeFiles } from "./pipeline-fixtures";
+
+const parse = (text: string) => parsePipeline("lathe.yaml", text);
+
+test("a file that is not YAML names lathe.yaml:line:col", () => {
+  assert.throws(
+    () => parse("stages:\n  a: [1\n  b: 2\n"),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.name, "LATHE_BAD_FILE");
+      assert.match(err.message, /^lathe\.yaml:\d+:\d+: not valid YAML/);
+      return true;
+    },
+  );
+});
+
+test("field errors name the line, the stage and the field", () => {
+  const cmd = "stages:\n  train:\n    cmd: {a: 1}\n";
+  assert.throws(
+    () => parse(cmd),
+    /lathe\.yaml:3:10: stage 'train': 'cmd' must be a string or a list of strings$/,
+  );
+  const unknown = "stages:\n  train:\n    cmd: x\n    depz: [a]\n";
+  assert.throws(
+    () => parse(unknown),
+    /lathe\.yaml:4:5: stage 'train': unknown field 'depz'; valid: cmd, wdir, deps, params/,
+  );
+  assert.throws(
+    () => parse("stages:\n  t:\n    deps: [a]\n"),
+    /lathe\.yaml:2:3: stage 't': 'cmd' is missing/,
+  );
+  assert.throws(
+    () => parse("stages:\n  t:\n    cmd: x\n    outs: [../x]\n"),
+    /lathe\.yaml:4:12: stage 't': 'outs' path '..\/x' is outside the workspace/,
+  );
+  assert.throws(
+    () => parse("stagez: {}\n"),
+    /unknown top-level field 'stagez'; valid: stages, experiment/,
+  );
+});
+
+test("the parser reads every stage field, the list cmd and the object out form", () => {
+  const p = parse(`experiment: exp1
+stages:
+  s:
+    cmd: [echo a, echo b]
+    wdir: sub
+    deps: [in.csv]
+    params: [a.b, {other.yaml: [c]}]
+    outs: [{model.bin: {cache: false}}, dir/]
+    metrics: [m.json]
+    plots: [{h.csv: {x: step, y: loss}}]
+    desc: a stage
+    always_changed: true
+    frozen: false
+`);
+  const s = p.stages[0]!;
+  assert.equal(p.experiment, "exp1");
+  assert.equal(s.cmd, "echo a && echo b");
+  assert.equal(s.wdir, "sub");
+  assert.deepEqual(
+    s.deps.map((d) => d.wsPath),
+    ["sub/in.csv"],
+  );
+  assert.deepEqual(
+    s.params.map((x) => [x.file, x.key]),
+    [
+      ["sub/params.yaml", "a.b"],
+      ["sub/other.yaml", "c"],
+    ],
+  );
+  assert.deepEqual(
+    s.outs.map((o) => [o.wsPath, o.cache]),
+    [
+      ["sub/model.bin", false],
+      ["sub/dir", true],
+    ],
+  );
+  assert.deepEqual(
+    s.plots.map((o) => o.wsPath),
+    ["sub/h.csv"],
+  );
+  assert.equal(s.alwaysChanged, true);
+});
+
+test("a cycle names its stages; overlapping outs name both stages", () => {
+  const cycle = `stages:
+  a:
+    cmd: x
+    deps: [c.txt]
+    outs: [a.txt]
+  b:
+    cmd: x
+    deps: [a.txt]
+    outs: [b.txt]
+  c:
+    cmd: x
+    deps: [b.txt]
+    outs: [c.txt]
+`;
+  assert.throws(() => buildDag(parse(cycle)), /the stages form a cycle: a -> b -> c -> a/);
+  const overlap =
+    "stages:\n  a:\n    cmd: x\n    outs: [data]\n  b:\n    cmd: y\n    outs: [data/x]\n";
+  assert.throws(
+    () => buildDag(parse(overlap)),
+    /lathe\.yaml:7:12: stages 'a' and 'b' both write data and data\/x, which overlap/,
+  );
+});
+
+test("deps inside a produced directory link the stages; selection takes upstream", () => {
+  const text = `stages:
+  eval:
+    cmd: x
+    deps: [data/prepared/test.csv, model.bin]
+  prep:
+    cmd: x
+    outs: [data/prepared]
+  train:
+    cmd: x
+    deps: [data/prepared]
+    outs: [model.bin]
+`;
+  const dag = buildDag(parse(text));
+  assert.deepEqual(
+    dag.order.map((s) => s.name),
+    ["prep", "train", "eval"],
+  );
+  assert.deepEqual(
+    selectStages(dag, ["train"]).map((s) => s.name),
+    ["prep", "train"],
+  );
+});
+
+test("the CLI exits 2 naming the file, field or path for bad pipelines", async () => {
+  const root = await tempDir("lathe-pipeline-cli-");
+  const cli = (files: Record<string, string>) => {
+    writeFiles(root, files);
+    return runCli(["repro"], { cwd: root });
+  };
+
+  const notYaml = await cli({ "lathe.yaml": "stages:\n  a: [oops\n" });
+  assert.equal(notYaml.code, 2);
+  assert.match(notYaml.stderr, /lathe\.yaml:\d+:\d+: not valid YAML/);
+
+  const unknown = await cli({ "lathe.yaml": "stages:\n  a:\n    cmd: x\n    outz: [y]\n" });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /lathe\.yaml:4:5: stage 'a': unknown field 'outz'/);
+
+  const missing = await cli({
+    "lathe.yaml": "stages:\n  prepare:\n    cmd: x\n    deps: [data/weather.csv]\n",
+  });
+  assert.equal(missing.code, 2);
+  assert.match(
+    missing.stderr,
+    /stage 'prepare' depends on data\/weather\.csv, which does not exist and no stage produces; run 'lathe add data\/weather\.csv' or fix deps/,
+  );
+
+  const param = await cli({
+    "lathe.yaml": "stages:\n  a:\n    cmd: x\n    params: [train.lr]\n",
+    "params.yaml": "train:\n  epochs: 3\n",
+  });
+  assert.equal(param.code, 2);
+  assert.match(
+    param.stderr,
+    /lathe\.yaml:4:14: stage 'a': param 'train\.lr' is not in params\.yaml/,
+  );
+
+  const failing = await cli({
+    "lathe.yaml": `stages:\n  train:\n    cmd: node -e "console.error('loss is NaN'); process.exit(1)"\n  after:\n    cmd: echo hi\n    deps: [m.txt]\n  m:\n    cmd: echo m > m.txt && false\n    outs: [m.txt]\n`,
+  });
+  assert.equal(failing.code, 2);
+  assert.match(failing.stdout, /FAILED\s+train run [0-9a-f]{8}: exit 1/);
+  assert.match(failing.stdout, /not run\s+after: upstream stage 'm' failed/);
+  assert.match(failing.stderr, /stage 'train' failed \(exit 1\); its log:\n\s+loss is NaN/);
+  await removeDir(root);
+});
