@@ -64,17 +64,27 @@ export function activate(context: vscode.ExtensionContext): void {
   const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
   command("lathe.reproduce", "Reproducing the pipeline failed", () => reproduce(daemon));
-  command("lathe.registerModel", "Registering the model failed", (node?: RunsNode) => registerModel(daemon, node));
-  command("lathe.deploy", "Deploying failed", (target?: DeployTarget) => deploy(daemon, deployments, target));
-  command("lathe.undeploy", "Undeploying failed", (target?: DeployTarget) => undeploy(daemon, deployments, target));
-  command("lathe.openRunLog", "Opening the run log failed", (node?: RunsNode) => openRunLog(daemon, node));
+  command("lathe.registerModel", "Registering the model failed", (node?: RunsNode) =>
+    registerModel(daemon, node),
+  );
+  command("lathe.deploy", "Deploying failed", (target?: DeployTarget) =>
+    deploy(daemon, deployments, target),
+  );
+  command("lathe.undeploy", "Undeploying failed", (target?: DeployTarget) =>
+    undeploy(daemon, deployments, target),
+  );
+  command("lathe.openRunLog", "Opening the run log failed", (node?: RunsNode) =>
+    openRunLog(daemon, node),
+  );
   command("lathe.connect", "Connecting to the local service failed", () => daemon.connect());
   command("lathe.refresh", "Refreshing failed", async () => {
     runs.refresh();
     models.refresh();
     await deployments.refresh();
   });
-  command("lathe.deploymentActions", "Failed", () => deploymentActions(status, deployments, daemon));
+  command("lathe.deploymentActions", "Failed", () =>
+    deploymentActions(status, deployments, daemon),
+  );
 
   void daemon.connect();
 }
@@ -84,7 +94,11 @@ export function deactivate(): void {
 }
 
 /** What clicking the status bar item offers while a deployment is shown. */
-async function deploymentActions(status: StatusItem, deployments: Deployments, daemon: DaemonConnection): Promise<void> {
+async function deploymentActions(
+  status: StatusItem,
+  deployments: Deployments,
+  daemon: DaemonConnection,
+): Promise<void> {
   const shown = status.shown;
   if (!shown?.url) {
     log.show();
@@ -93,7 +107,11 @@ async function deploymentActions(status: StatusItem, deployments: Deployments, d
   const picked = await vscode.window.showQuickPick(
     [
       { label: "$(copy) Copy URL", description: shown.url, action: "copy" as const },
-      { label: "$(debug-stop) Undeploy", description: `${shown.model} v${shown.version}`, action: "undeploy" as const },
+      {
+        label: "$(debug-stop) Undeploy",
+        description: `${shown.model} v${shown.version}`,
+        action: "undeploy" as const,
+      },
       { label: "$(output) Show Log", action: "log" as const },
     ],
     { title: `${shown.model} v${shown.version}` },
@@ -114,7 +132,9 @@ async function deploymentActions(status: StatusItem, deployments: Deployments, d
 
 function registerIdleCommands(context: vscode.ExtensionContext): void {
   const idle = () =>
-    void vscode.window.showWarningMessage("Lathe needs a workspace folder with a lathe.yaml. Open one, then reload the window.");
+    void vscode.window.showWarningMessage(
+      "Lathe needs a workspace folder with a lathe.yaml. Open one, then reload the window.",
+    );
   for (const id of [
     "lathe.reproduce",
     "lathe.registerModel",

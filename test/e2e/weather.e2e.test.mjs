@@ -28,51 +28,76 @@ import {
 const REPRO_TIMEOUT_MS = 240_000;
 const TEST_TIMEOUT_MS = 600_000;
 
-test("weather: reproduce, see the run, register, deploy, predict", { timeout: TEST_TIMEOUT_MS }, async () => {
-  const s = await launch({ name: "weather", workspaceDir: join(repoRoot, "examples", "weather") });
-  try {
-    await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the weather walk-through");
-  } catch (err) {
-    await s.shot("99-failure").catch(() => {});
-    // The Lathe output channel says what the extension tried; print it with the failure.
-    console.error(s.logs(/Lathe/).slice(-6000));
-    throw err;
-  } finally {
-    await s.close();
-  }
-});
+test(
+  "weather: reproduce, see the run, register, deploy, predict",
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const s = await launch({
+      name: "weather",
+      workspaceDir: join(repoRoot, "examples", "weather"),
+    });
+    try {
+      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the weather walk-through");
+    } catch (err) {
+      await s.shot("99-failure").catch(() => {});
+      // The Lathe output channel says what the extension tried; print it with the failure.
+      console.error(s.logs(/Lathe/).slice(-6000));
+      throw err;
+    } finally {
+      await s.close();
+    }
+  },
+);
 
 async function walkThrough(s) {
   const { page } = s;
 
-  // Track the data as a user would; the workspace sits under the repo, so the example's scripts
-  // find yaml, onnx-proto and onnxruntime-node in the repo's node_modules by Node's usual lookup.
-  execFileSync(process.execPath, [join(repoRoot, "bin", "lathe.js"), "add", "data/weather.csv", "--root", s.workspace], {
-    cwd: s.workspace,
-    stdio: "pipe",
-  });
-
   // 1. The extension activated (lathe.yaml), started the daemon and shows the Lathe container.
   await openViewContainer(page, "Lathe");
   const info = await s.daemonInfo({ timeoutMs: 60_000 });
-  await waitFor(async () => /(^|\n)Lathe$/m.test(await statusBarText(page)), { timeoutMs: 60_000, what: "the Lathe status item" });
+  await waitFor(async () => /(^|\n)Lathe$/m.test(await statusBarText(page)), {
+    timeoutMs: 60_000,
+    what: "the Lathe status item",
+  });
   // The welcome content shows only once the daemon is up (`lathe.daemon == up`).
-  await page.locator(".welcome-view-content", { hasText: "No runs yet" }).first().waitFor({ state: "visible", timeout: 60_000 });
+  await page
+    .locator(".welcome-view-content", { hasText: "No runs yet" })
+    .first()
+    .waitFor({ state: "visible", timeout: 60_000 });
   await s.shot("01-lathe-view");
+
+  // Track the data as a user would, once the daemon is up (so the two never create the store at
+  // once). The workspace sits under the repo, so the example's scripts find yaml, onnx-proto and
+  // onnxruntime-node in the repo's node_modules by Node's usual lookup.
+  execFileSync(
+    process.execPath,
+    [join(repoRoot, "bin", "lathe.js"), "add", "data/weather.csv", "--root", s.workspace],
+    {
+      cwd: s.workspace,
+      stdio: "pipe",
+    },
+  );
 
   // 2. F1 → "Lathe: Reproduce Pipeline": a progress toast, then the summary toast.
   await runCommand(page, "Lathe: Reproduce Pipeline");
-  await waitForToast(page, /Pipeline reproduced: 3 ran, 0 skipped/, { timeoutMs: REPRO_TIMEOUT_MS });
+  await waitForToast(page, /Pipeline reproduced: 3 ran, 0 skipped/, {
+    timeoutMs: REPRO_TIMEOUT_MS,
+  });
 
   // 3. The Runs view shows the repro with its stage runs; evaluate carries the accuracy.
   const evaluate = treeRow(page, /evaluate.*accuracy \d/).first();
   await evaluate.waitFor({ state: "visible", timeout: 30_000 });
-  await treeRow(page, /train.*accuracy \d/).first().waitFor({ state: "visible", timeout: 10_000 });
+  await treeRow(page, /train.*accuracy \d/)
+    .first()
+    .waitFor({ state: "visible", timeout: 10_000 });
   await s.shot("02-runs");
 
   // 4. Register the model from the evaluate run's context menu (its train sibling wrote the .onnx).
   await evaluate.click({ button: "right" });
-  await page.locator(".context-view .monaco-menu .action-item", { hasText: "Register Model…" }).first().click();
+  await page
+    .locator(".context-view .monaco-menu .action-item", { hasText: "Register Model…" })
+    .first()
+    .click();
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: 10_000 });
   await input.fill("weather-model");
@@ -86,7 +111,9 @@ async function walkThrough(s) {
   // 5. Deploy from the Models view's inline action on v1.
   await version.hover();
   await version.locator('.actions .action-label[aria-label="Deploy"]').click();
-  await waitForToast(page, /Deployed weather-model v1 at http:\/\/127\.0\.0\.1:\d+/, { timeoutMs: 90_000 });
+  await waitForToast(page, /Deployed weather-model v1 at http:\/\/127\.0\.0\.1:\d+/, {
+    timeoutMs: 90_000,
+  });
   const text = await waitFor(
     async () => {
       const t = await statusBarText(page);
@@ -95,7 +122,9 @@ async function walkThrough(s) {
     { timeoutMs: 30_000, what: "the deployment URL in the status bar" },
   );
   const url = /weather-model v1: (http:\/\/127\.0\.0\.1:\d+)/.exec(text)[1];
-  await treeRow(page, /^\s*v1\s*http:\/\/127\.0\.0\.1:\d+/).first().waitFor({ state: "visible", timeout: 10_000 });
+  await treeRow(page, /^\s*v1\s*http:\/\/127\.0\.0\.1:\d+/)
+    .first()
+    .waitFor({ state: "visible", timeout: 10_000 });
   await s.shot("05-deployed");
 
   // 6. A prediction from the served model, with the daemon's token.
@@ -104,7 +133,9 @@ async function walkThrough(s) {
   const res = await fetch(`${url}/predict`, {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ records: [{ precipitation: 12.4, temp_max: 9.4, temp_min: 5.0, wind: 5.1 }] }),
+    body: JSON.stringify({
+      records: [{ precipitation: 12.4, temp_max: 9.4, temp_min: 5.0, wind: 5.1 }],
+    }),
   });
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { RunSummary } from "../../schemas/api";
 import { SseParser } from "../../extension/src/daemon/eventStream";
-import { formatDuration, formatNumber, headline, runDescription } from "../../extension/src/runs/format";
+import {
+  formatDuration,
+  formatNumber,
+  headline,
+  runDescription,
+} from "../../extension/src/runs/format";
 
 function run(over: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -25,16 +30,22 @@ function run(over: Partial<RunSummary> = {}): RunSummary {
   };
 }
 
-const metric = (key: string, value: number | null, text?: string) => ({ key, value, text, step: 0, timestamp: 0 });
+const metric = (key: string, value: number | null, text?: string) => ({
+  key,
+  value,
+  text,
+  step: 0,
+  timestamp: 0,
+});
 
-test("numbers read short in descriptions", () => {
+void test("numbers read short in descriptions", () => {
   assert.equal(formatNumber(0.81234), "0.812");
   assert.equal(formatNumber(12.345), "12.35");
   assert.equal(formatNumber(3), "3");
   assert.equal(formatNumber(0.0001234), "0.000123");
 });
 
-test("durations", () => {
+void test("durations", () => {
   assert.equal(formatDuration(400), "0.4s");
   assert.equal(formatDuration(3000), "3s");
   assert.equal(formatDuration(42_400), "42s");
@@ -42,7 +53,7 @@ test("durations", () => {
   assert.equal(formatDuration(3_720_000), "1h 02m");
 });
 
-test("the headline metric is the setting's, else the first, NaN kept as text", () => {
+void test("the headline metric is the setting's, else the first, NaN kept as text", () => {
   const metrics = { f1: metric("f1", 0.5), accuracy: metric("accuracy", 0.8123) };
   assert.deepEqual(headline(metrics, "accuracy"), ["accuracy", "0.812"]);
   assert.deepEqual(headline(metrics, "loss"), ["f1", "0.5"]);
@@ -51,18 +62,29 @@ test("the headline metric is the setting's, else the first, NaN kept as text", (
   assert.equal(headline({}, "accuracy"), undefined);
 });
 
-test("run descriptions by status", () => {
+void test("run descriptions by status", () => {
   const metrics = { accuracy: metric("accuracy", 0.812) };
   assert.equal(runDescription(run({ metrics }), "accuracy"), "accuracy 0.812 · 3s");
-  assert.equal(runDescription(run({ status: "FAILED", exitCode: 1 }), "accuracy"), "failed (exit 1) · 3s");
-  assert.equal(runDescription(run({ status: "RUNNING", endTime: null }), "accuracy", 1_001_000), "running… · 1s");
+  assert.equal(
+    runDescription(run({ status: "FAILED", exitCode: 1 }), "accuracy"),
+    "failed (exit 1) · 3s",
+  );
+  assert.equal(
+    runDescription(run({ status: "RUNNING", endTime: null }), "accuracy", 1_001_000),
+    "running… · 1s",
+  );
   assert.equal(runDescription(run({ status: "SKIPPED", metrics }), "accuracy"), "skipped");
 });
 
-test("server-sent events split across chunks", () => {
+void test("server-sent events split across chunks", () => {
   const seen: string[] = [];
   const parser = new SseParser((data) => seen.push(data));
   parser.push(': connected\n\ndata: {"type":"runs/cha');
-  parser.push('nged","runId":"a"}\n\ndata: {"type":"models/changed","model":"m"}\r\n\r\n: ping\n\n');
-  assert.deepEqual(seen.map((d) => JSON.parse(d).type), ["runs/changed", "models/changed"]);
+  parser.push(
+    'nged","runId":"a"}\n\ndata: {"type":"models/changed","model":"m"}\r\n\r\n: ping\n\n',
+  );
+  assert.deepEqual(
+    seen.map((d) => (JSON.parse(d) as { type: string }).type),
+    ["runs/changed", "models/changed"],
+  );
 });

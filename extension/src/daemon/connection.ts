@@ -16,9 +16,7 @@ import { openEventStream } from "./eventStream";
 import { resolveNodeBinary } from "./nodeBinary";
 
 export type DaemonState =
-  | { kind: "starting" }
-  | { kind: "up"; info: DaemonInfo }
-  | { kind: "down"; reason: string };
+  { kind: "starting" } | { kind: "up"; info: DaemonInfo } | { kind: "down"; reason: string };
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const START_TIMEOUT_MS = 30_000;
@@ -60,7 +58,10 @@ export class DaemonConnection implements vscode.Disposable {
   /** Calls the daemon's HTTP API; throws a LatheError when the daemon is not connected. */
   async call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
     if (!this.handle || this.current.kind !== "up") {
-      throw new LatheError("LATHE_UNAVAILABLE", "Lathe's local service is not running; see the Lathe log.");
+      throw new LatheError(
+        "LATHE_UNAVAILABLE",
+        "Lathe's local service is not running; see the Lathe log.",
+      );
     }
     const started = Date.now();
     try {
@@ -114,7 +115,9 @@ export class DaemonConnection implements vscode.Disposable {
     const { nodePath } = readSettings();
     const node = await resolveNodeBinary(nodePath);
     const command = `${node.path} ${this.cliScript} daemon --root ${this.root}`;
-    log.info(`Starting the daemon: \`${command}\` (node ${node.version ?? "version unknown"}) cwd=${this.root}`);
+    log.info(
+      `Starting the daemon: \`${command}\` (node ${node.version ?? "version unknown"}) cwd=${this.root}`,
+    );
     const started = Date.now();
     try {
       const handle = await startDaemonProcess(this.root, {
@@ -123,7 +126,9 @@ export class DaemonConnection implements vscode.Disposable {
         timeoutMs: START_TIMEOUT_MS,
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(2);
-      log.info(`Daemon started: pid=${handle.info.pid} port=${handle.info.port} ${seconds}s \`${command}\``);
+      log.info(
+        `Daemon started: pid=${handle.info.pid} port=${handle.info.port} ${seconds}s \`${command}\``,
+      );
       return handle;
     } catch (err) {
       const seconds = ((Date.now() - started) / 1000).toFixed(2);
@@ -192,7 +197,9 @@ export class DaemonConnection implements vscode.Disposable {
       return;
     }
     const lines = readFileSync(file, "utf8").trimEnd().split("\n").slice(-20);
-    const redacted = lines.map((line) => line.replace(/("?token"?\s*[:=]\s*"?)[^",\s}]+/gi, "$1<redacted>"));
+    const redacted = lines.map((line) =>
+      line.replace(/("?token"?\s*[:=]\s*"?)[^",\s}]+/gi, "$1<redacted>"),
+    );
     log.error(`Last lines of ${file}:\n${redacted.join("\n")}`);
   }
 

@@ -33,12 +33,17 @@ export async function resolveNodeBinary(nodePath: string): Promise<NodeBinary> {
 
 function nodeVersion(path: string, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(path, ["-p", "process.versions.node"], { env, timeout: 10_000 }, (err: Error | null, stdout) => {
-      if (err) {
-        reject(err);
-      } else {
-        resolve(stdout.trim());
-      }
-    });
+    execFile(
+      path,
+      ["-p", "process.versions.node"],
+      { env, timeout: 10_000 },
+      (err: Error | null, stdout) => {
+        if (err) {
+          reject(err);
+        } else {
+          resolve(stdout.trim());
+        }
+      },
+    );
   });
 }

@@ -12,7 +12,11 @@ const READY_TIMEOUT_MS = 60_000;
 /** A Models view node, or `{ model, version }` from another command, or nothing (then we ask). */
 export type DeployTarget = ModelsNode | { model: string; version?: number };
 
-export async function deploy(daemon: DaemonConnection, deployments: Deployments, target?: DeployTarget): Promise<void> {
+export async function deploy(
+  daemon: DaemonConnection,
+  deployments: Deployments,
+  target?: DeployTarget,
+): Promise<void> {
   const request = target ? requestOf(target) : await pickVersion(daemon);
   if (!request) {
     return;
@@ -22,7 +26,12 @@ export async function deploy(daemon: DaemonConnection, deployments: Deployments,
   const deployment = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Lathe: deploying ${what}…` },
     async () => {
-      const created = await daemon.call<Deployment>("POST", "/api/v1/deployments", request, READY_TIMEOUT_MS * 2);
+      const created = await daemon.call<Deployment>(
+        "POST",
+        "/api/v1/deployments",
+        request,
+        READY_TIMEOUT_MS * 2,
+      );
       return created.state === "starting" ? waitUntilSettled(deployments, created.name) : created;
     },
   );
@@ -51,15 +60,24 @@ export async function deploy(daemon: DaemonConnection, deployments: Deployments,
   }
 }
 
-export async function undeploy(daemon: DaemonConnection, deployments: Deployments, target?: DeployTarget): Promise<void> {
+export async function undeploy(
+  daemon: DaemonConnection,
+  deployments: Deployments,
+  target?: DeployTarget,
+): Promise<void> {
   const deployment = target ? deploymentOf(deployments, target) : await pickDeployment(deployments);
   if (!deployment) {
     return;
   }
-  await daemon.call<unknown>("DELETE", `/api/v1/deployments/${encodeURIComponent(deployment.name)}`);
+  await daemon.call<unknown>(
+    "DELETE",
+    `/api/v1/deployments/${encodeURIComponent(deployment.name)}`,
+  );
   log.info(`Undeployed ${deployment.name} (${deployment.model} v${deployment.version})`);
   await deployments.refresh();
-  void vscode.window.showInformationMessage(`Stopped serving ${deployment.model} v${deployment.version}.`);
+  void vscode.window.showInformationMessage(
+    `Stopped serving ${deployment.model} v${deployment.version}.`,
+  );
 }
 
 function requestOf(target: DeployTarget): DeployRequest | undefined {
@@ -68,7 +86,9 @@ function requestOf(target: DeployTarget): DeployRequest | undefined {
       ? { model: target.version.model, version: target.version.version }
       : { model: target.model.name };
   }
-  return target.version === undefined ? { model: target.model } : { model: target.model, version: target.version };
+  return target.version === undefined
+    ? { model: target.model }
+    : { model: target.model, version: target.version };
 }
 
 function deploymentOf(deployments: Deployments, target: DeployTarget): Deployment | undefined {
@@ -86,13 +106,22 @@ async function pickVersion(daemon: DaemonConnection): Promise<DeployRequest | un
   const items = models.flatMap((m) =>
     [...m.versions]
       .sort((a, b) => b.version - a.version)
-      .map((v) => ({ label: `${m.name} v${v.version}`, description: v.path, request: { model: m.name, version: v.version } })),
+      .map((v) => ({
+        label: `${m.name} v${v.version}`,
+        description: v.path,
+        request: { model: m.name, version: v.version },
+      })),
   );
   if (items.length === 0) {
-    void vscode.window.showWarningMessage("No model is registered yet. Use 'Lathe: Register Model…' on a run first.");
+    void vscode.window.showWarningMessage(
+      "No model is registered yet. Use 'Lathe: Register Model…' on a run first.",
+    );
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: "Deploy", placeHolder: "Pick a model version" });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: "Deploy",
+    placeHolder: "Pick a model version",
+  });
   return picked?.request;
 }
 
@@ -100,12 +129,19 @@ async function pickDeployment(deployments: Deployments): Promise<Deployment | un
   await deployments.refresh();
   const items = deployments.all
     .filter((d) => d.state !== "stopped")
-    .map((d) => ({ label: `${d.model} v${d.version}`, description: d.url ?? d.state, deployment: d }));
+    .map((d) => ({
+      label: `${d.model} v${d.version}`,
+      description: d.url ?? d.state,
+      deployment: d,
+    }));
   if (items.length === 0) {
     void vscode.window.showInformationMessage("Nothing is deployed.");
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: "Undeploy", placeHolder: "Pick a deployment to stop" });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: "Undeploy",
+    placeHolder: "Pick a deployment to stop",
+  });
   return picked?.deployment;
 }
 

@@ -32,7 +32,10 @@ export class Deployments implements vscode.Disposable {
   /** The deployment serving `model` at `version`, if one is starting or ready. */
   find(model: string, version: number): Deployment | undefined {
     return this.list.find(
-      (d) => d.model === model && d.version === version && (d.state === "ready" || d.state === "starting"),
+      (d) =>
+        d.model === model &&
+        d.version === version &&
+        (d.state === "ready" || d.state === "starting"),
     );
   }
 

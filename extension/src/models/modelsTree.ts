@@ -9,7 +9,12 @@ import type { Deployments } from "./deployments";
 
 export type ModelsNode =
   | { kind: "model"; model: RegisteredModel }
-  | { kind: "version"; version: ModelVersion; run: RunSummary | undefined; deployment: Deployment | undefined };
+  | {
+      kind: "version";
+      version: ModelVersion;
+      run: RunSummary | undefined;
+      deployment: Deployment | undefined;
+    };
 
 const REFRESH_DEBOUNCE_MS = 250;
 
@@ -48,7 +53,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     try {
       if (!node) {
         const models = await this.daemon.call<RegisteredModel[]>("GET", "/api/v1/models");
-        return models.sort((a, b) => a.name.localeCompare(b.name)).map((model) => ({ kind: "model", model }));
+        return models
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((model) => ({ kind: "model", model }));
       }
       if (node.kind === "model") {
         const versions = [...node.model.versions].sort((a, b) => b.version - a.version);
@@ -89,7 +96,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
   private modelItem(model: RegisteredModel): vscode.TreeItem {
     const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
     item.id = `model:${model.name}`;
-    const deployed = this.deployments.all.find((d) => d.model === model.name && d.state === "ready");
+    const deployed = this.deployments.all.find(
+      (d) => d.model === model.name && d.state === "ready",
+    );
     const count = `${model.versions.length} version${model.versions.length === 1 ? "" : "s"}`;
     item.description = deployed ? `${count} · v${deployed.version} deployed` : count;
     item.iconPath = new vscode.ThemeIcon("package");
@@ -103,7 +112,10 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
       return cached;
     }
     try {
-      const run = await this.daemon.call<RunSummary>("GET", `/api/v1/runs/${encodeURIComponent(runId)}`);
+      const run = await this.daemon.call<RunSummary>(
+        "GET",
+        `/api/v1/runs/${encodeURIComponent(runId)}`,
+      );
       this.runs.set(runId, run);
       return run;
     } catch (err) {
@@ -132,8 +144,12 @@ function versionItem(node: Extract<ModelsNode, { kind: "version" }>): vscode.Tre
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${version.model} v${version.version}**\n\n`);
   md.appendMarkdown(`From run \`${version.runId}\`, file \`${version.path}\`\n\n`);
-  md.appendMarkdown(`Object \`${shortId(version.oid)}\`, registered ${new Date(version.createdAt).toLocaleString()}\n\n`);
-  const inputs = version.signature.inputs.map((t) => `${t.name} ${t.datatype}[${t.shape.join(", ")}]`);
+  md.appendMarkdown(
+    `Object \`${shortId(version.oid)}\`, registered ${new Date(version.createdAt).toLocaleString()}\n\n`,
+  );
+  const inputs = version.signature.inputs.map(
+    (t) => `${t.name} ${t.datatype}[${t.shape.join(", ")}]`,
+  );
   if (inputs.length > 0) {
     md.appendMarkdown(`Inputs: ${inputs.join("; ")}\n\n`);
   }

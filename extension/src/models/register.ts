@@ -22,8 +22,12 @@ interface Candidate {
 }
 
 /** Returns the registered version, or undefined when the user cancelled. */
-export async function registerModel(daemon: DaemonConnection, node?: RunsNode): Promise<ModelVersion | undefined> {
-  const candidate = node && node.kind === "run" ? await fromRunNode(daemon, node) : await pickCandidate(daemon);
+export async function registerModel(
+  daemon: DaemonConnection,
+  node?: RunsNode,
+): Promise<ModelVersion | undefined> {
+  const candidate =
+    node && node.kind === "run" ? await fromRunNode(daemon, node) : await pickCandidate(daemon);
   if (!candidate) {
     return undefined;
   }
@@ -32,20 +36,30 @@ export async function registerModel(daemon: DaemonConnection, node?: RunsNode): 
     prompt: "Name of the registered model",
     value: `${basename(daemon.root)}-model`,
     validateInput: (value) =>
-      MODEL_NAME.test(value) ? undefined : "Use letters, digits, '.', '_' or '-', starting with a letter or digit.",
+      MODEL_NAME.test(value)
+        ? undefined
+        : "Use letters, digits, '.', '_' or '-', starting with a letter or digit.",
   });
   if (!name) {
     return undefined;
   }
-  const version = await daemon.call<ModelVersion>("POST", `/api/v1/models/${encodeURIComponent(name)}/versions`, {
-    runId: candidate.run.id,
-    path: candidate.path,
-  });
-  log.info(`Registered ${name} v${version.version} from run ${candidate.run.id} (${candidate.path})`);
+  const version = await daemon.call<ModelVersion>(
+    "POST",
+    `/api/v1/models/${encodeURIComponent(name)}/versions`,
+    {
+      runId: candidate.run.id,
+      path: candidate.path,
+    },
+  );
+  log.info(
+    `Registered ${name} v${version.version} from run ${candidate.run.id} (${candidate.path})`,
+  );
   void vscode.window
     .showInformationMessage(`Registered ${name} v${version.version}`, "Deploy")
     .then((choice) =>
-      choice === "Deploy" ? vscode.commands.executeCommand("lathe.deploy", { model: name, version: version.version }) : undefined,
+      choice === "Deploy"
+        ? vscode.commands.executeCommand("lathe.deploy", { model: name, version: version.version })
+        : undefined,
     );
   return version;
 }
@@ -54,7 +68,10 @@ export async function registerModel(daemon: DaemonConnection, node?: RunsNode): 
  * The run itself when it wrote an .onnx file; otherwise a run of the same repro that did (the
  * evaluate stage shows the accuracy, the train stage wrote the model).
  */
-async function fromRunNode(daemon: DaemonConnection, node: Extract<RunsNode, { kind: "run" }>): Promise<Candidate | undefined> {
+async function fromRunNode(
+  daemon: DaemonConnection,
+  node: Extract<RunsNode, { kind: "run" }>,
+): Promise<Candidate | undefined> {
   const own = onnxOutput(await detail(daemon, node.run.id));
   if (own) {
     return own;
@@ -63,13 +80,17 @@ async function fromRunNode(daemon: DaemonConnection, node: Extract<RunsNode, { k
   const details = await Promise.all(siblings.map((r) => detail(daemon, r.id)));
   const found = details.map(onnxOutput).filter((c): c is Candidate => c !== undefined);
   if (found.length === 1) {
-    log.info(`Run ${node.run.id} wrote no .onnx file; registering ${found[0]!.path} from run ${found[0]!.run.id}.`);
+    log.info(
+      `Run ${node.run.id} wrote no .onnx file; registering ${found[0]!.path} from run ${found[0]!.run.id}.`,
+    );
     return found[0];
   }
   if (found.length > 1) {
     return choose(found);
   }
-  void vscode.window.showWarningMessage(`Run '${node.run.name}' and its pipeline run wrote no .onnx model.`);
+  void vscode.window.showWarningMessage(
+    `Run '${node.run.name}' and its pipeline run wrote no .onnx model.`,
+  );
   return undefined;
 }
 
@@ -78,7 +99,9 @@ async function pickCandidate(daemon: DaemonConnection): Promise<Candidate | unde
   const details = await Promise.all(runs.map((r) => detail(daemon, r.id)));
   const found = details.map(onnxOutput).filter((c): c is Candidate => c !== undefined);
   if (found.length === 0) {
-    void vscode.window.showWarningMessage("No finished run wrote an .onnx model yet. Run 'Lathe: Reproduce Pipeline' first.");
+    void vscode.window.showWarningMessage(
+      "No finished run wrote an .onnx model yet. Run 'Lathe: Reproduce Pipeline' first.",
+    );
     return undefined;
   }
   return choose(found);
@@ -91,7 +114,10 @@ async function choose(candidates: Candidate[]): Promise<Candidate | undefined> {
       const metric = headline(c.run.metrics, headlineMetric);
       return {
         label: `${c.run.name} ${shortId(c.run.id)}`,
-        description: [metric ? `${metric[0]} ${metric[1]}` : undefined, new Date(c.run.startTime).toLocaleString()]
+        description: [
+          metric ? `${metric[0]} ${metric[1]}` : undefined,
+          new Date(c.run.startTime).toLocaleString(),
+        ]
           .filter(Boolean)
           .join(" · "),
         detail: c.path,
@@ -107,7 +133,10 @@ async function siblingsOf(daemon: DaemonConnection, run: RunSummary): Promise<Ru
   if (!run.parentId) {
     return [];
   }
-  const runs = await daemon.call<RunSummary[]>("GET", `/api/v1/runs?experiment=${encodeURIComponent(run.experimentId)}`);
+  const runs = await daemon.call<RunSummary[]>(
+    "GET",
+    `/api/v1/runs?experiment=${encodeURIComponent(run.experimentId)}`,
+  );
   return runs.filter((r) => r.parentId === run.parentId && r.id !== run.id);
 }
 

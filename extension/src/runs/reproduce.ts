@@ -13,7 +13,10 @@ const REPRO_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 let running = false;
 
-export async function reproduce(daemon: DaemonConnection, request: ReproRequest = {}): Promise<void> {
+export async function reproduce(
+  daemon: DaemonConnection,
+  request: ReproRequest = {},
+): Promise<void> {
   if (running) {
     void vscode.window.showInformationMessage("A pipeline reproduction is already running.");
     return;
@@ -23,7 +26,11 @@ export async function reproduce(daemon: DaemonConnection, request: ReproRequest 
   log.info("Reproducing the pipeline", request);
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: "Lathe: reproducing the pipeline", cancellable: false },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: "Lathe: reproducing the pipeline",
+        cancellable: false,
+      },
       async (progress) => {
         const sub = daemon.onEvent((event) => {
           if (event.type === "repro/progress") {
@@ -32,13 +39,21 @@ export async function reproduce(daemon: DaemonConnection, request: ReproRequest 
         });
         try {
           progress.report({ message: "checking stages…" });
-          return await daemon.call<ReproResult>("POST", "/api/v1/pipeline/repro", request, REPRO_TIMEOUT_MS);
+          return await daemon.call<ReproResult>(
+            "POST",
+            "/api/v1/pipeline/repro",
+            request,
+            REPRO_TIMEOUT_MS,
+          );
         } finally {
           sub.dispose();
         }
       },
     );
-    log.info(`Reproduction finished in ${((Date.now() - started) / 1000).toFixed(1)}s`, result.stages);
+    log.info(
+      `Reproduction finished in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+      result.stages,
+    );
     await reportResult(daemon, result);
   } catch (err) {
     log.error(`Reproduction failed after ${((Date.now() - started) / 1000).toFixed(1)}s:`, err);
@@ -70,7 +85,9 @@ async function reportResult(daemon: DaemonConnection, result: ReproResult): Prom
   const skipped = result.stages.filter((s) => s.status === "skipped").length;
   const failed = result.stages.find((s) => s.status === "failed");
   if (result.ok || !failed) {
-    void vscode.window.showInformationMessage(`Pipeline reproduced: ${ran} ran, ${skipped} skipped`);
+    void vscode.window.showInformationMessage(
+      `Pipeline reproduced: ${ran} ran, ${skipped} skipped`,
+    );
     return;
   }
   const exit = failed.runId ? await exitCodeOf(daemon, failed.runId) : null;
@@ -89,9 +106,14 @@ async function reportResult(daemon: DaemonConnection, result: ReproResult): Prom
 
 /** The daemon may answer a failed stage with a coded error instead of `ok: false`. */
 async function reportFailure(daemon: DaemonConnection, err: unknown): Promise<void> {
-  const runId = err instanceof LatheError && typeof err.data.runId === "string" ? err.data.runId : undefined;
-  const stage = err instanceof LatheError && typeof err.data.stage === "string" ? err.data.stage : undefined;
-  const exitCode = err instanceof LatheError && typeof err.data.exitCode === "number" ? err.data.exitCode : undefined;
+  const runId =
+    err instanceof LatheError && typeof err.data.runId === "string" ? err.data.runId : undefined;
+  const stage =
+    err instanceof LatheError && typeof err.data.stage === "string" ? err.data.stage : undefined;
+  const exitCode =
+    err instanceof LatheError && typeof err.data.exitCode === "number"
+      ? err.data.exitCode
+      : undefined;
   const message = stage
     ? `Stage '${stage}' failed${exitCode === undefined ? "" : ` (exit ${exitCode})`}`
     : `Reproducing the pipeline failed: ${messageOf(err)}`;
@@ -107,7 +129,8 @@ async function reportFailure(daemon: DaemonConnection, err: unknown): Promise<vo
 
 async function exitCodeOf(daemon: DaemonConnection, runId: string): Promise<number | null> {
   try {
-    return (await daemon.call<RunDetail>("GET", `/api/v1/runs/${encodeURIComponent(runId)}`)).exitCode;
+    return (await daemon.call<RunDetail>("GET", `/api/v1/runs/${encodeURIComponent(runId)}`))
+      .exitCode;
   } catch {
     return null;
   }

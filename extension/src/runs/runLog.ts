@@ -6,8 +6,16 @@ import { runDescription } from "./format";
 import type { RunsNode } from "./runsTree";
 import { readSettings } from "../vscode/settings";
 
-export async function openRunLog(daemon: DaemonConnection, target?: RunsNode | string): Promise<void> {
-  const runId = typeof target === "string" ? target : target && "run" in target ? target.run.id : await pickRun(daemon);
+export async function openRunLog(
+  daemon: DaemonConnection,
+  target?: RunsNode | string,
+): Promise<void> {
+  const runId =
+    typeof target === "string"
+      ? target
+      : target && "run" in target
+        ? target.run.id
+        : await pickRun(daemon);
   if (!runId) {
     return;
   }
@@ -19,7 +27,10 @@ export async function openRunLog(daemon: DaemonConnection, target?: RunsNode | s
   ].filter((line) => line !== undefined);
   const body = run.log || "(this run logged no output)";
   const error = run.error ? `\n\n# error\n${run.error}` : "";
-  const doc = await vscode.workspace.openTextDocument({ content: `${header.join("\n")}\n${body}${error}\n`, language: "log" });
+  const doc = await vscode.workspace.openTextDocument({
+    content: `${header.join("\n")}\n${body}${error}\n`,
+    language: "log",
+  });
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
@@ -27,7 +38,9 @@ export async function openRunLog(daemon: DaemonConnection, target?: RunsNode | s
 export async function listRuns(daemon: DaemonConnection): Promise<RunSummary[]> {
   const experiments = await daemon.call<Experiment[]>("GET", "/api/v1/experiments");
   const lists = await Promise.all(
-    experiments.map((e) => daemon.call<RunSummary[]>("GET", `/api/v1/runs?experiment=${encodeURIComponent(e.id)}`)),
+    experiments.map((e) =>
+      daemon.call<RunSummary[]>("GET", `/api/v1/runs?experiment=${encodeURIComponent(e.id)}`),
+    ),
   );
   return lists.flat().sort((a, b) => b.startTime - a.startTime);
 }

@@ -116,7 +116,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 }
 
 function runChildren(node: Extract<RunsNode, { kind: "run" }>): RunsNode[] {
-  const stages: RunsNode[] = node.children.map((run) => ({ kind: "run", run, children: [], newest: false }));
+  const stages: RunsNode[] = node.children.map((run) => ({
+    kind: "run",
+    run,
+    children: [],
+    newest: false,
+  }));
   const groups: RunsNode[] = [];
   if (Object.keys(node.run.params).length > 0) {
     groups.push({ kind: "group", run: node.run, group: "params" });
@@ -131,7 +136,9 @@ function groupValues(node: Extract<RunsNode, { kind: "group" }>): RunsNode[] {
   const entries =
     node.group === "params"
       ? Object.entries(node.run.params)
-      : Object.entries(node.run.metrics).map(([key, metric]) => [key, formatMetric(metric)] as const);
+      : Object.entries(node.run.metrics).map(
+          ([key, metric]) => [key, formatMetric(metric)] as const,
+        );
   return entries
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => ({ kind: "value", run: node.run, group: node.group, key, value }));
@@ -178,7 +185,10 @@ function groupItem(node: Extract<RunsNode, { kind: "group" }>): vscode.TreeItem 
 }
 
 function valueItem(node: Extract<RunsNode, { kind: "value" }>): vscode.TreeItem {
-  const item = new vscode.TreeItem(`${node.key} = ${node.value}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(
+    `${node.key} = ${node.value}`,
+    vscode.TreeItemCollapsibleState.None,
+  );
   item.id = `${node.group}:${node.run.id}:${node.key}`;
   item.tooltip = `${node.key} = ${node.value}`;
   return item;
@@ -224,7 +234,12 @@ function startLabel(time: number): string {
   const today = new Date().toDateString() === date.toDateString();
   return today
     ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : date.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    : date.toLocaleString(undefined, {
+        month: "short",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+      });
 }
 
 function escape(text: string): string {

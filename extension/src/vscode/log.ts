@@ -29,7 +29,11 @@ function render(msg: string, details: unknown[]): string {
       // A coded error is expected and explains itself; its stack is our own HTTP client's.
       return `${d.code}: ${d.message}${Object.keys(d.data).length ? ` ${inspect(d.data, { depth: 4 })}` : ""}`;
     }
-    return d instanceof Error ? (d.stack ?? d.message) : typeof d === "string" ? d : inspect(d, { depth: 4 });
+    return d instanceof Error
+      ? (d.stack ?? d.message)
+      : typeof d === "string"
+        ? d
+        : inspect(d, { depth: 4 });
   });
   return [msg, ...parts].join(" ");
 }

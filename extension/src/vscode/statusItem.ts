@@ -9,7 +9,11 @@ import type { Deployments } from "../models/deployments";
 import { assertNever } from "../runs/format";
 
 export class StatusItem implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem("lathe.status", vscode.StatusBarAlignment.Left, 0);
+  private readonly item = vscode.window.createStatusBarItem(
+    "lathe.status",
+    vscode.StatusBarAlignment.Left,
+    0,
+  );
   private readonly disposables: vscode.Disposable[] = [this.item];
 
   constructor(
@@ -43,7 +47,11 @@ export class StatusItem implements vscode.Disposable {
         this.set("$(sync~spin) Lathe", "Lathe: starting the local service…", "lathe.showLog");
         return;
       case "down":
-        this.set("$(warning) Lathe", `Lathe's local service is not running: ${state.reason}. Click for the log.`, "lathe.showLog");
+        this.set(
+          "$(warning) Lathe",
+          `Lathe's local service is not running: ${state.reason}. Click for the log.`,
+          "lathe.showLog",
+        );
         return;
       case "up":
         return this.updateUp(state.info.pid, state.info.port, state.info.version);
@@ -61,7 +69,11 @@ export class StatusItem implements vscode.Disposable {
     }
     const others = this.deployments.all.filter((d) => d.state === "ready").length - 1;
     const text = `$(rocket) ${deployment.model} v${deployment.version}: ${deployment.url}${others > 0 ? ` +${others}` : ""}`;
-    this.set(text, `${deployment.model} v${deployment.version} is served at ${deployment.url}\n${service}`, "lathe.deploymentActions");
+    this.set(
+      text,
+      `${deployment.model} v${deployment.version} is served at ${deployment.url}\n${service}`,
+      "lathe.deploymentActions",
+    );
   }
 
   private set(text: string, tooltip: string, command: string): void {
