@@ -132,9 +132,19 @@ export function selectStages(dag: Dag, names: string[] | undefined): Stage[] {
   return dag.order.filter((s) => wanted.has(s.name));
 }
 
-/** Refuses a dep that is neither on disk nor produced by a stage, before anything runs. */
+/**
+ * Refuses a dep that is neither on disk nor produced by a stage, and a wdir that does not exist,
+ * before anything runs.
+ */
 export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
   for (const stage of stages) {
+    if (stage.wdir && !existsSync(join(root, stage.wdir))) {
+      throw new LatheError(
+        "LATHE_BAD_INPUT",
+        `${at(dag.pipeline.file, stage.pos)}stage '${stage.name}' has wdir '${stage.wdir}', which does not exist`,
+        { file: dag.pipeline.file, stage: stage.name, path: stage.wdir },
+      );
+    }
     for (const dep of stage.deps) {
       const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
       if (!produced && !existsSync(join(root, dep.wsPath))) {

@@ -63,7 +63,11 @@ export async function reproStage(
   return runStage(scope, stage, state, reason);
 }
 
-/** Ids of deps and outs as they are now; a path that does not exist gets a null id. */
+/**
+ * Ids of deps and outs as they are now; a path that does not exist gets a null id.
+ * FIXME(#2): skip re-hashing files whose size and mtime match the last hash, so that large
+ * data directories do not cost a full read on every repro.
+ */
 async function currentState(root: string, stage: Stage, params: StageParams): Promise<StageState> {
   const deps = await Promise.all(stage.deps.map((d) => idOf(root, d.wsPath)));
   const outs = await Promise.all(stageOutputs(stage).map((o) => idOf(root, o.wsPath)));
@@ -103,6 +107,8 @@ async function runStage(
   ctx.events.emit({ type: "runs/changed", runId });
   ctx.log.info({ stage: stage.name, runId, reason, cmd: stage.cmd, cwd }, "stage started");
 
+  // FIXME(#2): remove the stage's outs (unless `persist: true`) before running it, as dvc does,
+  // so that a stage that no longer writes an out fails instead of passing on the old file.
   let result: StageResult;
   try {
     const exec = await runCommand({
