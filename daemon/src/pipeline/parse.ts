@@ -244,7 +244,7 @@ class Walker {
       const file = this.inside(this.keyOf(pair, where), wdir, pair.key as Node, where, "params");
       const keys = pair.value as Node | null;
       if (!isSeq(keys)) {
-        this.fail(keys ?? (pair.key), `${where}params of ${file} must be a list of keys`);
+        this.fail(keys ?? pair.key, `${where}params of ${file} must be a list of keys`);
       }
       return keys.items.map((k) => ({
         file,
