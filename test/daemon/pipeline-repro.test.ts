@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { closeContext, openContext, type Context } from "../../daemon/src/context";
 import { repro } from "../../daemon/src/services/repro";
 import type { LockFile } from "../../daemon/src/pipeline/lock";
-import { getRun, listRuns } from "../../daemon/src/store/runs";
+import { createRun, getRun, listRuns } from "../../daemon/src/store/runs";
 import { removeDir, tempDir } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
 
@@ -172,4 +172,13 @@ test("a failing stage is FAILED with its stderr kept; dependants do not run", as
   // The lock keeps the last good entry of the failed stage.
   const lock = parse(readFileSync(join(root, "lathe.lock"), "utf8")) as LockFile;
   assert.ok(lock.stages.make);
+});
+
+test("a repro marks runs left RUNNING by a repro that died as FAILED", async () => {
+  const experimentId = listRuns(ctx.db)[0]!.experimentId;
+  const parentId = createRun(ctx.db, { experimentId, name: "repro" });
+  const childId = createRun(ctx.db, { experimentId, name: "make", parentId, stage: "make" });
+  await repro(ctx, { stages: ["side"] });
+  assert.equal(getRun(ctx.db, parentId).status, "FAILED");
+  assert.match(getRun(ctx.db, childId).error!, /^interrupted/);
 });

@@ -13,7 +13,7 @@ import { ParamsReader, type StageParams } from "../pipeline/params";
 import { loadPipeline } from "../pipeline/parse";
 import { stageOutputs, type Stage } from "../pipeline/spec";
 import { ensureExperiment } from "../store/experiments";
-import { createRun, finishRun } from "../store/runs";
+import { createRun, failInterruptedRepros, finishRun } from "../store/runs";
 import { acquireReproLock } from "./repro-lock";
 import { reproStage, type ReproScope } from "./repro-stage";
 
@@ -43,10 +43,31 @@ export async function repro(ctx: Context, options: ReproOptions = {}): Promise<R
 }
 
 async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproResult> {
+  const interrupted = failInterruptedRepros(ctx.db);
+  if (interrupted > 0) {
+    ctx.log.warn({ runs: interrupted }, "marked runs of an interrupted repro as FAILED");
+  }
   const { dag, selected, params } = plan(ctx.ws.root, options.stages);
   const scope = await openScope(ctx, dag, options);
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
+  try {
+    const stages = await runStages(scope, dag, selected, params, options);
+    return finishRepro(scope, stages);
+  } catch (err) {
+    // Hashing or the store failed outside a stage run: the parent run must not stay RUNNING.
+    finishRun(ctx.db, scope.parentId, { status: "FAILED", error: (err as Error).message });
+    ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
+    throw err;
+  }
+}
 
+async function runStages(
+  scope: ReproScope,
+  dag: Dag,
+  selected: Stage[],
+  params: Map<string, StageParams>,
+  options: ReproOptions,
+): Promise<StageResult[]> {
   const stages: StageResult[] = [];
   const broken = new Set<string>();
   for (const stage of selected) {
@@ -55,11 +76,15 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
       broken.add(stage.name);
     }
     stages.push(result);
-    ctx.events.emit({ type: "repro/progress", stage: stage.name, status: result.status });
+    scope.ctx.events.emit({ type: "repro/progress", stage: stage.name, status: result.status });
     options.onStage?.(result);
   }
+  return stages;
+}
 
-  const ok = broken.size === 0;
+function finishRepro(scope: ReproScope, stages: StageResult[]): ReproResult {
+  const { ctx } = scope;
+  const ok = stages.every((s) => s.status === "ran" || s.status === "skipped");
   const ran = stages.some((s) => s.status === "ran" || s.status === "failed");
   finishRun(ctx.db, scope.parentId, {
     status: !ok ? "FAILED" : ran ? "FINISHED" : "SKIPPED",

@@ -101,6 +101,24 @@ export function finishRun(db: Db, id: string, end: RunEnd): void {
   );
 }
 
+/**
+ * Marks repro runs (parents named "repro" and their stage runs) still RUNNING as FAILED. Called
+ * by a repro that holds the workspace's repro lock, so no other repro can own them: they were
+ * left by a process that died.
+ */
+export function failInterruptedRepros(db: Db, now = Date.now()): number {
+  const result = db
+    .prepare(
+      `UPDATE runs SET status = 'FAILED', end_time = ?,
+         error = 'interrupted: the process running this repro exited before it finished'
+       WHERE status = 'RUNNING' AND (
+         (name = 'repro' AND stage IS NULL AND parent_id IS NULL)
+         OR parent_id IN (SELECT id FROM runs WHERE name = 'repro' AND stage IS NULL))`,
+    )
+    .run(now);
+  return result.changes;
+}
+
 /** Params are write-once per run: the same value again is fine, a different one is a conflict. */
 export function logParams(db: Db, runId: string, params: Record<string, string>): void {
   const insert = db.prepare(
