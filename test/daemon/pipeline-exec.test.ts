@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
+import { closeContext, openContext } from "../../daemon/src/context";
 import { TailBuffer, runCommand } from "../../daemon/src/pipeline/exec";
 import { readMetricsFile, readPlotSeries } from "../../daemon/src/pipeline/metrics";
+import { repro } from "../../daemon/src/services/repro";
+import { getRun } from "../../daemon/src/store/runs";
 import { removeDir, tempDir } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
-import { join } from "node:path";
 
 test("stdout and stderr land in one log; stderr also in its own tail", async () => {
   const result = await runCommand({
@@ -66,5 +69,33 @@ test("metrics files flatten nested numbers; plots CSVs give step series", async 
     { key: "loss", value: 0.5, text: null, step: 1 },
   ]);
   assert.deepEqual(readPlotSeries(join(root, "h.json")), []);
+  await removeDir(root);
+});
+
+test("cancelling a repro kills the running stage: its run is KILLED, later stages not run", async () => {
+  const root = await tempDir("lathe-cancel-");
+  writeFiles(root, {
+    "lathe.yaml": `stages:
+  slow:
+    cmd: sleep 30
+    outs: [never.txt]
+  next:
+    cmd: echo next
+`,
+  });
+  const ctx = openContext(root, { quiet: true });
+  const abort = new AbortController();
+  setTimeout(() => abort.abort(), 300);
+  const result = await repro(ctx, { signal: abort.signal });
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.stages.map((s) => [s.stage, s.status, s.reason]),
+    [
+      ["slow", "failed", "cancelled"],
+      ["next", "not-run", "cancelled"],
+    ],
+  );
+  assert.equal(getRun(ctx.db, result.stages[0]!.runId!).status, "KILLED");
+  closeContext(ctx);
   await removeDir(root);
 });
