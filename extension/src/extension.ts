@@ -10,7 +10,7 @@ import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
 import { registerModel } from "./models/register";
 import { reproduce } from "./runs/reproduce";
-import { openRunLog } from "./runs/runLog";
+import { openRunLog, RUN_LOG_SCHEME, RunLogProvider } from "./runs/runLog";
 import { RunsTreeProvider, type RunsNode } from "./runs/runsTree";
 import { guarded } from "./vscode/errors";
 import { createLog, log } from "./vscode/log";
@@ -45,14 +45,17 @@ export function activate(context: vscode.ExtensionContext): void {
   const runs = new RunsTreeProvider(daemon);
   const models = new ModelsTreeProvider(daemon, deployments);
   const status = new StatusItem(daemon, deployments);
+  const runLogs = new RunLogProvider(daemon);
   context.subscriptions.push(
     daemon,
     deployments,
     runs,
     models,
     status,
+    runLogs,
     vscode.window.createTreeView("lathe.runs", { treeDataProvider: runs, showCollapseAll: true }),
     vscode.window.createTreeView("lathe.models", { treeDataProvider: models }),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_LOG_SCHEME, runLogs),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("lathe.runs.headlineMetric")) {
         runs.refresh();

@@ -6,31 +6,73 @@ import { runDescription } from "./format";
 import type { RunsNode } from "./runsTree";
 import { readSettings } from "../vscode/settings";
 
+/** Run logs open as read-only `lathe-run:` documents, so closing one never asks to save it. */
+export const RUN_LOG_SCHEME = "lathe-run";
+
+export class RunLogProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  private readonly subscription: vscode.Disposable;
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly daemon: DaemonConnection) {
+    // An open log of a running stage follows it: the daemon says when the run changed.
+    this.subscription = daemon.onEvent((event) => {
+      if (event.type !== "runs/changed") {
+        return;
+      }
+      for (const doc of vscode.workspace.textDocuments) {
+        if (doc.uri.scheme === RUN_LOG_SCHEME && doc.uri.query === event.runId) {
+          this.changed.fire(doc.uri);
+        }
+      }
+    });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const run = await this.daemon.call<RunDetail>(
+      "GET",
+      `/api/v1/runs/${encodeURIComponent(uri.query)}`,
+    );
+    const exit = run.exitCode === null ? "" : ` (exit ${run.exitCode})`;
+    const header = [`# ${run.name} — run ${run.id} — ${run.status.toLowerCase()}${exit}`];
+    if (run.command) {
+      header.push(`$ ${run.command}`);
+    }
+    const body = run.log || "(this run logged no output)";
+    const error = run.error ? `\n\n# error\n${run.error}` : "";
+    return `${header.join("\n")}\n\n${body.trimEnd()}${error}\n`;
+  }
+}
+
 export async function openRunLog(
   daemon: DaemonConnection,
   target?: RunsNode | string,
 ): Promise<void> {
-  const runId =
+  const run =
     typeof target === "string"
       ? target
       : target && "run" in target
-        ? target.run.id
+        ? target.run
         : await pickRun(daemon);
-  if (!runId) {
+  if (!run) {
     return;
   }
-  const run = await daemon.call<RunDetail>("GET", `/api/v1/runs/${encodeURIComponent(runId)}`);
-  const header = [
-    `# ${run.name} — run ${run.id} — ${run.status.toLowerCase()}${run.exitCode === null ? "" : ` (exit ${run.exitCode})`}`,
-    run.command ? `$ ${run.command}` : undefined,
-    "",
-  ].filter((line) => line !== undefined);
-  const body = run.log || "(this run logged no output)";
-  const error = run.error ? `\n\n# error\n${run.error}` : "";
-  const doc = await vscode.workspace.openTextDocument({
-    content: `${header.join("\n")}\n${body}${error}\n`,
-    language: "log",
+  const summary =
+    typeof run === "string"
+      ? await daemon.call<RunSummary>("GET", `/api/v1/runs/${encodeURIComponent(run)}`)
+      : run;
+  const uri = vscode.Uri.from({
+    scheme: RUN_LOG_SCHEME,
+    path: `/${summary.name}-${summary.id.slice(0, 7)}.log`,
+    query: summary.id,
   });
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.languages.setTextDocumentLanguage(doc, "log");
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
@@ -45,7 +87,7 @@ export async function listRuns(daemon: DaemonConnection): Promise<RunSummary[]> 
   return lists.flat().sort((a, b) => b.startTime - a.startTime);
 }
 
-async function pickRun(daemon: DaemonConnection): Promise<string | undefined> {
+async function pickRun(daemon: DaemonConnection): Promise<RunSummary | undefined> {
   const runs = await listRuns(daemon);
   const { headlineMetric } = readSettings();
   const picked = await vscode.window.showQuickPick(
@@ -53,9 +95,9 @@ async function pickRun(daemon: DaemonConnection): Promise<string | undefined> {
       label: run.name,
       description: runDescription(run, headlineMetric),
       detail: `${run.experimentName} · ${new Date(run.startTime).toLocaleString()} · ${run.id}`,
-      runId: run.id,
+      run,
     })),
     { title: "Open Run Log", placeHolder: runs.length ? "Pick a run" : "No runs yet" },
   );
-  return picked?.runId;
+  return picked?.run;
 }
