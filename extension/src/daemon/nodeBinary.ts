@@ -2,6 +2,8 @@
  * Which node runs the daemon. The daemon loads native modules built for the user's node, so we
  * use `lathe.nodePath`; when that is not found we fall back to the editor's own binary run as
  * node (ELECTRON_RUN_AS_NODE), and say so in the log.
+ * FIXME(#2): the fallback is only exercised in code-server, where execPath is node already; check
+ * it in desktop VS Code (Electron's node ABI differs, so better-sqlite3 may not load there).
  */
 import { execFile } from "node:child_process";
 import { log } from "../vscode/log";
