@@ -47,6 +47,6 @@ tar czf "$TMPDIR/vscode-ripgrep-cache-$RG_NPM_VERSION/ripgrep-$RG_TAG-x86_64-unk
 # `npx node-gyp`, which cancels without a TTY unless npx may say yes by itself.
 export npm_config_unsafe_perm=true npm_config_yes=true
 (cd "$CS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-version="$("$CS_BIN" --config "$TMPDIR/config.yaml" --version)"
+version="$("$CS_BIN" --config "$TMPDIR/config.yaml" --version | tail -n 1)"
 echo "e2e-setup: $version"
 echo "$version" | grep -q "^$CS_VERSION " || { echo "e2e-setup: expected code-server $CS_VERSION" >&2; exit 1; }
