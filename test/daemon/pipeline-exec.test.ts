@@ -99,3 +99,26 @@ test("cancelling a repro kills the running stage: its run is KILLED, later stage
   closeContext(ctx);
   await removeDir(root);
 });
+
+test("a running stage's log is written to its run while it runs", async () => {
+  const root = await tempDir("lathe-live-");
+  writeFiles(root, { "lathe.yaml": "stages:\n  talk:\n    cmd: echo first && sleep 1.6\n" });
+  const ctx = openContext(root, { quiet: true });
+  const seen: string[] = [];
+  ctx.events.on((e) => {
+    if (e.type === "runs/changed") {
+      const run = getRun(ctx.db, e.runId);
+      if (run.stage === "talk" && run.status === "RUNNING") {
+        seen.push(run.log);
+      }
+    }
+  });
+  const result = await repro(ctx);
+  assert.equal(result.ok, true);
+  assert.ok(
+    seen.some((log) => log.includes("first")),
+    "the log was visible during the run",
+  );
+  closeContext(ctx);
+  await removeDir(root);
+});

@@ -10,7 +10,13 @@ import { hashPath } from "../data/hash";
 import { storePath } from "../data/store";
 import { toLatheError } from "../errors";
 import type { GitState } from "../git";
-import { lastLines, runCommand, type ExecResult } from "../pipeline/exec";
+import {
+  MAX_LOG_BYTES,
+  TailBuffer,
+  lastLines,
+  runCommand,
+  type ExecResult,
+} from "../pipeline/exec";
 import {
   staleReason,
   writeLockEntry,
@@ -22,7 +28,14 @@ import { readMetricsFile, readPlotSeries, type MetricPoint } from "../pipeline/m
 import { runParams, type StageParams } from "../pipeline/params";
 import { DEFAULT_PARAMS_FILE } from "../pipeline/parse";
 import { stageOutputs, type Stage } from "../pipeline/spec";
-import { addRunFiles, createRun, finishRun, logMetrics, logParams } from "../store/runs";
+import {
+  addRunFiles,
+  createRun,
+  finishRun,
+  logMetrics,
+  logParams,
+  updateRunLog,
+} from "../store/runs";
 import { resolveInside } from "../workspace";
 
 /** What every stage of one repro shares. */
@@ -40,6 +53,8 @@ export interface ReproScope {
 }
 
 const ERROR_TAIL_LINES = 20;
+/** How often a running stage's log is written to its run, for views that follow it. */
+const LIVE_LOG_MS = 1000;
 
 /** Runs the stage when it is stale; never throws for a stage failure, only reports it. */
 export async function reproStage(
@@ -110,16 +125,22 @@ async function runStage(
   // FIXME(#2): remove the stage's outs (unless `persist: true`) before running it, as dvc does,
   // so that a stage that no longer writes an out fails instead of passing on the old file.
   let result: StageResult;
+  const live = liveLog(ctx, runId);
   try {
     const exec = await runCommand({
       cmd: stage.cmd,
       cwd,
       env: stageEnv(runId, scope.daemon),
       signal: scope.signal,
-      onOutput: (chunk) => scope.onOutput?.(stage.name, chunk),
+      onOutput: (chunk) => {
+        live.write(chunk);
+        scope.onOutput?.(stage.name, chunk);
+      },
     });
+    live.stop();
     result = await afterCommand(scope, stage, state, runId, exec, reason);
   } catch (err) {
+    live.stop();
     // Storing outputs or reading metrics broke (disk full, a bug): the run must not stay RUNNING.
     const error = toLatheError(err);
     finishRun(ctx.db, runId, { status: "FAILED", error: error.message });
@@ -216,6 +237,30 @@ function recordMetrics(scope: ReproScope, stage: Stage, runId: string): string[]
   stage.plots.forEach((p) => read(p.wsPath, readPlotSeries));
   logMetrics(scope.ctx.db, runId, points);
   return notes;
+}
+
+/**
+ * Writes the output so far to the running run at most once per LIVE_LOG_MS and says so on the
+ * event bus, so that an open log view can follow the stage. The final log replaces it.
+ */
+function liveLog(ctx: Context, runId: string): { write(chunk: string): void; stop(): void } {
+  const buffer = new TailBuffer(MAX_LOG_BYTES);
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    updateRunLog(ctx.db, runId, buffer.text());
+    ctx.events.emit({ type: "runs/changed", runId });
+  };
+  return {
+    write(chunk) {
+      buffer.write(Buffer.from(chunk, "utf8"));
+      timer ??= setTimeout(flush, LIVE_LOG_MS);
+    },
+    stop() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
 }
 
 /** The parent environment plus the run id and, inside the daemon, where to log to. */

@@ -101,6 +101,11 @@ export function finishRun(db: Db, id: string, end: RunEnd): void {
   );
 }
 
+/** Replaces the log of a run that is still RUNNING (a live view of a stage's output). */
+export function updateRunLog(db: Db, id: string, log: string): void {
+  db.prepare("UPDATE runs SET log = ? WHERE id = ? AND status = 'RUNNING'").run(log, id);
+}
+
 /**
  * Marks repro runs (parents named "repro" and their stage runs) still RUNNING as FAILED. Called
  * by a repro that holds the workspace's repro lock, so no other repro can own them: they were
