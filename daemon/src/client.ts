@@ -55,24 +55,33 @@ export async function startDaemonProcess(
   const logs = join(root, ".lathe", "logs");
   mkdirSync(logs, { recursive: true });
   const out = openSync(join(logs, "daemon.log"), "a");
-  const child = spawn(
-    options.nodePath ?? process.execPath,
-    [options.cliScript, "daemon", "--root", root],
-    {
-      cwd: root,
-      detached: true,
-      stdio: ["ignore", out, out],
-      // Desktop VS Code's execPath is Electron; this makes it behave as node when used as fallback.
-      env: { ...(options.env ?? process.env), ELECTRON_RUN_AS_NODE: "1" },
-    },
-  );
+  const nodePath = options.nodePath ?? process.execPath;
+  const child = spawn(nodePath, [options.cliScript, "daemon", "--root", root], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", out, out],
+    // Desktop VS Code's execPath is Electron; this makes it behave as node when used as fallback.
+    env: { ...(options.env ?? process.env), ELECTRON_RUN_AS_NODE: "1" },
+  });
   closeSync(out);
-  const state: { exited: number | null } = { exited: null };
+  const state: { exited: number | null; error?: Error } = { exited: null };
   child.once("exit", (code) => (state.exited = code ?? -1));
+  // A missing node binary surfaces as 'error', not 'exit'; without a listener it would crash us.
+  child.once("error", (err) => {
+    state.error = err;
+    state.exited = -1;
+  });
   child.unref();
 
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   while (Date.now() < deadline) {
+    if (state.error) {
+      throw new LatheError(
+        "LATHE_UNAVAILABLE",
+        `Cannot start the Lathe daemon with '${nodePath}': ${state.error.message}. Set lathe.nodePath to a Node.js 20 binary.`,
+        { nodePath },
+      );
+    }
     if (state.exited !== null) {
       throw new LatheError(
         "LATHE_UNAVAILABLE",

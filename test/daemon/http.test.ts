@@ -3,7 +3,8 @@ import { request } from "node:http";
 import { statSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { daemonIn, removeDir, tempDir } from "../helpers";
+import { startDaemonProcess } from "../../daemon/src/client";
+import { cliPath, daemonIn, removeDir, tempDir } from "../helpers";
 
 function raw(
   port: number,
@@ -78,5 +79,18 @@ test("unknown routes are 404 and a wrong method is 405, each with a coded error"
   assert.equal((wrongMethod.json as { code: string }).code, "LATHE_BAD_METHOD");
 
   await daemon.close();
+  await removeDir(root);
+});
+
+test("starting a daemon with a node binary that does not exist fails with a clear error", async () => {
+  const root = await tempDir();
+  await assert.rejects(
+    startDaemonProcess(root, {
+      nodePath: join(root, "no-such-node"),
+      cliScript: cliPath,
+      timeoutMs: 5000,
+    }),
+    (err: Error) => /Cannot start the Lathe daemon with '.*no-such-node'/.test(err.message),
+  );
   await removeDir(root);
 });

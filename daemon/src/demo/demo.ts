@@ -51,9 +51,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let keepRunning = options.keep;
   try {
     say("\n$ lathe add data/weather.csv");
-    const added = await lathe<{ oid: string }[] | { oid: string }>(ws, ["add", "data/weather.csv"]);
-    const first = Array.isArray(added) ? added[0] : added;
-    say(`  tracked data/weather.csv as ${first?.oid ?? "?"}`);
+    const added = await lathe<{ added: { oid: string; size: number }[] }>(ws, [
+      "add",
+      "data/weather.csv",
+    ]);
+    const first = added.added[0];
+    say(`  tracked data/weather.csv (${first?.size ?? 0} bytes) as ${first?.oid ?? "?"}`);
 
     say("\n$ lathe repro");
     const repro = await lathe<ReproResult>(ws, ["repro"]);
@@ -64,7 +67,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const trainRun = runOf(repro, "train");
     const evaluation = await lathe<RunDetail>(ws, ["runs", "show", evalRun]);
     const metrics = Object.values(evaluation.metrics)
-      .map((m) => `${m.key}=${m.text ?? m.value?.toFixed(4)}`)
+      .map((m) => `${m.key}=${formatMetric(m.value, m.text)}`)
       .join("  ");
     say(`  metrics of run ${evalRun}: ${metrics}`);
 
@@ -134,6 +137,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       }
     }
   }
+}
+
+function formatMetric(value: number | null, text: string | undefined): string {
+  if (text !== undefined || value === null) {
+    return text ?? "NaN";
+  }
+  return Number.isInteger(value) ? String(value) : value.toFixed(4);
 }
 
 function runOf(repro: ReproResult, stage: string): string {
