@@ -162,7 +162,7 @@ void test("add with a malformed pointer names the file and the field", async () 
   assert.equal(res.code, 2);
   const error = jsonError(res.stderr);
   assert.equal(error.code, "LATHE_BAD_FILE");
-  assert.match(error.message, /a\.csv\.lathe: field 'oid' is "abc"; expected 64 hex digits/);
+  assert.match(error.message, /a\.csv\.lathe:1:6: field 'oid' is "abc"; expected 64 hex digits/);
   await removeDir(root);
 });
 

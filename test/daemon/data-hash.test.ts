@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { EMPTY_BLOB_OID, EMPTY_TREE_OID, hashFile, hashPath } from "../../daemon/src/data/hash";
+import {
+  EMPTY_BLOB_OID,
+  EMPTY_TREE_OID,
+  hashFile,
+  hashFileWith,
+  hashPath,
+} from "../../daemon/src/data/hash";
 import { removeDir, tempDir } from "../helpers";
 
 /** A real git repository in SHA-256 mode: the reference every id is checked against. */
@@ -120,6 +126,42 @@ void test("an empty directory is git's empty tree; .lathe and .git are left out"
   assert.equal(after.oid, gitWriteTree(expected));
   await removeDir(dir);
   await removeDir(expected);
+});
+
+void test("a file name that is not UTF-8 is LATHE_BAD_INPUT naming the folder", async () => {
+  const dir = await tempDir();
+  await writeFile(
+    Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff]), Buffer.from(".csv")]),
+    "x",
+  );
+  await assert.rejects(hashPath(dir), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "LATHE_BAD_INPUT");
+    assert.ok(
+      err.message.startsWith(`${dir} holds a file whose name is not valid UTF-8 ("bad-`),
+      err.message,
+    );
+    return true;
+  });
+  await removeDir(dir);
+});
+
+void test("a file that grows while it is read has no id: LATHE_CONFLICT naming it", async () => {
+  const dir = await tempDir();
+  const abs = join(dir, "growing.log");
+  await writeFile(abs, Buffer.alloc(3 * 1024 * 1024));
+  let appended = false;
+  const grow = async (): Promise<void> => {
+    if (!appended) {
+      appended = true;
+      await appendFile(abs, "more");
+    }
+  };
+  await assert.rejects(hashFileWith(abs, grow), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "LATHE_CONFLICT");
+    assert.match(err.message, /growing\.log changed while it was being read/);
+    return true;
+  });
+  await removeDir(dir);
 });
 
 void test("a missing path is LATHE_NOT_FOUND naming it", async () => {

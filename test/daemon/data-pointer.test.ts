@@ -24,10 +24,16 @@ void test("a well-formed pointer parses; a missing one reads as undefined", asyn
 
 void test("each malformed pointer is LATHE_BAD_FILE naming the file and the field", () => {
   const cases: [string, RegExp][] = [
-    ["oid: [unclosed\n", /p\.lathe: content is not valid YAML/],
-    ["- a list\n", /p\.lathe: content must be a YAML mapping/],
+    [
+      "oid: [unclosed\n",
+      /data\/p\.lathe:2:1: pointer file is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a \]\. Fix it/,
+    ],
+    ["- a list\n", /data\/p\.lathe:1:1: pointer file must be a YAML mapping/],
     [good.replace(/size: 8\n/, ""), /field 'size' is missing/],
-    [good.replace("size: 8", "size: -1"), /field 'size' is -1; expected a whole number of bytes/],
+    [
+      good.replace("size: 8", "size: -1"),
+      /p\.lathe:2:7: field 'size' is -1; expected a whole number of bytes/,
+    ],
     [good.replace("files: 1", "files: 1.5"), /field 'files' is 1.5/],
     [
       good.replace("kind: file", "kind: folder"),

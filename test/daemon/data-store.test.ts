@@ -92,16 +92,29 @@ void test("objects are written once, read-only, with no temp files left in the s
   const ws = await workspace();
   const src = join(ws.root, "data");
   await sampleTree(src);
+  // Over 1 MiB, so it is copied in chunks rather than read whole.
+  await writeFile(join(src, "large.bin"), Buffer.alloc(1536 * 1024, 7));
   const stored = await storePath(ws, src);
-  const blob = objectPath(ws, (await hashPath(join(src, "raw/a.csv"))).oid);
-  const first = await stat(blob);
-  assert.equal(first.mode & 0o777, 0o444);
+  const blobs = ["raw/a.csv", "large.bin"].map(async (rel) =>
+    objectPath(ws, (await hashPath(join(src, rel))).oid),
+  );
+  const paths = await Promise.all(blobs);
+  const first = await Promise.all(paths.map((p) => stat(p)));
+  assert.deepEqual(
+    first.map((st) => st.mode & 0o777),
+    [0o444, 0o444],
+  );
 
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(await storePath(ws, src), stored);
-  const second = await stat(blob);
-  assert.equal(second.ino, first.ino);
-  assert.equal(second.mtimeMs, first.mtimeMs);
+  const second = await Promise.all(paths.map((p) => stat(p)));
+  assert.deepEqual(
+    second.map((st) => [st.ino, st.mtimeMs]),
+    first.map((st) => [st.ino, st.mtimeMs]),
+  );
+  const restored = join(ws.root, "restored");
+  await restorePath(ws, stored.oid, restored);
+  assert.deepEqual(await readFile(join(restored, "large.bin")), Buffer.alloc(1536 * 1024, 7));
   const leftovers = (await readdir(ws.objectsDir)).filter((n) => n.endsWith(".tmp"));
   assert.deepEqual(leftovers, []);
   await removeDir(ws.root);

@@ -86,7 +86,8 @@ const hashingSink: ObjectSink = {
 /**
  * The id of a file (its blob id) or a directory (its tree id, `.lathe` and `.git` left out),
  * with the total bytes and number of files. A symlink at `abs` is followed; symlinks inside a
- * directory are hashed as git does (mode 120000, the target as content).
+ * directory are hashed as git does (mode 120000, the target as content). Unlike `git add -A`,
+ * `.gitignore` rules do not apply: versioned data is every byte in the folder.
  */
 export async function hashPath(abs: string): Promise<PathHash> {
   return walkPath(abs, hashingSink);

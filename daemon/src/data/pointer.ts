@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { parse, stringify } from "yaml";
+import { LineCounter, isMap, parseDocument, stringify, type Node } from "yaml";
 import { LatheError } from "../errors";
 import type { PathHash } from "./tree";
 
@@ -49,42 +49,52 @@ export async function readPointer(file: string): Promise<Pointer | undefined> {
   return parsePointer(text, file);
 }
 
-/** Parses and checks a pointer's text; `file` names it in errors. */
+/** Parses and checks a pointer's text; errors name `file:line:column` and the field. */
 export function parsePointer(text: string, file: string): Pointer {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw badPointer(file, "", `is not valid YAML (${(err as Error).message})`);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const [yamlError] = doc.errors;
+  if (yamlError) {
+    const at = yamlError.linePos?.[0] ?? { line: 1, col: 1 };
+    throw badPointer(
+      `${file}:${at.line}:${at.col}`,
+      "",
+      `is not valid YAML: ${firstLine(yamlError.message)}`,
+    );
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw badPointer(file, "", "must be a YAML mapping with oid, size, files, kind and path");
+  if (!isMap(doc.contents)) {
+    throw badPointer(
+      `${file}:1:1`,
+      "",
+      "must be a YAML mapping with oid, size, files, kind and path",
+    );
   }
-  const fields = doc as Record<string, unknown>;
+
+  const check = (name: string, isValid: (v: unknown) => boolean, expected: string): unknown => {
+    const node = doc.get(name, true) as Node | undefined;
+    const at = lines.linePos(node?.range?.[0] ?? 0);
+    const where = `${file}:${at.line}:${at.col}`;
+    const value = doc.get(name);
+    if (value === undefined) {
+      throw badPointer(where, name, "is missing");
+    }
+    if (!isValid(value)) {
+      throw badPointer(where, name, `is ${JSON.stringify(value)}; expected ${expected}`, value);
+    }
+    return value;
+  };
   return {
-    oid: field(fields, "oid", file, (v) => typeof v === "string" && OID.test(v), "64 hex digits"),
-    size: field(fields, "size", file, isCount, "a whole number of bytes"),
-    files: field(fields, "files", file, isCount, "a whole number"),
-    kind: field(fields, "kind", file, (v) => v === "file" || v === "dir", "'file' or 'dir'"),
-    path: field(fields, "path", file, isPlainName, "a file or folder name beside the pointer"),
+    oid: check("oid", (v) => typeof v === "string" && OID.test(v), "64 hex digits"),
+    size: check("size", isCount, "a whole number of bytes"),
+    files: check("files", isCount, "a whole number"),
+    kind: check("kind", (v) => v === "file" || v === "dir", "'file' or 'dir'"),
+    path: check("path", isPlainName, "a file or folder name beside the pointer"),
   } as Pointer;
 }
 
-function field(
-  fields: Record<string, unknown>,
-  name: string,
-  file: string,
-  isValid: (value: unknown) => boolean,
-  expected: string,
-): unknown {
-  const value = fields[name];
-  if (value === undefined) {
-    throw badPointer(file, name, "is missing");
-  }
-  if (!isValid(value)) {
-    throw badPointer(file, name, `is ${JSON.stringify(value)}; expected ${expected}`, value);
-  }
-  return value;
+/** yaml's messages end with the line and a caret; our prefix already says where. */
+function firstLine(message: string): string {
+  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
 }
 
 function isCount(value: unknown): boolean {
@@ -101,11 +111,12 @@ function isPlainName(value: unknown): boolean {
   );
 }
 
-function badPointer(file: string, name: string, problem: string, value?: unknown): LatheError {
-  const what = name ? `field '${name}'` : "content";
+/** `where` is `file:line:column`. */
+function badPointer(where: string, name: string, problem: string, value?: unknown): LatheError {
+  const what = name ? `field '${name}'` : "pointer file";
   return new LatheError(
     "LATHE_BAD_FILE",
-    `Pointer file ${file}: ${what} ${problem}. Fix it, or delete it and run 'lathe add' again.`,
-    { file, field: name || undefined, value },
+    `${where}: ${what} ${problem}. Fix it, or delete it and run 'lathe add' again.`,
+    { file: where, field: name || undefined, value },
   );
 }

@@ -25,6 +25,7 @@ export async function restorePath(ws: Workspace, oid: string, abs: string): Prom
   const temp = join(dirname(abs), `.${basename(abs)}.${randomUUID()}.lathe-tmp`);
 
   try {
+    // FIXME(#2): a restored top-level file is always 0644; its pointer should record the mode.
     const result =
       type === "blob"
         ? { ...(await restoreBlob(ws, oid, temp, "100644")), files: 1, kind: "file" as const }

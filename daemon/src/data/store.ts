@@ -3,7 +3,7 @@
  * read once: hashed while it is copied into a temp object, then linked into place.
  */
 import { createHash } from "node:crypto";
-import { open, unlink, writeFile } from "node:fs/promises";
+import { open, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { LatheError } from "../errors";
 import type { Workspace } from "../workspace";
 import { EMPTY_TREE_OID, hashBytes, hashFileWith, objectHeader, type ObjectType } from "./hash";
@@ -29,25 +29,31 @@ export async function storePath(ws: Workspace, abs: string): Promise<PathHash> {
   return result;
 }
 
+/** Files up to this size are read whole, so an object already stored costs no write at all. */
+const smallFileBytes = 1 << 20;
+
 function storingSink(ws: Workspace, touched: Set<string>): ObjectSink {
-  return {
-    file: async (abs) => {
-      const temp = await tempObjectPath(ws);
-      const blob = await withTemp(temp, () => copyToTemp(abs, temp));
-      touched.add(await withTemp(temp, () => commitObject(ws, temp, blob.oid)));
-      return blob;
-    },
-    bytes: async (type, body) => {
-      const oid = hashBytes(type, body);
-      if (await objectExists(ws, oid)) {
-        return oid;
-      }
-      const temp = await tempObjectPath(ws);
-      await withTemp(temp, () => writeSynced(temp, body));
-      touched.add(await withTemp(temp, () => commitObject(ws, temp, oid)));
+  const bytes = async (type: ObjectType, body: Buffer): Promise<string> => {
+    const oid = hashBytes(type, body);
+    if (await objectExists(ws, oid)) {
       return oid;
-    },
+    }
+    const temp = await tempObjectPath(ws);
+    await withTemp(temp, () => writeSynced(temp, body));
+    touched.add(await withTemp(temp, () => commitObject(ws, temp, oid)));
+    return oid;
   };
+  const file = async (abs: string): Promise<{ oid: string; size: number }> => {
+    if ((await stat(abs)).size <= smallFileBytes) {
+      const body = await readFile(abs);
+      return { oid: await bytes("blob", body), size: body.length };
+    }
+    const temp = await tempObjectPath(ws);
+    const blob = await withTemp(temp, () => copyToTemp(abs, temp));
+    touched.add(await withTemp(temp, () => commitObject(ws, temp, blob.oid)));
+    return blob;
+  };
+  return { file, bytes };
 }
 
 async function copyToTemp(abs: string, temp: string): Promise<{ oid: string; size: number }> {

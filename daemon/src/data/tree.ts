@@ -66,7 +66,8 @@ interface DirResult {
 }
 
 async function walkDir(dir: string, sink: ObjectSink): Promise<DirResult> {
-  const names = (await readdir(dir)).filter((name) => !skippedNames.has(name));
+  const raw = await readdir(dir, { encoding: "buffer" });
+  const names = raw.map((name) => decodeName(dir, name)).filter((n) => !skippedNames.has(n));
   const entries: TreeEntry[] = [];
   let size = 0;
   let files = 0;
@@ -104,6 +105,20 @@ async function walkDir(dir: string, sink: ObjectSink): Promise<DirResult> {
 
   const oid = await sink.bytes("tree", encodeTree(entries));
   return { oid, size, files, entries: entries.length };
+}
+
+/** Node names files by strings: a name that is not UTF-8 could not be opened again by its string. */
+function decodeName(dir: string, raw: Buffer): string {
+  const name = raw.toString("utf8");
+  if (!Buffer.from(name).equals(raw)) {
+    // FIXME(#2): names should be kept as bytes, as git does, so that any name can be versioned.
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `${dir} holds a file whose name is not valid UTF-8 (${JSON.stringify(raw.toString("latin1"))}); rename it to version this folder.`,
+      { dir, name: raw.toString("hex") },
+    );
+  }
+  return name;
 }
 
 async function statOrThrow(abs: string): Promise<Awaited<ReturnType<typeof stat>>> {
