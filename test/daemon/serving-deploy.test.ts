@@ -6,6 +6,7 @@ import {
   expectedLinearSoftmax,
   linearSoftmaxModel,
   seedRun,
+  unloadableModel,
   weatherLabels,
 } from "../fixtures/onnx";
 import { daemonIn, removeDir, tempDir } from "../helpers";
@@ -69,6 +70,18 @@ async function waitGone(pid: number, ms = 5000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 25));
   }
   return false;
+}
+
+/** A daemon in a fresh workspace, closed (stopping its workers) even when the test fails. */
+async function withDaemon(fn: (daemon: Awaited<ReturnType<typeof daemonIn>>) => Promise<void>) {
+  const root = await tempDir();
+  const daemon = await daemonIn(root);
+  try {
+    await fn(daemon);
+  } finally {
+    await daemon.close();
+    await removeDir(root);
+  }
 }
 
 const rows = [
@@ -276,30 +289,57 @@ void describe("a deployment started through the daemon", () => {
   });
 });
 
-void test("a worker that dies is marked failed, and closing the daemon stops the others", async () => {
-  const root = await tempDir();
-  const daemon = await daemonIn(root);
-  const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, linearSoftmaxModel());
-  const deploy = async (model: string) => {
-    await daemon.client.call("POST", `/api/v1/models/${model}/versions`, { runId: run.runId });
-    return daemon.client.call<Deployment>("POST", "/api/v1/deployments", { model, version: 1 });
-  };
-  const [doomed, survivor] = [await deploy("doomed"), await deploy("survivor")];
+void test("a worker that dies is marked failed, and closing the daemon stops the others", () =>
+  withDaemon(async (daemon) => {
+    const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, linearSoftmaxModel());
+    const deploy = async (model: string) => {
+      await daemon.client.call("POST", `/api/v1/models/${model}/versions`, { runId: run.runId });
+      return daemon.client.call<Deployment>("POST", "/api/v1/deployments", { model, version: 1 });
+    };
+    const [doomed, survivor] = [await deploy("doomed"), await deploy("survivor")];
 
-  process.kill(doomed.pid!, "SIGKILL");
-  assert.ok(await waitGone(doomed.pid!));
-  let state = "";
-  for (let i = 0; i < 100 && state !== "failed"; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    state = (await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed")).state;
-  }
-  const failed = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed");
-  assert.equal(failed.state, "failed");
-  assert.match(failed.error ?? "", /exited \(SIGKILL\)/);
-  assert.equal(failed.url, null);
+    process.kill(doomed.pid!, "SIGKILL");
+    assert.ok(await waitGone(doomed.pid!));
+    let state = "";
+    for (let i = 0; i < 100 && state !== "failed"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      state = (await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed")).state;
+    }
+    const failed = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed");
+    assert.equal(failed.state, "failed");
+    assert.match(failed.error ?? "", /exited \(SIGKILL\)/);
+    assert.equal(failed.url, null);
 
-  assert.ok(isAlive(survivor.pid!));
-  await daemon.close();
-  assert.ok(await waitGone(survivor.pid!), "the worker exits with the daemon");
-  await removeDir(root);
-});
+    assert.ok(isAlive(survivor.pid!));
+    await daemon.close();
+    assert.ok(await waitGone(survivor.pid!), "the worker exits with the daemon");
+  }));
+
+void test("a version onnxruntime cannot load fails with LATHE_MODEL_LOAD and leaves the old one serving", () =>
+  withDaemon(async (daemon) => {
+    const { db, ws } = daemon.ctx;
+    const good = seedRun(db, ws.objectsDir, linearSoftmaxModel());
+    const bad = seedRun(db, ws.objectsDir, unloadableModel());
+    const registerRun = (model: string, runId: string) =>
+      daemon.client.call("POST", `/api/v1/models/${model}/versions`, { runId });
+    const deploy = (model: string, version: number) =>
+      daemon.client.call<Deployment>("POST", "/api/v1/deployments", { model, version });
+    const loadError = (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "LATHE_MODEL_LOAD");
+      assert.match((err as Error).message, /NoSuchOperator/);
+      return true;
+    };
+
+    await registerRun("m", good.runId);
+    await registerRun("m", bad.runId);
+    const serving = await deploy("m", 1);
+    await assert.rejects(deploy("m", 2), loadError);
+    const still = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/m");
+    assert.deepEqual([still.state, still.version, still.pid], ["ready", 1, serving.pid]);
+
+    await registerRun("broken", bad.runId);
+    await assert.rejects(deploy("broken", 1), loadError);
+    const failed = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/broken");
+    assert.equal(failed.state, "failed");
+    assert.match(failed.error ?? "", /NoSuchOperator/);
+  }));
