@@ -9,7 +9,6 @@
  *   POST   /api/v1/deployments                 DeployRequest → Deployment (ready)
  *   DELETE /api/v1/deployments/:name           → Deployment (stopped)
  */
-import type { IncomingMessage } from "node:http";
 import {
   deployRequestSchema,
   registerRequestSchema,
@@ -52,9 +51,9 @@ export function registerModelRoutes(
   router.add(
     "POST",
     "/api/v1/deployments",
-    ({ req, body }) => {
+    ({ body }) => {
       const request = body as DeployRequest;
-      return supervisor.deploy(request.model, request.version, bearerToken(req));
+      return supervisor.deploy(request.model, request.version, daemonToken(ctx));
     },
     deployRequestSchema,
   );
@@ -75,12 +74,10 @@ function versionNumber(text: string): number {
   return version;
 }
 
-/**
- * The daemon's token, which serving workers require too. The server has already checked that
- * this request carries it.
- * FIXME(#2): registerRoutes should hand the token over (daemon.ts knows it), so that deployments
- * can also be started without a request, e.g. restored at daemon start.
- */
-function bearerToken(req: IncomingMessage): string {
-  return (req.headers.authorization ?? "").slice("Bearer ".length);
+/** The daemon's token, which its serving workers require from clients too. */
+function daemonToken(ctx: Context): string {
+  if (!ctx.daemon) {
+    throw new LatheError("LATHE_UNAVAILABLE", "The daemon is still starting; retry the deploy.");
+  }
+  return ctx.daemon.token;
 }
