@@ -3,11 +3,14 @@
  * with a size limit, coded errors, one JSON log line per request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { LatheError, httpStatus, toLatheError } from "../errors";
 import { logRequestDone, type Logger } from "../log";
+import { checkAccess, sendJson } from "../access";
 import { checkBody, type Router } from "./router";
+
+export { checkAccess, sendJson };
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -72,35 +75,6 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
   }
 }
 
-/** Host must be our own loopback address; Origin, when a browser sends one, must be too. */
-export function checkAccess(req: IncomingMessage, token: string): void {
-  const host = req.headers.host ?? "";
-  const hostOk = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host);
-  if (!hostOk) {
-    throw new LatheError("LATHE_FORBIDDEN", `Host '${host}' is not allowed; use 127.0.0.1.`, {
-      host,
-    });
-  }
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${host}`) {
-    throw new LatheError("LATHE_FORBIDDEN", `Origin '${origin}' is not allowed.`, { origin });
-  }
-  if (!tokenMatches(req, token)) {
-    throw new LatheError(
-      "LATHE_UNAUTHORIZED",
-      "Missing or wrong token: send 'Authorization: Bearer <token>' with the token from .lathe/daemon.json.",
-    );
-  }
-}
-
-function tokenMatches(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? "";
-  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES) {
@@ -129,14 +103,4 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch (err) {
     throw new LatheError("LATHE_BAD_INPUT", `Request body is not JSON: ${(err as Error).message}`);
   }
-}
-
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, {
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
-  });
-  res.end(text);
 }

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { LatheError, httpStatus, toLatheError } from "../errors";
-import { checkAccess, sendJson } from "../http/server";
+import { checkAccess, sendJson } from "../access";
 import { logRequestDone, type Logger } from "../log";
 import type { InferenceThread } from "./inference";
 import { recordsToFeeds, toPredictions } from "./predict";

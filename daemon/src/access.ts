@@ -1,0 +1,47 @@
+/**
+ * Checks every Lathe server applies (the daemon and each serving worker): loopback Host,
+ * same-origin Origin, the daemon token; and the one JSON writer they share. A low layer, so that
+ * serving/ and http/ both use it without depending on each other.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import { LatheError } from "./errors";
+
+/** Host must be our own loopback address; Origin, when a browser sends one, must be too. */
+export function checkAccess(req: IncomingMessage, token: string): void {
+  const host = req.headers.host ?? "";
+  const hostOk = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host);
+  if (!hostOk) {
+    throw new LatheError("LATHE_FORBIDDEN", `Host '${host}' is not allowed; use 127.0.0.1.`, {
+      host,
+    });
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) {
+    throw new LatheError("LATHE_FORBIDDEN", `Origin '${origin}' is not allowed.`, { origin });
+  }
+  if (!tokenMatches(req, token)) {
+    throw new LatheError(
+      "LATHE_UNAUTHORIZED",
+      "Missing or wrong token: send 'Authorization: Bearer <token>' with the token from .lathe/daemon.json.",
+    );
+  }
+}
+
+function tokenMatches(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? "";
+  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+  });
+  res.end(text);
+}
