@@ -93,6 +93,67 @@ const migrations: string[] = [
     error TEXT
   );
   `,
+  `
+  -- Tracking (#3): what the MLflow tracking API needs. Runs and experiments get a lifecycle
+  -- (active/deleted); latest_metrics keeps each run's latest point per key (highest step, then
+  -- newest) so that search and the runs list never scan the metrics table.
+  ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+  ALTER TABLE runs ADD COLUMN deleted_time INTEGER;
+  ALTER TABLE runs ADD COLUMN user_id TEXT;
+  ALTER TABLE experiments ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+  ALTER TABLE experiments ADD COLUMN artifact_location TEXT;
+  ALTER TABLE experiments ADD COLUMN last_update_time INTEGER;
+  CREATE TABLE experiment_tags (
+    experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+  );
+  CREATE TABLE artifacts (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    oid TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+  );
+  CREATE TABLE latest_metrics (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL,
+    text TEXT,
+    step INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    PRIMARY KEY (run_id, key)
+  );
+  INSERT INTO latest_metrics (run_id, key, value, text, step, timestamp)
+    SELECT run_id, key, value, text, step, timestamp FROM (
+      SELECT m.*, ROW_NUMBER() OVER (
+        PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, rowid DESC) AS rn
+      FROM metrics m)
+    WHERE rn = 1;
+  `,
+  // Pipeline (#4): the run cache (stage inputs → the run that produced its outputs) and the
+  // hash cache (a file's size, mtime, ctime and inode → its blob id, so unchanged files are not
+  // re-read).
+  `
+  CREATE TABLE run_cache (
+    key TEXT PRIMARY KEY,
+    stage TEXT NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    outs TEXT NOT NULL,
+    restorable INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE hash_cache (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns TEXT NOT NULL,
+    ctime_ns TEXT NOT NULL,
+    ino TEXT NOT NULL,
+    oid TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
