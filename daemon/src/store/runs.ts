@@ -145,16 +145,48 @@ export function logParams(db: Db, runId: string, params: Record<string, string>)
   })();
 }
 
+/**
+ * Appends metric points and keeps latest_metrics current. Call inside a transaction to make it
+ * part of a larger write; on its own it is one transaction.
+ */
 export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
   const insert = db.prepare(
     "INSERT INTO metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const now = Date.now();
   db.transaction(() => {
+    const latest = new Map<string, Required<MetricInput>>();
     for (const p of points) {
-      insert.run(runId, p.key, p.value, p.text ?? null, p.step ?? 0, p.timestamp ?? now);
+      const point = {
+        ...p,
+        text: p.text ?? null,
+        step: p.step ?? 0,
+        timestamp: p.timestamp ?? now,
+      };
+      insert.run(runId, p.key, p.value, point.text, point.step, point.timestamp);
+      const seen = latest.get(p.key);
+      if (!seen || isLater(point, seen)) {
+        latest.set(p.key, point);
+      }
+    }
+    // One upsert per key, not per point: a batch of 1000 points usually has a handful of keys.
+    const upsert = db.prepare(UPSERT_LATEST);
+    for (const p of latest.values()) {
+      upsert.run(runId, p.key, p.value, p.text, p.step, p.timestamp);
     }
   })();
+}
+
+const UPSERT_LATEST = `
+  INSERT INTO latest_metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (run_id, key) DO UPDATE SET
+    value = excluded.value, text = excluded.text, step = excluded.step, timestamp = excluded.timestamp
+  WHERE excluded.step > latest_metrics.step
+    OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)`;
+
+/** MLflow's "latest": the higher step wins, then the newer timestamp, then the later write. */
+function isLater(a: { step: number; timestamp: number }, b: { step: number; timestamp: number }) {
+  return a.step > b.step || (a.step === b.step && a.timestamp >= b.timestamp);
 }
 
 export function addRunFiles(
@@ -266,11 +298,8 @@ interface MetricRow {
 export function latestMetrics(db: Db, runIds: string[]): Map<string, Record<string, MetricValue>> {
   const rows = db
     .prepare(
-      `SELECT run_id, key, value, text, step, timestamp FROM (
-         SELECT m.*, ROW_NUMBER() OVER (
-           PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, rowid DESC) AS rn
-         FROM metrics m WHERE run_id IN (SELECT value FROM json_each(?)))
-       WHERE rn = 1 ORDER BY key`,
+      `SELECT run_id, key, value, text, step, timestamp FROM latest_metrics
+       WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY key`,
     )
     .all(JSON.stringify(runIds)) as MetricRow[];
   const byRun = new Map<string, Record<string, MetricValue>>();
