@@ -66,7 +66,9 @@ before(async () => {
 });
 
 after(async () => {
-  if (dir) await removeDir(dir);
+  if (dir) {
+    await removeDir(dir);
+  }
 });
 
 test("prepare splits Seattle 2012-2014 / 2015", () => {
@@ -91,9 +93,9 @@ test("the ONNX model has the documented interface and metadata", async () => {
     [["", 13]],
   );
   assert.equal(model.producerName, "lathe-example");
-  const meta = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
-  assert.deepEqual(JSON.parse(meta["lathe.features"]!), FEATURES);
-  assert.deepEqual(JSON.parse(meta["lathe.labels"]!), LABELS);
+  const meta = new Map(model.metadataProps.map((p) => [String(p.key), String(p.value)]));
+  assert.deepEqual(JSON.parse(meta.get("lathe.features") ?? "null"), FEATURES);
+  assert.deepEqual(JSON.parse(meta.get("lathe.labels") ?? "null"), LABELS);
   assert.deepEqual(
     model.graph!.node!.map((n) => n.opType),
     ["Sub", "Div", "MatMul", "Add", "Softmax", "ArgMax"],
@@ -176,7 +178,7 @@ test("metrics files have the expected keys and beat the majority baseline", () =
   }
   // The majority class of Seattle 2015 is "sun": 162 of 365 days.
   assert.equal(evalMetrics.baseline_accuracy, Math.round((162 / 365) * 1e6) / 1e6);
-  assert.ok((evalMetrics.accuracy as number) > (evalMetrics.baseline_accuracy as number) + 0.2);
+  assert.ok((evalMetrics.accuracy as number) > evalMetrics.baseline_accuracy + 0.2);
   assert.ok((evalMetrics.f1_macro as number) > 0 && (evalMetrics.f1_macro as number) <= 1);
 
   const confusion = readJson("metrics/confusion.json") as { labels: string[]; matrix: number[][] };
