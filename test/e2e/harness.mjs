@@ -49,6 +49,19 @@
  *   await withTimeout(promise, ms, what)                // rejects after ms (node:test's own timeout
  *                                                        // does not stop a hung await)
  *
+ * Pattern for a test (a hang then ends at the test's timeout, and close() still runs):
+ *
+ *   test("…", { timeout: 240_000 }, async (t) => {
+ *     const s = await launch({ name: "mytest", workspaceDir: "examples/weather" });
+ *     let ok = false;
+ *     t.after(async () => { if (!ok) await s.shot("failure").catch(() => {}); await s.close({ keep: !ok || undefined }); });
+ *     …; ok = true;
+ *   });
+ *
+ * Environment: LATHE_VSIX (the .vsix), CODE_SERVER_BIN, LATHE_E2E_CHROMIUM (default
+ * /usr/bin/chromium), LATHE_E2E_KEEP=1 (keep run folders); scripts/test-e2e.sh also reads
+ * LATHE_E2E_TIMEOUT (seconds for the whole node:test run, default 1200).
+ *
  * ── What launch() does ──────────────────────────────────────────────────────────────────────────
  *   - a fresh run folder .e2e/run-<name>-XXXX; HOME and XDG_* of code-server, of the extension host
  *     (so of the daemon it spawns) and of Chromium point inside it: nothing is written to $HOME;
