@@ -104,7 +104,7 @@ if (problems.length > 0) {
 }
 const mb = (statSync(out).size / 1048576).toFixed(1);
 process.stderr.write(
-  `package: ${relative(root, out)} (${mb} MB, ${inExt.size} files, target ${target}) checked in ${Date.now() - started} ms\n`,
+  `package: ${relative(root, out)} (${mb} MB, ${inExt.size} files, target ${target}), packaged and checked in ${Date.now() - started} ms\n`,
 );
 process.stdout.write(`${out}\n`);
 
