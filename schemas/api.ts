@@ -69,9 +69,61 @@ export interface RunDetail extends RunSummary {
 
 export interface StageResult {
   stage: string;
-  status: "ran" | "skipped" | "failed" | "not-run";
+  /** `restored`: outputs came back from the run cache (an earlier run with the same inputs). */
+  status: "ran" | "restored" | "skipped" | "failed" | "not-run";
+  /** The stage's run; for a skipped stage the run that produced its outputs, when known. */
   runId: string | null;
   reason: string;
+}
+
+/** Why a stage is stale (or notes on an up-to-date one: frozen). */
+export interface StageReason {
+  kind:
+    | "never-ran"
+    | "cmd"
+    | "dep"
+    | "param"
+    | "out-missing"
+    | "out-changed"
+    | "always-changed"
+    | "upstream"
+    | "frozen";
+  /** The dep or out path, the `file:key` of a param, or the upstream stage. */
+  subject?: string;
+  message: string;
+}
+
+/** `GET /api/v1/pipeline/status` and `lathe status --pipeline --json`. */
+export interface PipelineStatus {
+  file: string;
+  /** True when any stage is stale (frozen stages never are). */
+  stale: boolean;
+  stages: {
+    stage: string;
+    state: "up-to-date" | "stale" | "frozen";
+    reasons: StageReason[];
+  }[];
+  /** Parts of the pipeline file Lathe reads but ignores, with file:line:col. */
+  warnings: string[];
+}
+
+/** `GET /api/v1/pipeline/dag` and `lathe dag --json`. */
+export interface PipelineDag {
+  file: string;
+  /** Upstream before downstream. */
+  stages: {
+    name: string;
+    cmd: string;
+    desc: string | null;
+    frozen: boolean;
+    /** Names of the stages this one depends on. */
+    upstream: string[];
+    deps: string[];
+    outs: string[];
+    /** Where the stage is written (its key, or its foreach/matrix group's key). */
+    line: number;
+    col: number;
+  }[];
 }
 
 export interface ReproResult {
@@ -141,6 +193,8 @@ export type DaemonEvent =
 export interface ReproRequest {
   stages?: string[];
   force?: boolean;
+  /** Stages run at once when independent (default 1). */
+  jobs?: number;
 }
 
 export interface RegisterRequest {
@@ -161,6 +215,7 @@ export const reproRequestSchema = {
   properties: {
     stages: { type: "array", items: { type: "string", minLength: 1 } },
     force: { type: "boolean" },
+    jobs: { type: "integer", minimum: 1, maximum: 64 },
   },
 } as const;
 

@@ -60,8 +60,11 @@ after(async () => {
 const statuses = (r: { stages: { stage: string; status: string }[] }) =>
   Object.fromEntries(r.stages.map((s) => [s.stage, s.status]));
 
+let firstRuns: Record<string, string | null> = {};
+
 test("a first repro runs every stage and writes lathe.lock", async () => {
   const result = await repro(ctx, { daemon: undefined });
+  firstRuns = Object.fromEntries(result.stages.map((s) => [s.stage, s.runId]));
   assert.equal(result.ok, true);
   assert.deepEqual(statuses(result), { make: "ran", report: "ran", side: "ran" });
   assert.equal(readFileSync(join(root, "out.txt"), "utf8"), "hellohello");
@@ -74,10 +77,11 @@ test("a first repro runs every stage and writes lathe.lock", async () => {
   assert.match(make.outs[0]!.oid, /^[0-9a-f]{64}$/);
 });
 
-test("a second repro skips every stage as up to date", async () => {
+test("a second repro skips every stage as up to date, naming the runs that produced them", async () => {
   const result = await repro(ctx);
   assert.deepEqual(statuses(result), { make: "skipped", report: "skipped", side: "skipped" });
-  assert.ok(result.stages.every((s) => s.reason === "up to date" && s.runId === null));
+  assert.ok(result.stages.every((s) => s.reason === "up to date"));
+  assert.deepEqual(Object.fromEntries(result.stages.map((s) => [s.stage, s.runId])), firstRuns);
   assert.equal(getRun(ctx.db, result.parentRunId).status, "SKIPPED");
 });
 
@@ -102,12 +106,20 @@ test("a changed dep file re-runs", async () => {
   assert.equal(result.stages[0]!.reason, "dep in.txt changed");
 });
 
-test("a deleted out re-runs its stage", async () => {
+test("a deleted out comes back from the run cache, and re-runs with --force", async () => {
   rmSync(join(root, "side.txt"));
   const result = await repro(ctx);
-  assert.deepEqual(statuses(result), { make: "skipped", report: "skipped", side: "ran" });
-  assert.equal(result.stages[2]!.reason, "out side.txt is missing");
+  assert.deepEqual(statuses(result), { make: "skipped", report: "skipped", side: "restored" });
+  assert.equal(
+    result.stages[2]!.reason,
+    `restored from run cache (run ${firstRuns.side!.slice(0, 8)})`,
+  );
+  assert.match(getRun(ctx.db, result.stages[2]!.runId!).log, /out side.txt is missing; restored/);
   assert.ok(existsSync(join(root, "side.txt")));
+
+  rmSync(join(root, "side.txt"));
+  const forced = await repro(ctx, { stages: ["side"], force: true });
+  assert.deepEqual(statuses(forced), { side: "ran" });
 });
 
 test("--force and stage selection run the named stage and its upstream", async () => {

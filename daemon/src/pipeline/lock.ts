@@ -7,6 +7,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { LatheError } from "../errors";
+import type { StageReason } from "../../../schemas/api";
 import type { StageParams } from "./params";
 
 export const LOCK_FILE = "lathe.lock";
@@ -83,51 +84,55 @@ export function writeLockEntry(root: string, stage: string, entry: LockEntry, or
   renameSync(temp, abs);
 }
 
-/** Why a stage must run, or null when it is up to date. */
+/** Why a stage must run, or null when it is up to date (the first of staleReasons). */
 export function staleReason(entry: LockEntry | undefined, now: StageState): string | null {
+  return staleReasons(entry, now)[0]?.message ?? null;
+}
+
+/** Every way the stage differs from its lock entry; empty when it is up to date. */
+export function staleReasons(entry: LockEntry | undefined, now: StageState): StageReason[] {
   if (!entry) {
-    return "never ran (no lock entry)";
+    return [{ kind: "never-ran", message: "never ran (no lock entry)" }];
   }
+  const reasons: StageReason[] = [];
   if (entry.cmd !== now.cmd) {
-    return "cmd changed";
+    reasons.push({ kind: "cmd", message: "cmd changed" });
   }
-  const dep = firstChangedPath(entry.deps ?? [], now.deps);
-  if (dep) {
-    return `dep ${dep} changed`;
+  for (const dep of changedPaths(entry.deps ?? [], now.deps)) {
+    reasons.push({ kind: "dep", subject: dep, message: `dep ${dep} changed` });
   }
-  const param = firstChangedParam(entry.params ?? {}, now.params);
-  if (param) {
-    return `param ${param} changed`;
+  for (const [file, key] of changedParams(entry.params ?? {}, now.params)) {
+    reasons.push({ kind: "param", subject: `${file}:${key}`, message: `param ${key} changed` });
   }
-  for (const out of now.outs) {
-    if (out.oid === null) {
-      return `out ${out.path} is missing`;
-    }
+  const missing = now.outs.filter((o) => o.oid === null).map((o) => o.path);
+  for (const out of missing) {
+    reasons.push({ kind: "out-missing", subject: out, message: `out ${out} is missing` });
   }
-  const out = firstChangedPath(entry.outs ?? [], now.outs as LockedPath[]);
-  return out ? `out ${out} changed` : null;
+  const present = now.outs.filter((o) => o.oid !== null) as LockedPath[];
+  const locked = (entry.outs ?? []).filter((o) => !missing.includes(o.path));
+  for (const out of changedPaths(locked, present)) {
+    reasons.push({ kind: "out-changed", subject: out, message: `out ${out} changed` });
+  }
+  return reasons;
 }
 
-function firstChangedPath(locked: LockedPath[], now: LockedPath[]): string | null {
+function changedPaths(locked: LockedPath[], now: LockedPath[]): string[] {
   const before = new Map(locked.map((p) => [p.path, p.oid]));
-  for (const p of now) {
-    if (before.get(p.path) !== p.oid) {
-      return p.path;
-    }
-  }
+  const changed = now.filter((p) => before.get(p.path) !== p.oid).map((p) => p.path);
   const current = new Set(now.map((p) => p.path));
-  return locked.find((p) => !current.has(p.path))?.path ?? null;
+  return [...changed, ...locked.filter((p) => !current.has(p.path)).map((p) => p.path)];
 }
 
-function firstChangedParam(locked: StageParams, now: StageParams): string | null {
+function changedParams(locked: StageParams, now: StageParams): [string, string][] {
   const keys = (p: StageParams) =>
-    Object.entries(p).flatMap(([file, values]) => Object.keys(values).map((k) => [file, k]));
-  for (const [file, key] of [...keys(now), ...keys(locked)] as [string, string][]) {
-    const a = JSON.stringify(locked[file]?.[key]);
-    const b = JSON.stringify(now[file]?.[key]);
-    if (a !== b) {
-      return key;
+    Object.entries(p).flatMap(([file, values]) => Object.keys(values).map((k) => `${file}\0${k}`));
+  const all = new Set([...keys(now), ...keys(locked)]);
+  const changed: [string, string][] = [];
+  for (const id of all) {
+    const [file, key] = id.split("\0") as [string, string];
+    if (JSON.stringify(locked[file]?.[key]) !== JSON.stringify(now[file]?.[key])) {
+      changed.push([file, key]);
     }
   }
-  return null;
+  return changed;
 }

@@ -72,6 +72,8 @@ export function parsePipeline(file: string, text: string): Pipeline {
 }
 
 class Walker {
+  readonly warnings: string[] = [];
+
   constructor(
     private readonly file: string,
     private readonly lines: LineCounter,
@@ -99,7 +101,7 @@ class Walker {
       this.fail(stagesNode ?? root, "'stages' must be a mapping of stage names to stages");
     }
     const stages = stagesNode.items.map((pair) => this.stage(pair));
-    return { file: this.file, experiment, stages };
+    return { file: this.file, experiment, stages, warnings: this.warnings };
   }
 
   private stage(pair: Pair): Stage {
@@ -183,30 +185,30 @@ class Walker {
   private pathEntry(node: Node, field: string, wdir: string, where: string): PathEntry {
     const shape = `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
     let path: string;
-    let cache = true;
+    let options = { cache: true, persist: false };
     if (isMap(node)) {
       if (node.items.length !== 1) {
         this.fail(node, shape);
       }
       const pair = node.items[0]!;
       path = this.keyOf(pair, where);
-      cache = this.outOptions(pair.value as Node | null, field, where);
+      options = this.outOptions(pair.value as Node | null, field, where);
     } else {
       path = this.string(node, where, shape);
     }
     const wsPath = this.inside(path, wdir, node, where, field);
-    return { path, wsPath, cache, pos: this.pos(node) };
+    return { path, wsPath, ...options, pos: this.pos(node) };
   }
 
-  /** Returns the `cache` option; plots may carry display options, which are kept by the editor. */
-  private outOptions(node: Node | null, field: string, where: string): boolean {
+  /** `cache` and `persist`; plots may carry display options, which are kept by the editor. */
+  private outOptions(node: Node | null, field: string, where: string) {
+    const options = { cache: true, persist: false };
     if (node === null || (isScalar(node) && node.value === null)) {
-      return true;
+      return options;
     }
     if (!isMap(node)) {
       this.fail(node, `${where}the options of an entry of '${field}' must be a mapping`);
     }
-    let cache = true;
     for (const pair of node.items) {
       const key = this.keyOf(pair, where);
       if (field !== "plots" && !OUT_OPTIONS.includes(key)) {
@@ -215,11 +217,11 @@ class Walker {
           `${where}unknown option '${key}' in '${field}'; valid: ${OUT_OPTIONS.join(", ")}`,
         );
       }
-      if (key === "cache") {
-        cache = this.bool(pair.value as Node | null, where, "cache");
+      if (key === "cache" || key === "persist") {
+        options[key] = this.bool(pair.value as Node | null, where, key);
       }
     }
-    return cache;
+    return options;
   }
 
   /** `params: [a.b, {other.yaml: [c, d]}]`. */

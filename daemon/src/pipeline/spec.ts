@@ -17,6 +17,8 @@ export interface PathEntry {
   wsPath: string;
   /** `{path: {cache: false}}`: the out is checked and hashed but not copied to the store. */
   cache: boolean;
+  /** `{path: {persist: true}}`: the out is not removed before its stage runs. */
+  persist: boolean;
   pos: Pos;
 }
 
@@ -52,6 +54,8 @@ export interface Pipeline {
   experiment: string | null;
   /** In file order. */
   stages: Stage[];
+  /** Parts of the file Lathe reads but ignores, each starting with `file:line:col: `. */
+  warnings: string[];
 }
 
 /** `lathe.yaml:12:5: ` — the prefix of every message about a place in a file. */

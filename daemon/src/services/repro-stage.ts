@@ -3,10 +3,10 @@
  * inputs, the command's log, outputs into the content store, metrics, the lock entry).
  */
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { StageResult } from "../../../schemas/api";
 import type { Context } from "../context";
-import { hashPath } from "../data/hash";
 import { storePath } from "../data/store";
 import { toLatheError } from "../errors";
 import type { GitState } from "../git";
@@ -17,8 +17,9 @@ import {
   runCommand,
   type ExecResult,
 } from "../pipeline/exec";
+import type { HashCache } from "../pipeline/hashcache";
 import {
-  staleReason,
+  staleReasons,
   writeLockEntry,
   type LockEntry,
   type LockedPath,
@@ -27,7 +28,9 @@ import {
 import { readMetricsFile, readPlotSeries, type MetricPoint } from "../pipeline/metrics";
 import { runParams, type StageParams } from "../pipeline/params";
 import { DEFAULT_PARAMS_FILE } from "../pipeline/parse";
-import { stageOutputs, type Stage } from "../pipeline/spec";
+import { lookupRunCache, recordRunCache } from "../pipeline/runcache";
+import { stageOutputs, type PathEntry, type Stage } from "../pipeline/spec";
+import { currentState, runCacheKey } from "../pipeline/state";
 import {
   addRunFiles,
   createRun,
@@ -37,10 +40,14 @@ import {
   updateRunLog,
 } from "../store/runs";
 import { resolveInside } from "../workspace";
+import { inStore, restoreStage } from "./repro-restore";
 
 /** What every stage of one repro shares. */
 export interface ReproScope {
   ctx: Context;
+  hashes: HashCache;
+  /** Aborts every running stage of the repro (its signal is `signal`). */
+  abort: AbortController;
   experimentId: string;
   parentId: string;
   git: GitState;
@@ -62,41 +69,29 @@ export async function reproStage(
   stage: Stage,
   params: StageParams,
 ): Promise<StageResult> {
+  const state = await currentState(scope.ctx.ws.root, scope.hashes, stage, params);
+  const key = runCacheKey(stage, state);
+  const cached = lookupRunCache(scope.ctx.db, key);
   if (stage.frozen) {
-    return { stage: stage.name, status: "skipped", runId: null, reason: "frozen" };
+    return { stage: stage.name, status: "skipped", runId: cached?.runId ?? null, reason: "frozen" };
   }
-  const state = await currentState(scope.ctx.ws.root, stage, params);
   const reason = scope.force
     ? "forced"
     : stage.alwaysChanged
       ? "always_changed"
-      : staleReason(scope.lock[stage.name], state);
+      : staleReasons(scope.lock[stage.name], state)
+          .map((r) => r.message)
+          .join("; ") || null;
   if (reason === null) {
-    return { stage: stage.name, status: "skipped", runId: null, reason: "up to date" };
+    const runId = cached?.runId ?? null;
+    return { stage: stage.name, status: "skipped", runId, reason: "up to date" };
   }
   scope.ctx.events.emit({ type: "repro/progress", stage: stage.name, status: "running" });
-  return runStage(scope, stage, state, reason);
-}
-
-/**
- * Ids of deps and outs as they are now; a path that does not exist gets a null id.
- * FIXME(#2): skip re-hashing files whose size and mtime match the last hash, so that large
- * data directories do not cost a full read on every repro.
- */
-async function currentState(root: string, stage: Stage, params: StageParams): Promise<StageState> {
-  const deps = await Promise.all(stage.deps.map((d) => idOf(root, d.wsPath)));
-  const outs = await Promise.all(stageOutputs(stage).map((o) => idOf(root, o.wsPath)));
-  return {
-    cmd: stage.cmd,
-    deps: deps.map((d) => ({ path: d.path, oid: d.oid ?? "" })),
-    params,
-    outs,
-  };
-}
-
-async function idOf(root: string, path: string): Promise<{ path: string; oid: string | null }> {
-  const abs = join(root, path);
-  return existsSync(abs) ? { path, oid: (await hashPath(abs)).oid } : { path, oid: null };
+  const restorable = !scope.force && !stage.alwaysChanged && cached?.restorable;
+  if (restorable && (await inStore(scope.ctx.ws, cached.outs))) {
+    return restoreStage(scope, stage, state, cached, reason);
+  }
+  return runStage(scope, stage, state, reason, key);
 }
 
 async function runStage(
@@ -104,6 +99,7 @@ async function runStage(
   stage: Stage,
   state: StageState,
   reason: string,
+  key: string,
 ): Promise<StageResult> {
   const { ctx } = scope;
   const cwd = stage.wdir ? resolveInside(ctx.ws.root, stage.wdir, "wdir") : ctx.ws.root;
@@ -122,8 +118,8 @@ async function runStage(
   ctx.events.emit({ type: "runs/changed", runId });
   ctx.log.info({ stage: stage.name, runId, reason, cmd: stage.cmd, cwd }, "stage started");
 
-  // FIXME(#2): remove the stage's outs (unless `persist: true`) before running it, as dvc does,
-  // so that a stage that no longer writes an out fails instead of passing on the old file.
+  // As in dvc: a stage that no longer writes an out fails instead of passing on the old file.
+  await removeOutputs(ctx.ws.root, stage, (o) => !o.persist);
   let result: StageResult;
   const live = liveLog(ctx, runId);
   try {
@@ -138,7 +134,7 @@ async function runStage(
       },
     });
     live.stop();
-    result = await afterCommand(scope, stage, state, runId, exec, reason);
+    result = await afterCommand(scope, stage, state, { runId, key }, exec, reason);
   } catch (err) {
     live.stop();
     // Storing outputs or reading metrics broke (disk full, a bug): the run must not stay RUNNING.
@@ -155,7 +151,7 @@ async function afterCommand(
   scope: ReproScope,
   stage: Stage,
   state: StageState,
-  runId: string,
+  { runId, key }: { runId: string; key: string },
   exec: ExecResult,
   reason: string,
 ): Promise<StageResult> {
@@ -179,6 +175,8 @@ async function afterCommand(
     { cmd: stage.cmd, deps: state.deps, params: state.params, outs },
     scope.order,
   );
+  const restorable = stageOutputs(stage).every((o) => o.cache && !o.persist);
+  recordRunCache(scope.ctx.db, key, { stage: stage.name, runId, outs, restorable });
   const log = notes.length ? `${exec.log}\n${notes.join("\n")}\n` : exec.log;
   finishRun(scope.ctx.db, runId, { status: "FINISHED", exitCode: 0, log });
   return { stage: stage.name, status: "ran", runId, reason };
@@ -210,19 +208,29 @@ function commandFailure(
   return null;
 }
 
+/** Deletes the stage's outputs that `which` selects, before a run or a restore. */
+export async function removeOutputs(
+  root: string,
+  stage: Stage,
+  which: (out: PathEntry) => boolean,
+): Promise<void> {
+  const outs = stageOutputs(stage).filter(which);
+  await Promise.all(outs.map((o) => rm(join(root, o.wsPath), { recursive: true, force: true })));
+}
+
 /** Copies cached outputs into the content store; `cache: false` ones are only hashed. */
 async function storeOutputs(scope: ReproScope, stage: Stage): Promise<LockedPath[]> {
   const outs: LockedPath[] = [];
   for (const out of stageOutputs(stage)) {
     const abs = join(scope.ctx.ws.root, out.wsPath);
-    const hash = out.cache ? await storePath(scope.ctx.ws, abs) : await hashPath(abs);
+    const hash = out.cache ? await storePath(scope.ctx.ws, abs) : await scope.hashes.hashPath(abs);
     outs.push({ path: out.wsPath, oid: hash.oid, size: hash.size, files: hash.files });
   }
   return outs;
 }
 
 /** Logs the stage's metrics files and plot series; returns notes for files it could not read. */
-function recordMetrics(scope: ReproScope, stage: Stage, runId: string): string[] {
+export function recordMetrics(scope: ReproScope, stage: Stage, runId: string): string[] {
   const notes: string[] = [];
   const points: MetricPoint[] = [];
   const read = (path: string, reader: (abs: string) => MetricPoint[]) => {

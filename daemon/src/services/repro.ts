@@ -8,6 +8,7 @@ import type { ReproResult, StageResult } from "../../../schemas/api";
 import type { Context } from "../context";
 import { gitState } from "../git";
 import { checkDepsExist, buildDag, selectStages, type Dag } from "../pipeline/dag";
+import { HashCache } from "../pipeline/hashcache";
 import { readLock } from "../pipeline/lock";
 import { ParamsReader, type StageParams } from "../pipeline/params";
 import { loadPipeline } from "../pipeline/parse";
@@ -24,9 +25,11 @@ export interface ReproOptions {
   force?: boolean;
   /** The daemon's URL and token, when the repro runs inside it: stages get LATHE_API etc. */
   daemon?: { url: string; token: string };
-  /** Aborting kills the running stage's process group; later stages are not run. */
+  /** Stages run at once when none depends on another (default 1). */
+  jobs?: number;
+  /** Aborting kills every running stage's process group; later stages are not run. */
   signal?: AbortSignal;
-  /** Called as each stage finishes (or is skipped), before the next one starts. */
+  /** Called as each stage finishes (or is skipped), in the order they finish. */
   onStage?: (result: StageResult) => void;
   /** Each chunk of a running stage's output. */
   onOutput?: (stage: string, chunk: string) => void;
@@ -61,6 +64,11 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   }
 }
 
+/**
+ * Runs the selected stages, up to `jobs` at once: a stage starts when every selected stage
+ * upstream of it is done, taking ready stages in pipeline order (so one job is the plain order).
+ * Results come back in pipeline order.
+ */
 async function runStages(
   scope: ReproScope,
   dag: Dag,
@@ -68,24 +76,52 @@ async function runStages(
   params: Map<string, StageParams>,
   options: ReproOptions,
 ): Promise<StageResult[]> {
-  const stages: StageResult[] = [];
+  const jobs = Math.max(1, options.jobs ?? 1);
+  const names = new Set(selected.map((s) => s.name));
+  const results = new Map<string, StageResult>();
   const broken = new Set<string>();
-  for (const stage of selected) {
-    const result = await nextStage(scope, dag, stage, params.get(stage.name)!, broken);
-    if (result.status === "failed" || result.status === "not-run") {
-      broken.add(stage.name);
+  const pending = [...selected];
+  const running = new Map<string, Promise<void>>();
+  const isReady = (s: Stage) =>
+    [...dag.upstream.get(s.name)!].every((u) => !names.has(u) || results.has(u));
+
+  const start = (stage: Stage) => {
+    const done = nextStage(scope, dag, stage, params.get(stage.name)!, broken).then((result) => {
+      if (result.status === "failed" || result.status === "not-run") {
+        broken.add(stage.name);
+      }
+      results.set(stage.name, result);
+      running.delete(stage.name);
+      scope.ctx.events.emit({ type: "repro/progress", stage: stage.name, status: result.status });
+      options.onStage?.(result);
+    });
+    running.set(stage.name, done);
+  };
+
+  try {
+    while (pending.length > 0 || running.size > 0) {
+      for (let i = 0; i < pending.length && running.size < jobs;) {
+        if (isReady(pending[i]!)) {
+          start(pending.splice(i, 1)[0]!);
+        } else {
+          i++;
+        }
+      }
+      await Promise.race(running.values());
     }
-    stages.push(result);
-    scope.ctx.events.emit({ type: "repro/progress", stage: stage.name, status: result.status });
-    options.onStage?.(result);
+  } catch (err) {
+    // Hashing or the store broke: stop the other stages before the parent run is failed.
+    scope.abort.abort();
+    await Promise.allSettled(running.values());
+    throw err;
   }
-  return stages;
+  return selected.map((s) => results.get(s.name)!);
 }
 
 function finishRepro(scope: ReproScope, stages: StageResult[]): ReproResult {
   const { ctx } = scope;
-  const ok = stages.every((s) => s.status === "ran" || s.status === "skipped");
-  const ran = stages.some((s) => s.status === "ran" || s.status === "failed");
+  const ok = stages.every((s) => ["ran", "restored", "skipped"].includes(s.status));
+  const ran = stages.some((s) => s.status !== "skipped" && s.status !== "not-run");
   finishRun(ctx.db, scope.parentId, {
     status: !ok ? "FAILED" : ran ? "FINISHED" : "SKIPPED",
     log: stages.map((s) => `${s.stage}: ${s.status} (${s.reason})`).join("\n"),
@@ -114,16 +150,25 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
   const outputs = dag.order.flatMap((s) => stageOutputs(s).map((o) => o.wsPath));
   const git = await gitState(root, outputs);
   const names = options.stages?.length ? ` ${options.stages.join(" ")}` : "";
+  const jobs = options.jobs && options.jobs > 1 ? ` --jobs ${options.jobs}` : "";
+  // One controller for the repro: the caller's cancel, or a stage error, stops every stage.
+  const abort = new AbortController();
+  options.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+  if (options.signal?.aborted) {
+    abort.abort();
+  }
   const parentId = createRun(ctx.db, {
     experimentId: experiment.id,
     name: "repro",
-    command: `lathe repro${names}${options.force ? " --force" : ""}`,
+    command: `lathe repro${names}${options.force ? " --force" : ""}${jobs}`,
     cwd: root,
     gitCommit: git.commit,
     gitDirty: git.dirty,
   });
   return {
     ctx,
+    hashes: new HashCache(ctx.db),
+    abort,
     experimentId: experiment.id,
     parentId,
     git,
@@ -131,7 +176,7 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
     order: dag.order.map((s) => s.name),
     force: options.force ?? false,
     daemon: options.daemon,
-    signal: options.signal,
+    signal: abort.signal,
     onOutput: options.onOutput,
   };
 }

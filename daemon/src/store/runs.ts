@@ -149,6 +149,23 @@ export function logParams(db: Db, runId: string, params: Record<string, string>)
  * Appends metric points and keeps latest_metrics current. Call inside a transaction to make it
  * part of a larger write; on its own it is one transaction.
  */
+/** Sets tags on a run (`lathe.restoredFrom`, …); a tag set again takes the new value. */
+export function setRunTags(db: Db, runId: string, tags: Record<string, string>): void {
+  const insert = db.prepare(
+    `INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)
+     ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
+  );
+  db.transaction(() => Object.entries(tags).forEach(([k, v]) => insert.run(runId, k, v)))();
+}
+
+export function runTags(db: Db, runId: string): Record<string, string> {
+  const rows = db.prepare("SELECT key, value FROM tags WHERE run_id = ?").all(runId) as {
+    key: string;
+    value: string;
+  }[];
+  return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+}
+
 export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
   const insert = db.prepare(
     "INSERT INTO metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",

@@ -69,6 +69,8 @@ function progressMessage(stage: string, status: StageResult["status"] | "running
       return `running ${stage}…`;
     case "ran":
       return `${stage} done`;
+    case "restored":
+      return `${stage} restored from the run cache`;
     case "skipped":
       return `${stage} up to date`;
     case "failed":
@@ -81,7 +83,7 @@ function progressMessage(stage: string, status: StageResult["status"] | "running
 }
 
 async function reportResult(daemon: DaemonConnection, result: ReproResult): Promise<void> {
-  const ran = result.stages.filter((s) => s.status === "ran").length;
+  const ran = result.stages.filter((s) => s.status === "ran" || s.status === "restored").length;
   const skipped = result.stages.filter((s) => s.status === "skipped").length;
   const failed = result.stages.find((s) => s.status === "failed");
   if (result.ok || !failed) {

@@ -1,13 +1,17 @@
 /** `lathe repro`, `lathe dag` and `lathe runs list|show`: the pipeline and its tracked runs. */
 import type { Command } from "commander";
-import type { ReproResult, RunDetail, RunSummary, StageResult } from "../../../../schemas/api";
+import type {
+  PipelineStatus,
+  ReproResult,
+  RunDetail,
+  RunSummary,
+  StageResult,
+} from "../../../../schemas/api";
 import { findDaemon } from "../../client";
 import { closeContext, openContext, type Context } from "../../context";
 import { LatheError } from "../../errors";
-import { buildDag } from "../../pipeline/dag";
-import { loadPipeline } from "../../pipeline/parse";
-import { stageOutputs } from "../../pipeline/spec";
 import { repro } from "../../services/repro";
+import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
 import { getRun, listRuns, resolveRunId } from "../../store/runs";
 import { action, globals, print, workspaceFor } from "../output";
@@ -18,6 +22,7 @@ export function registerPipelineCommands(program: Command): void {
     .description("run the stages of lathe.yaml whose inputs changed, each as a tracked run")
     .argument("[stages...]", "stages to bring up to date (with their upstream); default all")
     .option("-f, --force", "run the stages even when they are up to date")
+    .option("-j, --jobs <n>", "run up to n independent stages at once", parseJobs, 1)
     .option("-v, --verbose", "echo each stage's output to stderr")
     .action(action(reproCommand));
 
@@ -25,6 +30,13 @@ export function registerPipelineCommands(program: Command): void {
     .command("dag")
     .description("print the stages in run order with what each depends on")
     .action(action(dagCommand));
+
+  program
+    .command("status")
+    .description("say which pipeline stages are stale and why")
+    .option("--pipeline", "the pipeline's stages (the default, for now the only kind)")
+    .option("--check", "exit 1 when any stage is stale")
+    .action(action(statusCommand));
 
   const runs = program.command("runs").description("tracked runs");
   runs
@@ -52,7 +64,7 @@ async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T> | T
 
 async function reproCommand(
   stages: string[],
-  opts: { force?: boolean; verbose?: boolean },
+  opts: { force?: boolean; verbose?: boolean; jobs: number },
   cmd: Command,
 ): Promise<void> {
   const json = globals(cmd).json;
@@ -62,6 +74,7 @@ async function reproCommand(
     const result = await repro(ctx, {
       stages,
       force: opts.force,
+      jobs: opts.jobs,
       daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
       onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
       onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
@@ -71,9 +84,25 @@ async function reproCommand(
   });
 }
 
+function parseJobs(raw: string): number {
+  const jobs = Number(raw);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    throw new LatheError("LATHE_BAD_INPUT", "--jobs must be an integer from 1 to 64.", {
+      jobs: raw,
+    });
+  }
+  return jobs;
+}
+
 function stageLine(s: StageResult): string {
   const id = s.runId ? ` run ${s.runId.slice(0, 8)}` : "";
-  const verb = { ran: "ran", skipped: "skipped", failed: "FAILED", "not-run": "not run" }[s.status];
+  const verb = {
+    ran: "ran",
+    restored: "restored",
+    skipped: "skipped",
+    failed: "FAILED",
+    "not-run": "not run",
+  }[s.status];
   return `${verb.padEnd(8)} ${s.stage}${id}: ${s.reason}`;
 }
 
@@ -97,20 +126,36 @@ function throwIfFailed(ctx: Context, result: ReproResult): void {
 }
 
 function dagCommand(_opts: unknown, cmd: Command): void {
-  const ws = workspaceFor(cmd);
-  const dag = buildDag(loadPipeline(ws.root));
-  const stages = dag.order.map((s) => ({
-    name: s.name,
-    cmd: s.cmd,
-    upstream: [...dag.upstream.get(s.name)!],
-    deps: s.deps.map((d) => d.wsPath),
-    outs: stageOutputs(s).map((o) => o.wsPath),
-  }));
-  print(cmd, { file: dag.pipeline.file, stages }, () =>
-    stages
+  const dag = pipelineDag(workspaceFor(cmd).root);
+  print(cmd, dag, () =>
+    dag.stages
       .map((s) => `${s.name}${s.upstream.length ? ` <- ${s.upstream.join(", ")}` : ""}`)
       .join("\n"),
   );
+}
+
+// FIXME(#4): `lathe status` without --pipeline should also report tracked data (pointer files).
+async function statusCommand(opts: { pipeline?: boolean; check?: boolean }, cmd: Command) {
+  await withContext(cmd, async (ctx) => {
+    const status = await pipelineStatus(ctx);
+    status.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
+    print(cmd, status, () => statusText(status));
+    if (opts.check && status.stale) {
+      throw new LatheError("LATHE_CHECK_FAILED", "some stages are stale", {
+        stages: status.stages.filter((s) => s.state === "stale").map((s) => s.stage),
+      });
+    }
+  });
+}
+
+function statusText(status: PipelineStatus): string {
+  const width = Math.max(0, ...status.stages.map((s) => s.stage.length));
+  const lines = status.stages.map((s) => {
+    const label = s.state === "up-to-date" ? "up to date" : s.state;
+    const why = s.reasons.map((r) => r.message).join("; ");
+    return `${s.stage.padEnd(width)}  ${label}${why ? `: ${why}` : ""}`;
+  });
+  return lines.join("\n") || `no stages in ${status.file}`;
 }
 
 async function runsListCommand(opts: { experiment?: string; limit: number }, cmd: Command) {

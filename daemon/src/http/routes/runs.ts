@@ -1,9 +1,10 @@
-/** Experiments, runs and `pipeline/repro` under /api/v1. */
+/** Experiments, runs and the pipeline (`pipeline/repro`, `status`, `dag`, `cancel`) under /api/v1. */
 import { reproRequestSchema, type ReproRequest } from "../../../../schemas/api";
 import type { Context } from "../../context";
 import type { ShutdownHook } from "../../daemon";
 import { LatheError } from "../../errors";
 import { repro } from "../../services/repro";
+import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentById, listExperiments } from "../../store/experiments";
 import { getRun, listRuns } from "../../store/runs";
 import type { Router } from "../router";
@@ -35,6 +36,12 @@ export function registerRunRoutes(
   /** One run with params, latest metrics, files, log and error. */
   router.add("GET", "/api/v1/runs/:id", ({ params }) => getRun(ctx.db, params.id!));
 
+  /** Each stage up to date, stale or frozen, with every reason (PipelineStatus). */
+  router.add("GET", "/api/v1/pipeline/status", () => pipelineStatus(ctx));
+
+  /** The stage graph in run order (PipelineDag). */
+  router.add("GET", "/api/v1/pipeline/dag", () => pipelineDag(ctx.ws.root));
+
   // One repro at a time: a second request gets 409 here, and a CLI repro holds the repro lock.
   let running: { abort: AbortController; done: Promise<unknown> } | undefined;
   onShutdown(async () => {
@@ -55,6 +62,7 @@ export function registerRunRoutes(
       const done = repro(ctx, {
         stages: request.stages,
         force: request.force,
+        jobs: request.jobs,
         daemon: ctx.daemon,
         signal: abort.signal,
       });
@@ -69,6 +77,12 @@ export function registerRunRoutes(
     },
     reproRequestSchema,
   );
+
+  /** Cancels the running repro: every running stage's process group is killed. */
+  router.add("POST", "/api/v1/pipeline/cancel", () => {
+    running?.abort.abort();
+    return { cancelled: running !== undefined };
+  });
 }
 
 function parseLimit(raw: string | null): number | undefined {
