@@ -160,7 +160,7 @@ export const SCHEMA_VERSION = migrations.length;
 
 export function openDb(path: string): Db {
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = loadDatabase(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
@@ -183,5 +183,25 @@ function migrate(db: Db, path: string): void {
       db.exec(migrations[v]!);
       db.pragma(`user_version = ${v + 1}`);
     })();
+  }
+}
+
+/**
+ * better-sqlite3 is not N-API: its binary works only under the Node ABI it was built for (the
+ * package builds on and for Node 20). Say that plainly instead of Node's NODE_MODULE_VERSION text.
+ */
+function loadDatabase(path: string): Db {
+  try {
+    return new Database(path);
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
+      throw new LatheError(
+        "LATHE_UNAVAILABLE",
+        `Lathe's SQLite module was built for another Node.js version than ${process.version} (${process.execPath}). Run Lathe with Node.js 20 (setting lathe.nodePath), or rebuild with 'npm rebuild better-sqlite3' under this node.`,
+        { node: process.version, abi: process.versions.modules },
+      );
+    }
+    throw err;
   }
 }
