@@ -238,3 +238,61 @@ export const deployRequestSchema = {
     version: { type: "integer", minimum: 1 },
   },
 } as const;
+
+// ----- tracking (#3): the native batch API -----
+
+/** A metric point; NaN and ±Infinity are the strings "NaN", "Infinity", "-Infinity" (or null for NaN). */
+export interface MetricPoint {
+  key: string;
+  value: number | "NaN" | "Infinity" | "-Infinity" | null;
+  /** Defaults to 0; may be negative and arrive in any order. */
+  step?: number;
+  /** Unix milliseconds; defaults to the time the daemon receives the batch. */
+  timestamp?: number;
+}
+
+/** `POST /api/v1/runs/:id/batch`: at most 1000 metrics, 100 params, 100 tags, 1000 in all. */
+export interface BatchRequest {
+  metrics?: MetricPoint[];
+  /** Write-once: the same value again is fine, a new value is 409 LATHE_CONFLICT. */
+  params?: Record<string, string>;
+  /** Overwritten by a later value. */
+  tags?: Record<string, string>;
+}
+
+export interface BatchResult {
+  runId: string;
+  metrics: number;
+  params: number;
+  tags: number;
+}
+
+export const batchRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    metrics: {
+      type: "array",
+      maxItems: 1000,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["key", "value"],
+        properties: {
+          key: { type: "string" },
+          value: {
+            anyOf: [
+              { type: "number" },
+              { type: "null" },
+              { enum: ["NaN", "Infinity", "-Infinity"] },
+            ],
+          },
+          step: { type: "integer" },
+          timestamp: { type: "integer", minimum: 0 },
+        },
+      },
+    },
+    params: { type: "object", maxProperties: 100, additionalProperties: { type: "string" } },
+    tags: { type: "object", maxProperties: 100, additionalProperties: { type: "string" } },
+  },
+} as const;

@@ -19,22 +19,50 @@ export interface RequestContext {
 /** A handler returns the JSON body, or `undefined` when it wrote the response itself (SSE). */
 export type Handler = (ctx: RequestContext) => unknown;
 
+export interface RouteOptions {
+  /** The handler reads the request body itself (uploads); the server leaves it unparsed. */
+  rawBody?: boolean;
+}
+
+/** Renders an error in another API's shape (MLflow's `{error_code, message}`) for a path prefix. */
+export type ErrorFormatter = (error: LatheError) => { status: number; body: unknown };
+
 interface Route {
   method: string;
   pattern: string;
   parts: string[];
   handler: Handler;
   validate?: ValidateFunction;
+  rawBody: boolean;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly formatters: { prefix: string; format: ErrorFormatter }[] = [];
 
-  add(method: string, pattern: string, handler: Handler, bodySchema?: object): void {
+  /** A last pattern segment `*name` matches the rest of the path (one or more segments). */
+  add(
+    method: string,
+    pattern: string,
+    handler: Handler,
+    bodySchema?: object,
+    options: RouteOptions = {},
+  ): void {
     const validate = bodySchema ? ajv.compile(bodySchema) : undefined;
-    this.routes.push({ method, pattern, parts: pattern.split("/"), handler, validate });
+    const parts = pattern.split("/");
+    const rawBody = options.rawBody ?? false;
+    this.routes.push({ method, pattern, parts, handler, validate, rawBody });
+  }
+
+  /** Errors of every request under `prefix` (routes or not) are rendered by `format`. */
+  formatErrorsUnder(prefix: string, format: ErrorFormatter): void {
+    this.formatters.push({ prefix, format });
+  }
+
+  errorFormatter(path: string): ErrorFormatter | undefined {
+    return this.formatters.find((f) => path.startsWith(f.prefix))?.format;
   }
 
   /** Finds the route for a request; throws 404 or 405 when none fits. */
@@ -62,14 +90,21 @@ export class Router {
 }
 
 function matchParts(pattern: string[], parts: string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) {
+  const rest = pattern[pattern.length - 1]!.startsWith("*");
+  if (rest ? parts.length < pattern.length : pattern.length !== parts.length) {
     return undefined;
   }
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
     const v = parts[i]!;
-    if (p.startsWith(":")) {
+    if (p.startsWith("*")) {
+      const value = decodeAll(parts.slice(i));
+      if (value === undefined) {
+        return undefined;
+      }
+      params[p.slice(1)] = value;
+    } else if (p.startsWith(":")) {
       try {
         params[p.slice(1)] = decodeURIComponent(v);
       } catch {
@@ -80,6 +115,14 @@ function matchParts(pattern: string[], parts: string[]): Record<string, string> 
     }
   }
   return params;
+}
+
+function decodeAll(segments: string[]): string | undefined {
+  try {
+    return segments.map((s) => decodeURIComponent(s)).join("/");
+  } catch {
+    return undefined; // As for one segment: a malformed escape names nothing.
+  }
 }
 
 export function checkBody(route: { validate?: ValidateFunction; pattern: string }, body: unknown) {

@@ -8,6 +8,7 @@ import type { ShutdownHook } from "../daemon";
 import { LATHE_VERSION } from "../version";
 import type { Router } from "./router";
 import { streamEvents } from "./events";
+import { registerTrackingRoutes } from "./routes/mlflow";
 import { registerModelRoutes } from "./routes/models";
 import { registerRunRoutes } from "./routes/runs";
 
@@ -26,4 +27,5 @@ export function registerRoutes(
   router.add("GET", "/api/v1/events", ({ req, res }) => streamEvents(ctx, req, res));
   registerRunRoutes(router, ctx, onShutdown); // experiments, runs, pipeline/repro
   registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
+  registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch
 }

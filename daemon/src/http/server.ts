@@ -56,7 +56,7 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
     checkAccess(req, options.token);
     const { route, params } = options.router.match(info.method, url.pathname);
     info.route = route.pattern;
-    const body = await readJson(req);
+    const body = route.rawBody ? undefined : await readJson(req);
     checkBody(route, body);
     const result = await route.handler({ req, res, params, query: url.searchParams, body, reqId });
     if (result !== undefined && !res.headersSent) {
@@ -65,9 +65,12 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
     logRequestDone(options.log, info, res.statusCode, performance.now() - started);
   } catch (err) {
     const error = toLatheError(err);
-    const status = httpStatus[error.code];
+    const format = options.router.errorFormatter(url.pathname);
+    const { status, body } = format
+      ? format(error)
+      : { status: httpStatus[error.code], body: error.toJSON() };
     if (!res.headersSent) {
-      sendJson(res, status, error.toJSON());
+      sendJson(res, status, body);
     } else {
       res.destroy();
     }
