@@ -73,5 +73,26 @@ await Promise.all([
         external: ["vscode"],
       })
     : Promise.resolve(),
+  existsSync(join(root, "extension/src/language-server/main.ts"))
+    ? buildLanguageServer()
+    : Promise.resolve(),
   copyNative(),
 ]);
+
+// The language server runs under any node and in other editors: pure JS, no native module.
+async function buildLanguageServer() {
+  const result = await build({
+    ...common,
+    entryPoints: { "language-server": "extension/src/language-server/main.ts" },
+    outdir: dist,
+    metafile: true,
+  });
+  const nativeInputs = Object.keys(result.metafile.inputs).filter((p) =>
+    native.some((n) => p.includes(`node_modules/${n}/`)),
+  );
+  if (nativeInputs.length > 0) {
+    throw new Error(
+      `build: the language server must not load native modules: ${nativeInputs.join(", ")}`,
+    );
+  }
+}

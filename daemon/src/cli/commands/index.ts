@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { registerDaemon } from "./daemon";
 import { registerDataCommands } from "./data";
 import { registerDemoCommand } from "./demo";
+import { registerLspCommand } from "./lsp";
 import { registerModelCommands } from "./models";
 import { registerPipelineCommands } from "./pipeline";
 
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerModelCommands(program); // models, deploy, undeploy, predict
   registerDemoCommand(program); // demo
   registerDaemon(program); // daemon
+  registerLspCommand(program); // lsp
 }

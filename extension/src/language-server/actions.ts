@@ -1,0 +1,146 @@
+/**
+ * Quick fixes: add a missing key to its params file, and add a file another stage produces to the
+ * deps of the stage whose command reads it.
+ */
+import { pathToFileURL } from "node:url";
+import { isMap, isSeq, type Node } from "yaml";
+import {
+  CodeActionKind,
+  type CodeAction,
+  type Diagnostic,
+  type TextEdit,
+} from "vscode-languageserver";
+import { keyText, spanOf, type StageInfo } from "./analysis";
+import { type DocContext } from "./context";
+import { Code } from "./diagnostics";
+import type { ParamsFile } from "./workspaceFiles";
+
+export function codeActions(ctx: DocContext, diagnostics: Diagnostic[]): CodeAction[] {
+  const actions: CodeAction[] = [];
+  for (const diagnostic of diagnostics) {
+    const data = diagnostic.data as Record<string, string> | undefined;
+    if (diagnostic.code === Code.unknownParam && data?.file && data.key) {
+      const action = addParam(ctx, data.file, data.key);
+      if (action) {
+        actions.push({ ...action, diagnostics: [diagnostic] });
+      }
+    } else if (diagnostic.code === Code.undeclaredDep && data?.stage && data.path) {
+      const stage = ctx.model.stagesByName.get(data.stage);
+      const edit = stage && addDep(ctx, stage, data.path);
+      if (edit) {
+        actions.push({
+          title: `Add '${data.path}' to the deps of '${data.stage}'`,
+          kind: CodeActionKind.QuickFix,
+          isPreferred: true,
+          diagnostics: [diagnostic],
+          edit: { changes: { [ctx.document.uri]: [edit] } },
+        });
+      }
+    }
+  }
+  return actions;
+}
+
+/** Inserts `key: null` under its deepest existing section of the params file. */
+function addParam(
+  ctx: DocContext,
+  file: string,
+  key: string,
+): Omit<CodeAction, "diagnostics"> | undefined {
+  const params = ctx.files?.paramsFile(file);
+  if (!params) {
+    return undefined;
+  }
+  const parts = key.split(".");
+  let depth = parts.length - 1;
+  while (depth > 0 && !params.keys.get(parts.slice(0, depth).join("."))?.isMapping) {
+    depth--;
+  }
+  const section = depth > 0 ? params.keys.get(parts.slice(0, depth).join(".")) : undefined;
+  const baseIndent = section ? section.character + 2 : 0;
+  const lines = parts.slice(depth).map((part, i, all) => {
+    const indent = " ".repeat(baseIndent + i * 2);
+    return i === all.length - 1 ? `${indent}${part}: null\n` : `${indent}${part}:\n`;
+  });
+  const insertAt = section ? sectionEndLine(params, section.key) : endLine(params.text);
+  const prefix = !section && params.text.length > 0 && !params.text.endsWith("\n") ? "\n" : "";
+  const edit: TextEdit = {
+    range: { start: { line: insertAt, character: 0 }, end: { line: insertAt, character: 0 } },
+    newText: prefix + lines.join(""),
+  };
+  return {
+    title: `Add '${key}' to ${file}`,
+    kind: CodeActionKind.QuickFix,
+    isPreferred: true,
+    edit: { changes: { [pathToFileURL(params.abs).toString()]: [edit] } },
+  };
+}
+
+/** The line after the last line of a section's block. */
+function sectionEndLine(params: ParamsFile, sectionKey: string): number {
+  const section = params.keys.get(sectionKey)!;
+  let last = section.line;
+  for (const key of params.keys.values()) {
+    if (key.key.startsWith(`${sectionKey}.`)) {
+      last = Math.max(last, lastLineOfValue(params.text, key.line));
+    }
+  }
+  return last + 1;
+}
+
+/** A key's value may continue on more-indented lines (a block list); the last of them. */
+function lastLineOfValue(text: string, line: number): number {
+  const lines = text.split("\n");
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const own = indent(lines[line] ?? "");
+  let last = line;
+  for (let i = line + 1; i < lines.length; i++) {
+    if (lines[i]!.trim() === "" || lines[i]!.trimStart().startsWith("#")) {
+      continue;
+    }
+    if (indent(lines[i]!) <= own && !lines[i]!.trimStart().startsWith("- ")) {
+      break;
+    }
+    last = i;
+  }
+  return last;
+}
+
+function endLine(text: string): number {
+  const lines = text.split("\n");
+  return text.endsWith("\n") ? lines.length - 1 : lines.length;
+}
+
+/** Appends `path` to the stage's deps, keeping the list's style; adds `deps:` when missing. */
+function addDep(ctx: DocContext, stage: StageInfo, path: string): TextEdit | undefined {
+  const body = stage.body;
+  if (!isMap(body)) {
+    return undefined;
+  }
+  const doc = ctx.document;
+  const pair = body.items.find((p) => keyText(p) === "deps");
+  const deps = pair?.value as Node | null | undefined;
+  if (isSeq(deps) && deps.flow) {
+    const close = spanOf(deps).end - 1;
+    const at = doc.positionAt(close);
+    return { range: { start: at, end: at }, newText: deps.items.length ? `, ${path}` : path };
+  }
+  if (isSeq(deps) && deps.items.length) {
+    const lastItem = spanOf(deps.items[deps.items.length - 1]);
+    const itemStart = doc.positionAt(lastItem.start);
+    const lineText = doc.getText({ start: { line: itemStart.line, character: 0 }, end: itemStart });
+    const dashIndent = lineText.indexOf("-");
+    const end = doc.positionAt(lastItem.end);
+    return {
+      range: { start: end, end },
+      newText: `\n${" ".repeat(Math.max(dashIndent, 0))}- ${path}`,
+    };
+  }
+  const firstKey = body.items[0]?.key;
+  const keyPos = doc.positionAt(spanOf(firstKey).start);
+  const at = { line: keyPos.line, character: 0 };
+  return {
+    range: { start: at, end: at },
+    newText: `${" ".repeat(keyPos.character)}deps: [${path}]\n`,
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * Every problem in a pipeline document, with the exact range of the text at fault: YAML syntax,
+ * schema (unknown field, wrong type), unknown params keys and missing params files, deps that
+ * neither exist nor are produced, outputs that overlap, cycles, and a command that reads another
+ * stage's output without listing it in deps.
+ */
+import { isScalar, isMap, type Node } from "yaml";
+import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
+import { keyText, normalise, spanOf, type Span, type StageInfo } from "./analysis";
+import { rangeOf, type DocContext } from "./context";
+import { validate } from "./schema";
+
+export const SOURCE = "lathe";
+
+/** Diagnostic codes; quick fixes key on them. */
+export const Code = {
+  syntax: "yaml-syntax",
+  schema: "schema",
+  unknownParam: "unknown-param",
+  missingParamsFile: "missing-params-file",
+  missingDep: "missing-dep",
+  overlappingOuts: "overlapping-outs",
+  cycle: "cycle",
+  undeclaredDep: "undeclared-dep",
+} as const;
+
+export interface DiagnoseOptions {
+  /** Check deps and params against the files on disk. */
+  checkFiles: boolean;
+}
+
+export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const add: Add = (span, message, code, severity = DiagnosticSeverity.Error, data) =>
+    void out.push({
+      range: rangeOf(ctx.document, span),
+      message,
+      code,
+      severity,
+      source: SOURCE,
+      data,
+    });
+
+  for (const e of ctx.model.syntaxErrors) {
+    add(e.span, `not valid YAML: ${e.message}`, Code.syntax);
+  }
+  for (const p of validate(ctx.model.doc.contents)) {
+    add(p.span, p.message, Code.schema);
+  }
+  if (options.checkFiles && ctx.files) {
+    checkParams(ctx, add);
+    checkDeps(ctx, add);
+  }
+  for (const [a, b] of ctx.index.overlapping()) {
+    const what = a.wsPath === b.wsPath ? "the same path as" : "a path overlapping";
+    const name = (s: StageInfo) => `stage '${s.name}'`;
+    add(
+      a.span,
+      `${name(a.stage)} writes ${what} ${name(b.stage)} ('${b.path}')`,
+      Code.overlappingOuts,
+    );
+    add(
+      b.span,
+      `${name(b.stage)} writes ${what} ${name(a.stage)} ('${a.path}')`,
+      Code.overlappingOuts,
+    );
+  }
+  for (const cycle of ctx.index.cycles()) {
+    const text = cycle.map((s) => s.name).join(" -> ");
+    for (const stage of new Set(cycle)) {
+      add(stage.keySpan, `the stages form a cycle: ${text}`, Code.cycle);
+    }
+  }
+  checkCommands(ctx, add);
+  return out;
+}
+
+type Add = (
+  span: Span,
+  message: string,
+  code: string,
+  severity?: DiagnosticSeverity,
+  data?: unknown,
+) => void;
+
+function checkParams(ctx: DocContext, add: Add): void {
+  for (const stage of ctx.model.stages) {
+    const reported = new Set<string>();
+    for (const ref of stage.paramFiles) {
+      if (!ref.file.includes("${") && !ctx.files!.paramsFile(ref.file)) {
+        add(ref.span, `params file ${ref.file} does not exist`, Code.missingParamsFile);
+        reported.add(ref.file);
+      }
+    }
+    for (const param of stage.params) {
+      if (param.key.includes("${") || reported.has(param.file)) {
+        continue;
+      }
+      const file = ctx.files!.paramsFile(param.file);
+      if (!file) {
+        add(
+          param.span,
+          `params file ${param.file} does not exist (needed for '${param.key}')`,
+          Code.missingParamsFile,
+        );
+      } else if (!file.keys.has(param.key)) {
+        add(
+          param.span,
+          `param '${param.key}' is not in ${param.file}`,
+          Code.unknownParam,
+          DiagnosticSeverity.Error,
+          {
+            file: param.file,
+            key: param.key,
+          },
+        );
+      }
+    }
+  }
+}
+
+function checkDeps(ctx: DocContext, add: Add): void {
+  for (const stage of ctx.model.stages) {
+    for (const dep of stage.deps) {
+      if (dep.wsPath === undefined || ctx.index.producers(dep.wsPath).length > 0) {
+        continue;
+      }
+      // A versioned file not checked out yet has its pointer (`.lathe`, or dvc's `.dvc`).
+      const files = ctx.files!;
+      if (
+        !files.exists(dep.wsPath) &&
+        !files.exists(`${dep.wsPath}.lathe`) &&
+        !files.exists(`${dep.wsPath}.dvc`)
+      ) {
+        add(dep.span, `dep '${dep.path}' does not exist and no stage produces it`, Code.missingDep);
+      }
+    }
+  }
+}
+
+/** A path in `cmd` that another stage writes, missing from deps: the DAG would not order them. */
+function checkCommands(ctx: DocContext, add: Add): void {
+  for (const stage of ctx.model.stages) {
+    for (const { token, span } of commandTokens(ctx, stage)) {
+      const wsPath = normalise(stage.wdir, token);
+      if (wsPath === undefined) {
+        continue;
+      }
+      const producer = ctx.index
+        .producers(wsPath)
+        .find((o) => o.stage !== stage && o.wsPath === wsPath);
+      const listed = stage.deps.some(
+        (d) => d.wsPath !== undefined && (d.wsPath === wsPath || wsPath.startsWith(`${d.wsPath}/`)),
+      );
+      if (producer && !listed) {
+        add(
+          span,
+          `'${token}' is written by stage '${producer.stage.name}' but is not in this stage's deps, so the stages may run in the wrong order`,
+          Code.undeclaredDep,
+          DiagnosticSeverity.Warning,
+          { stage: stage.name, path: token },
+        );
+      }
+    }
+  }
+}
+
+/** Whitespace-separated words of the stage's `cmd` scalars that look like paths, with spans. */
+export function commandTokens(ctx: DocContext, stage: StageInfo): { token: string; span: Span }[] {
+  const body = stage.body;
+  if (!isMap(body)) {
+    return [];
+  }
+  const pair = body.items.find((p) => keyText(p) === "cmd");
+  const value = pair?.value as Node | null | undefined;
+  const scalars = isScalar(value)
+    ? [value]
+    : value && "items" in value
+      ? (value.items as Node[]).filter(isScalar)
+      : [];
+  const tokens: { token: string; span: Span }[] = [];
+  for (const scalar of scalars) {
+    const span = spanOf(scalar);
+    const source = ctx.model.text.slice(span.start, span.end);
+    const pattern = /[^\s'"`;&|<>()=]+/g;
+    for (let m = pattern.exec(source); m; m = pattern.exec(source)) {
+      if (m[0].includes("/") || m[0].includes(".")) {
+        const start = span.start + m.index;
+        tokens.push({ token: m[0], span: { start, end: start + m[0].length } });
+      }
+    }
+  }
+  return tokens;
+}

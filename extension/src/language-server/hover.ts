@@ -1,0 +1,108 @@
+/** Hover: a field's documentation, a param's value and file, a path's size and producer. */
+import { MarkupKind, type Hover, type Position } from "vscode-languageserver";
+import type { PathRef, StageInfo } from "./analysis";
+import { allVars, rangeOf, type DocContext } from "./context";
+import { targetAt } from "./lookup";
+import { fieldsAt } from "./schema";
+import { valueText } from "./workspaceFiles";
+
+export function hover(ctx: DocContext, position: Position): Hover | null {
+  const target = targetAt(ctx, ctx.document.offsetAt(position));
+  if (!target) {
+    return null;
+  }
+  const markdown = (value: string, span: { start: number; end: number }): Hover => ({
+    contents: { kind: MarkupKind.Markdown, value },
+    range: rangeOf(ctx.document, span),
+  });
+  switch (target.kind) {
+    case "param": {
+      const { ref } = target;
+      const key = ctx.files?.paramsFile(ref.file)?.keys.get(ref.key);
+      return markdown(
+        key
+          ? `**${ref.key}** = \`${key.display}\`\n\n${ref.file}, line ${key.line + 1}`
+          : `**${ref.key}**: not in ${ref.file}`,
+        ref.span,
+      );
+    }
+    case "path":
+      return markdown(pathText(ctx, target.ref), target.ref.span);
+    case "var": {
+      const def = allVars(ctx).find((v) => v.name === target.ref.name);
+      return markdown(
+        def
+          ? `**${def.name}** = \`${valueText(def.value)}\`${def.file ? `\n\nfrom ${def.file}` : ""}`
+          : `**${target.ref.name}**: not defined in vars`,
+        target.ref.span,
+      );
+    }
+    case "stage":
+      return markdown(stageText(ctx, target.stage), target.stage.keySpan);
+    case "key": {
+      const path = target.path[2] === "do" ? [...target.path.slice(0, 2), "do"] : target.path;
+      const doc = fieldsAt(path).get(target.name);
+      return doc ? markdown(`**${target.name}**\n\n${doc}`, target) : null;
+    }
+  }
+}
+
+function pathText(ctx: DocContext, ref: PathRef): string {
+  const lines = [`**${ref.path}**`];
+  if (ref.wsPath === undefined) {
+    return `${lines[0]}: templated or outside the workspace`;
+  }
+  const stat = ctx.files?.stat(ref.wsPath);
+  if (stat?.isDirectory()) {
+    lines.push(`folder, ${ctx.files!.list(ref.wsPath).length} entries`);
+  } else if (stat) {
+    lines.push(size(stat.size));
+  } else {
+    lines.push("not on disk yet");
+  }
+  if (ref.field === "deps") {
+    const producers = ctx.index.producers(ref.wsPath).map((o) => `'${o.stage.name}'`);
+    lines.push(
+      producers.length
+        ? `produced by stage ${[...new Set(producers)].join(", ")}`
+        : "a source file (no stage produces it)",
+    );
+  } else {
+    const users = ctx.model.stages.filter((s) =>
+      s.deps.some((d) => d.wsPath !== undefined && ctx.index.producers(d.wsPath).includes(ref)),
+    );
+    lines.push(`${ref.field} of stage '${ref.stage.name}'`);
+    if (users.length) {
+      lines.push(`read by ${users.map((s) => `'${s.name}'`).join(", ")}`);
+    }
+  }
+  return lines.join("\n\n");
+}
+
+function stageText(ctx: DocContext, stage: StageInfo): string {
+  const upstream = new Set<string>();
+  for (const dep of stage.deps) {
+    for (const out of dep.wsPath === undefined ? [] : ctx.index.producers(dep.wsPath)) {
+      upstream.add(out.stage.name);
+    }
+  }
+  return [
+    `**stage ${stage.name}**`,
+    `${stage.deps.length} deps, ${stage.params.length} params, ${stage.outputs.length} outputs`,
+    upstream.size ? `runs after ${[...upstream].map((n) => `'${n}'`).join(", ")}` : "runs first",
+  ].join("\n\n");
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) {
+    return `${bytes} B`;
+  }
+  const units = ["KiB", "MiB", "GiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}

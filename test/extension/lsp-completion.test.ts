@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { copyWorkspace, positionOf, repoRoot, startLsp, type Lsp } from "./lsp-client";
+
+const weather = readFileSync(join(repoRoot, "examples/weather/lathe.yaml"), "utf8");
+const dvc = readFileSync(join(repoRoot, "test/fixtures/dvc-get-started/dvc.yaml"), "utf8");
+let lsp: Lsp;
+let ws: ReturnType<typeof copyWorkspace>;
+let dvcWs: ReturnType<typeof copyWorkspace>;
+
+before(async () => {
+  ws = copyWorkspace(join(repoRoot, "examples/weather"));
+  dvcWs = copyWorkspace(join(repoRoot, "test/fixtures/dvc-get-started"));
+  lsp = await startLsp();
+});
+after(() => {
+  lsp.close();
+  ws.remove();
+  dvcWs.remove();
+});
+
+function edited(text: string, from: string, to: string): string {
+  assert.ok(text.includes(from), `fixture has '${from}'`);
+  return text.replace(from, to);
+}
+
+test("completes params keys in a flow list with their current values, skipping keys already listed", async () => {
+  const text = edited(
+    weather,
+    "params: [train.epochs, train.lr, train.l2, train.seed]",
+    "params: [train.epochs, tr]",
+  );
+  const uri = ws.uri("lathe.yaml");
+  lsp.open(uri, text);
+  const at = positionOf(text, "[train.epochs, tr]", "[train.epochs, tr".length);
+
+  const items = await lsp.completion(uri, at);
+
+  const lr = items.find((i) => i.label === "train.lr");
+  assert.ok(lr, `train.lr offered; got ${items.map((i) => i.label).join(", ")}`);
+  assert.equal(lr.detail, "1.0 (params.yaml)");
+  assert.deepEqual((lr.textEdit as { range: unknown }).range, {
+    start: { line: at.line, character: at.character - 2 },
+    end: at,
+  });
+  assert.equal(items.find((i) => i.label === "prepare.city")?.detail, "Seattle (params.yaml)");
+  assert.ok(
+    !items.some((i) => i.label === "train.epochs"),
+    "a key already listed is not offered again",
+  );
+});
+
+test("completes params keys in a block list of a real dvc.yaml", async () => {
+  const text = edited(dvc, "    - train.seed\n", "    - train.\n");
+  const uri = dvcWs.uri("dvc.yaml");
+  lsp.open(uri, text);
+
+  const items = await lsp.completion(
+    uri,
+    positionOf(text, "    - train.\n", "    - train.".length),
+  );
+
+  assert.deepEqual(
+    items.filter((i) => i.label.startsWith("train.")).map((i) => [i.label, i.detail]),
+    [["train.seed", "20170428 (params.yaml)"]],
+  );
+});
+
+test("completes the stage fields not yet written, with their documentation", async () => {
+  const text = edited(
+    weather,
+    "    cmd: node src/train.js\n",
+    "    cmd: node src/train.js\n    fr\n",
+  );
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "    fr\n", 6));
+
+  const labels = items.map((i) => i.label);
+  assert.ok(labels.includes("frozen"));
+  assert.ok(labels.includes("always_changed"));
+  assert.ok(!labels.includes("cmd"), "cmd is written already");
+  const frozen = items.find((i) => i.label === "frozen")!;
+  assert.match((frozen.documentation as { value: string }).value, /never run/);
+  assert.equal((frozen.textEdit as { newText: string }).newText, "frozen: ");
+});
+
+test("completes top-level fields at the root", async () => {
+  const text = `${weather}ex`;
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "\nex", 3));
+
+  assert.ok(items.some((i) => i.label === "experiment"));
+  assert.ok(items.some((i) => i.label === "vars"));
+});
+
+test("completes workspace paths and other stages' outputs in deps", async () => {
+  const text = edited(
+    weather,
+    "deps: [src/evaluate.js, src/common.js, models/weather.onnx, data/prepared]",
+    "deps: [src/]",
+  );
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "deps: [src/]", "deps: [src/".length));
+
+  const labels = items.map((i) => i.label);
+  for (const file of ["src/common.js", "src/evaluate.js", "src/prepare.js", "src/train.js"]) {
+    assert.ok(labels.includes(file), `${file} offered`);
+  }
+  const model = items.find((i) => i.label === "models/weather.onnx");
+  assert.equal(model?.detail, "outs of stage 'train'");
+  assert.equal(items.find((i) => i.label === "data/prepared")?.detail, "outs of stage 'prepare'");
+});
+
+test("completes ${vars} from inline vars", async () => {
+  const text = `vars:\n  - city: Seattle\n    model: {depth: 3}\n${edited(weather, "cmd: node src/prepare.js", "cmd: node src/prepare.js ${mo")}`;
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "${mo", 4));
+
+  assert.deepEqual(
+    items.map((i) => [i.label, i.detail]),
+    [
+      ["city", '"Seattle"'],
+      ["model", '{"depth":3}'],
+      ["model.depth", "3"],
+    ],
+  );
+});
+
+test("offers true and false for a flag", async () => {
+  const text = edited(
+    weather,
+    "    cmd: node src/train.js\n",
+    "    cmd: node src/train.js\n    frozen: \n",
+  );
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "frozen: \n", 8));
+
+  assert.deepEqual(
+    items.map((i) => i.label),
+    ["true", "false"],
+  );
+});

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { MarkupContent } from "vscode-languageserver";
+import { copyWorkspace, positionOf, rangeOf, repoRoot, startLsp, type Lsp } from "./lsp-client";
+
+const text = readFileSync(join(repoRoot, "examples/weather/lathe.yaml"), "utf8");
+let lsp: Lsp;
+let ws: ReturnType<typeof copyWorkspace>;
+let uri: string;
+
+before(async () => {
+  ws = copyWorkspace(join(repoRoot, "examples/weather"));
+  lsp = await startLsp();
+  uri = ws.uri("lathe.yaml");
+  lsp.open(uri, text);
+});
+after(() => {
+  lsp.close();
+  ws.remove();
+});
+
+/** The range of a stage's name in `stages:`. */
+function stageKey(name: string) {
+  const start = positionOf(text, `\n  ${name}:`, 3);
+  return { start, end: { line: start.line, character: start.character + name.length } };
+}
+
+async function hoverText(needle: string, nth = 0): Promise<string | undefined> {
+  const hover = await lsp.hover(uri, positionOf(text, needle, 2, nth));
+  return (hover?.contents as MarkupContent | undefined)?.value;
+}
+
+test("hover shows a param's value as written and where it is", async () => {
+  const hover = await lsp.hover(uri, positionOf(text, "train.lr", 3));
+  assert.deepEqual(hover, {
+    contents: { kind: "markdown", value: "**train.lr** = `1.0`\n\nparams.yaml, line 8" },
+    range: rangeOf(text, "train.lr"),
+  });
+});
+
+test("hover shows a field's documentation from the schema", async () => {
+  assert.equal(
+    await hoverText("cmd: node src/train.js"),
+    "**cmd**\n\nThe command: run with `sh -c` in `wdir`, in its own process group. A list of commands is joined with ` && `.",
+  );
+});
+
+test("hover shows a dep's size and whether a stage produces it", async () => {
+  const size = readFileSync(join(ws.root, "data/weather.csv")).length;
+  assert.equal(
+    await hoverText("data/weather.csv"),
+    `**data/weather.csv**\n\n${(size / 1024).toFixed(1)} KiB (${size} bytes)\n\na source file (no stage produces it)`,
+  );
+  assert.equal(
+    await hoverText("data/prepared", 1),
+    "**data/prepared**\n\nnot on disk yet\n\nproduced by stage 'prepare'",
+  );
+  assert.equal(
+    await hoverText("models/weather.onnx"),
+    "**models/weather.onnx**\n\nnot on disk yet\n\nouts of stage 'train'\n\nread by 'evaluate'",
+  );
+});
+
+test("go to definition: a dep to the out that produces it, a param to its line in params.yaml", async () => {
+  assert.deepEqual(await lsp.definition(uri, positionOf(text, "data/prepared", 2, 1)), [
+    { uri, range: rangeOf(text, "data/prepared", 0) },
+  ]);
+  assert.deepEqual(await lsp.definition(uri, positionOf(text, "train.lr", 2)), [
+    {
+      uri: ws.uri("params.yaml"),
+      range: { start: { line: 7, character: 2 }, end: { line: 7, character: 4 } },
+    },
+  ]);
+});
+
+test("go to definition of a ${var} lands on its definition in vars", async () => {
+  const withVars = `vars:\n  - seed: 7\n${text.replace("cmd: node src/train.js", "cmd: node src/train.js --seed ${seed}")}`;
+  lsp.change(uri, withVars);
+  try {
+    assert.deepEqual(await lsp.definition(uri, positionOf(withVars, "${seed}", 3)), [
+      { uri, range: { start: { line: 1, character: 4 }, end: { line: 1, character: 8 } } },
+    ]);
+  } finally {
+    lsp.change(uri, text);
+  }
+});
+
+test("find references of an out lists it and every dep that reads it", async () => {
+  assert.deepEqual(await lsp.references(uri, positionOf(text, "data/prepared", 2, 0)), [
+    { uri, range: rangeOf(text, "data/prepared", 0) },
+    { uri, range: rangeOf(text, "data/prepared", 1) },
+    { uri, range: rangeOf(text, "data/prepared", 2) },
+  ]);
+});
+
+test("document symbols outline the stages with their fields", async () => {
+  const symbols = await lsp.symbols(uri);
+  assert.deepEqual(
+    symbols.map((s) => [s.name, s.selectionRange, s.children?.map((c) => c.name)]),
+    [
+      ["prepare", stageKey("prepare"), ["cmd", "deps", "params", "outs"]],
+      ["train", stageKey("train"), ["cmd", "deps", "params", "outs", "metrics", "plots"]],
+      ["evaluate", stageKey("evaluate"), ["cmd", "deps", "metrics", "plots"]],
+    ],
+  );
+});
+
+test("code lenses run each stage", async () => {
+  const lenses = await lsp.codeLenses(uri);
+  assert.deepEqual(
+    lenses.map((l) => [l.range.start.line, l.command?.command, l.command?.arguments]),
+    [
+      [2, "lathe.runStage", ["prepare"]],
+      [7, "lathe.runStage", ["train"]],
+      [14, "lathe.runStage", ["evaluate"]],
+    ],
+  );
+});
+
+test("renaming a stage edits its name", async () => {
+  assert.deepEqual(await lsp.rename(uri, positionOf(text, "  prepare:", 3), "prep"), {
+    changes: { [uri]: [{ range: stageKey("prepare"), newText: "prep" }] },
+  });
+});
