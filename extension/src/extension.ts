@@ -6,6 +6,8 @@ import * as vscode from "vscode";
 import { DaemonConnection } from "./daemon/connection";
 import { findWorkspaceRoot } from "./daemon/workspaceRoot";
 import { deploy, undeploy, type DeployTarget } from "./models/deploy";
+import { startPipelineLanguageClient } from "./pipelines/languageClient";
+import { runStage } from "./pipelines/runStage";
 import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
 import { registerModel } from "./models/register";
@@ -28,6 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     vscode.commands.registerCommand("lathe.showLog", () => log.show()),
+    // lathe.yaml editing needs no daemon: the language server starts in every workspace.
+    startPipelineLanguageClient(context),
   );
 
   const folder = findWorkspaceRoot();
@@ -78,6 +82,9 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   command("lathe.openRunLog", "Opening the run log failed", (node?: RunsNode) =>
     openRunLog(daemon, node),
+  );
+  command("lathe.runStage", "Running the stage failed", (stage?: string) =>
+    runStage(daemon, stage),
   );
   command("lathe.connect", "Connecting to the local service failed", () => daemon.connect());
   command("lathe.refresh", "Refreshing failed", async () => {
@@ -140,6 +147,7 @@ function registerIdleCommands(context: vscode.ExtensionContext): void {
     );
   for (const id of [
     "lathe.reproduce",
+    "lathe.runStage",
     "lathe.registerModel",
     "lathe.deploy",
     "lathe.undeploy",
