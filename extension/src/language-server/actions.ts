@@ -121,12 +121,12 @@ function addDep(ctx: DocContext, stage: StageInfo, path: string): TextEdit | und
   const pair = body.items.find((p) => keyText(p) === "deps");
   const deps = pair?.value as Node | null | undefined;
   if (isSeq(deps) && deps.flow) {
-    const close = spanOf(deps).end - 1;
+    const close = spanOf(deps, stage.base).end - 1;
     const at = doc.positionAt(close);
     return { range: { start: at, end: at }, newText: deps.items.length ? `, ${path}` : path };
   }
   if (isSeq(deps) && deps.items.length) {
-    const lastItem = spanOf(deps.items[deps.items.length - 1]);
+    const lastItem = spanOf(deps.items[deps.items.length - 1], stage.base);
     const itemStart = doc.positionAt(lastItem.start);
     const lineText = doc.getText({ start: { line: itemStart.line, character: 0 }, end: itemStart });
     const dashIndent = lineText.indexOf("-");
@@ -137,7 +137,7 @@ function addDep(ctx: DocContext, stage: StageInfo, path: string): TextEdit | und
     };
   }
   const firstKey = body.items[0]?.key;
-  const keyPos = doc.positionAt(spanOf(firstKey).start);
+  const keyPos = doc.positionAt(spanOf(firstKey, stage.base).start);
   const at = { line: keyPos.line, character: 0 };
   return {
     range: { start: at, end: at },

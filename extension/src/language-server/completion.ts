@@ -179,10 +179,6 @@ function paramItems(ctx: DocContext, stage: StageInfo, file: string, edit: Edit)
       label: key.key,
       kind: key.isMapping ? CompletionItemKind.Module : CompletionItemKind.Property,
       detail: key.isMapping ? `${file}: section` : `${key.display} (${file})`,
-      documentation: {
-        kind: MarkupKind.Markdown,
-        value: `\`${key.key}\` = \`${key.display}\` in ${file}, line ${key.line + 1}`,
-      },
       textEdit: edit(key.key),
       // Leaves first: a section is a rarer pick.
       sortText: `${key.isMapping ? 1 : 0}${key.key}`,

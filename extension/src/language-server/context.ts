@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { Position, Range } from "vscode-languageserver";
-import { analyse, type PipelineModel, type Span, type VarDef } from "./analysis";
+import { Analyser, type PipelineModel, type Span, type VarDef } from "./analysis";
 import { OutputIndex } from "./graph";
 import type { WorkspaceFiles } from "./workspaceFiles";
 
@@ -33,8 +33,9 @@ export function rootOf(uri: string): string | undefined {
 export function buildContext(
   document: TextDocument,
   files: WorkspaceFiles | undefined,
+  analyser = new Analyser(),
 ): DocContext {
-  const model = analyse(document.getText());
+  const model = analyser.analyse(document.getText());
   return { document, model, index: new OutputIndex(model.stages), files };
 }
 

@@ -8,7 +8,6 @@ import { isScalar, isMap, type Node } from "yaml";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
 import { keyText, normalise, spanOf, type Span, type StageInfo } from "./analysis";
 import { rangeOf, type DocContext } from "./context";
-import { validate } from "./schema";
 
 export const SOURCE = "lathe";
 
@@ -44,7 +43,7 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
   for (const e of ctx.model.syntaxErrors) {
     add(e.span, `not valid YAML: ${e.message}`, Code.syntax);
   }
-  for (const p of validate(ctx.model.doc.contents)) {
+  for (const p of ctx.model.schemaProblems) {
     add(p.span, p.message, Code.schema);
   }
   if (options.checkFiles && ctx.files) {
@@ -180,7 +179,7 @@ export function commandTokens(ctx: DocContext, stage: StageInfo): { token: strin
       : [];
   const tokens: { token: string; span: Span }[] = [];
   for (const scalar of scalars) {
-    const span = spanOf(scalar);
+    const span = spanOf(scalar, stage.base);
     const source = ctx.model.text.slice(span.start, span.end);
     const pattern = /[^\s'"`;&|<>()=]+/g;
     for (let m = pattern.exec(source); m; m = pattern.exec(source)) {

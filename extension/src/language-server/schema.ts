@@ -6,7 +6,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, type Node } from "yaml";
 import rawSchema from "../../../schemas/lathe.schema.json";
-import { keyText, spanOf, type Span } from "./analysis";
+import { keyText, spanOf, type Span } from "./yamlNodes";
 
 export interface Schema {
   $ref?: string;
@@ -95,13 +95,22 @@ export interface SchemaProblem {
 
 type Kind = "object" | "array" | "string" | "number" | "integer" | "boolean" | "null";
 
-/** Validates the document's root against the schema. */
-export function validate(root: Node | null): SchemaProblem[] {
+/** Validates a whole document (or the part of it around the stages section). */
+export function validateRoot(root: Node | null): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  if (root === null) {
-    return problems;
+  if (root !== null) {
+    check(root, pipelineSchema, "the file", { start: 0, end: 0 }, problems);
   }
-  check(root, pipelineSchema, "the file", { start: 0, end: 0 }, problems);
+  return problems;
+}
+
+/** Validates a mapping of stage names to stages (a chunk of the `stages:` section). */
+export function validateStages(node: Node | null): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const stages = pipelineSchema.properties?.stages;
+  if (isMap(node) && stages) {
+    checkMap(node, resolve(stages), "'stages'", { start: 0, end: 0 }, problems);
+  }
   return problems;
 }
 

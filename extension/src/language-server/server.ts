@@ -10,11 +10,15 @@ import {
   TextDocumentSyncKind,
   TextDocuments,
   type CancellationToken,
+  type CompletionItem,
+  type CompletionList,
+  type Range,
   type Connection,
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { codeActions } from "./actions";
+import { Analyser } from "./analysis";
 import { complete } from "./completion";
 import { buildContext, rootOf, type DocContext } from "./context";
 import { diagnose } from "./diagnostics";
@@ -33,13 +37,17 @@ export class LatheLanguageServer {
   private readonly documents = new TextDocuments(TextDocument);
   private readonly settings = new Map<string, Promise<PipelineSettings>>();
   private readonly contexts = new Map<string, { version: number; ctx: DocContext }>();
+  private readonly analysers = new Map<string, Analyser>();
   private readonly workspaces = new Map<string, WorkspaceFiles>();
   private readonly latest = new Map<string, number>();
   private canAskSettings = false;
+  private itemDefaults = false;
 
   constructor(private readonly connection: Connection) {
     connection.onInitialize((params): InitializeResult => {
       this.canAskSettings = params.capabilities.workspace?.configuration === true;
+      const completion = params.capabilities.textDocument?.completion;
+      this.itemDefaults = completion?.completionList?.itemDefaults?.includes("editRange") === true;
       return { capabilities, serverInfo: { name: "lathe-language-server" } };
     });
     connection.onDidChangeConfiguration(() => {
@@ -50,11 +58,13 @@ export class LatheLanguageServer {
       for (const files of this.workspaces.values()) {
         files.forget();
       }
+      this.contexts.clear();
       this.refreshDiagnostics();
     });
     this.documents.onDidClose((e) => {
       this.settings.delete(e.document.uri);
       this.contexts.delete(e.document.uri);
+      this.analysers.delete(e.document.uri);
     });
     this.registerRequests();
     this.documents.listen(connection);
@@ -63,7 +73,9 @@ export class LatheLanguageServer {
   private registerRequests(): void {
     const c = this.connection;
     c.onCompletion((p) =>
-      this.withContext(p.textDocument.uri, [], (ctx) => complete(ctx, p.position)),
+      this.withContext(p.textDocument.uri, [], (ctx) =>
+        compact(complete(ctx, p.position), this.itemDefaults),
+      ),
     );
     c.onHover(async (p, token) => {
       const mine = this.bump("hover");
@@ -130,7 +142,15 @@ export class LatheLanguageServer {
     }
     let entry = this.contexts.get(uri);
     if (entry?.version !== document.version || entry.ctx.document !== document) {
-      entry = { version: document.version, ctx: buildContext(document, this.filesFor(uri)) };
+      let analyser = this.analysers.get(uri);
+      if (!analyser) {
+        analyser = new Analyser();
+        this.analysers.set(uri, analyser);
+      }
+      entry = {
+        version: document.version,
+        ctx: buildContext(document, this.filesFor(uri)?.snapshot(), analyser),
+      };
       this.contexts.set(uri, entry);
     }
     try {
@@ -170,6 +190,36 @@ export class LatheLanguageServer {
   private refreshDiagnostics(): void {
     void this.connection.languages.diagnostics.refresh().catch(() => undefined);
   }
+}
+
+/**
+ * A long list (1,500 params keys) shares one edit range through `itemDefaults` when the client
+ * supports it, which halves the message.
+ */
+function compact(
+  items: CompletionItem[],
+  itemDefaults: boolean,
+): CompletionItem[] | CompletionList {
+  const range =
+    items[0]?.textEdit && "range" in items[0].textEdit ? items[0].textEdit.range : undefined;
+  if (!itemDefaults || items.length < 50 || !range) {
+    return items;
+  }
+  const same = (r: Range) =>
+    r.start.line === range.start.line &&
+    r.start.character === range.start.character &&
+    r.end.line === range.end.line &&
+    r.end.character === range.end.character;
+  if (!items.every((i) => i.textEdit && "range" in i.textEdit && same(i.textEdit.range))) {
+    return items;
+  }
+  return {
+    isIncomplete: false,
+    itemDefaults: { editRange: range },
+    items: items.map(({ textEdit, ...item }) =>
+      textEdit!.newText === item.label ? item : { ...item, textEditText: textEdit!.newText },
+    ),
+  };
 }
 
 /** Lets requests already received run first, so a newer hover makes an older one stale. */

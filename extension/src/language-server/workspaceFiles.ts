@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { LineCounter, isMap, isScalar, parseDocument, type Node } from "yaml";
-import { keyText, spanOf, type Span } from "./analysis";
+import { keyText, spanOf, type Span } from "./yamlNodes";
 
 export interface ParamKey {
   /** Dotted key. */
@@ -36,20 +36,39 @@ export interface ParamsFile {
 const SKIPPED_DIRS = new Set([".git", ".lathe", "node_modules", ".dvc", "__pycache__"]);
 
 export class WorkspaceFiles {
-  private readonly params = new Map<string, { stamp: string; parsed: ParamsFile | undefined }>();
+  /**
+   * @param params parsed params files by workspace path, checked against mtime and size.
+   * @param stats stat results memoised for one analysis (a snapshot), so that 1,000 deps naming
+   *   the same folders cost one `stat` each.
+   */
+  constructor(
+    readonly root: string,
+    private readonly params = new Map<string, { stamp: string; parsed: ParamsFile | undefined }>(),
+    private readonly stats?: Map<string, Stats | undefined>,
+  ) {}
 
-  constructor(readonly root: string) {}
+  /** A view for one analysis: same params cache, stats memoised until the next snapshot. */
+  snapshot(): WorkspaceFiles {
+    return new WorkspaceFiles(this.root, this.params, new Map());
+  }
 
   forget(): void {
     this.params.clear();
+    this.stats?.clear();
   }
 
   stat(wsPath: string): Stats | undefined {
-    try {
-      return statSync(join(this.root, wsPath));
-    } catch {
-      return undefined;
+    if (this.stats?.has(wsPath)) {
+      return this.stats.get(wsPath);
     }
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(join(this.root, wsPath), { throwIfNoEntry: false });
+    } catch {
+      stat = undefined;
+    }
+    this.stats?.set(wsPath, stat);
+    return stat;
   }
 
   exists(wsPath: string): boolean {
