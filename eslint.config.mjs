@@ -10,6 +10,7 @@ export default tseslint.config(
       ".e2e/**",
       "test/e2e/**",
       "examples/**",
+      "test/fixtures/**/*.js",
       "**/*.mjs",
       "bin/**",
       "test-results/**",

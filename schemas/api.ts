@@ -130,6 +130,8 @@ export interface ReproResult {
   parentRunId: string;
   ok: boolean;
   stages: StageResult[];
+  /** Parts of the pipeline file Lathe ignores, with file:line:col (see PipelineStatus). */
+  warnings: string[];
 }
 
 export interface ModelSignatureTensor {

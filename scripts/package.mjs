@@ -20,7 +20,10 @@ const args = process.argv.slice(2);
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const target = "linux-x64";
 const outIndex = args.indexOf("--out");
-const out = outIndex >= 0 ? join(process.cwd(), args[outIndex + 1]) : join(root, ".e2e", `lathe-${pkg.version}.vsix`);
+const out =
+  outIndex >= 0
+    ? join(process.cwd(), args[outIndex + 1])
+    : join(root, ".e2e", `lathe-${pkg.version}.vsix`);
 
 function run(cmd, argv) {
   const r = spawnSync(cmd, argv, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
@@ -39,7 +42,17 @@ const vsce = join(root, "node_modules", "@vscode", "vsce", "vsce");
 const started = Date.now();
 const r = spawnSync(
   process.execPath,
-  [vsce, "package", "--no-dependencies", "--target", target, "--allow-missing-repository", "--no-rewrite-relative-links", "-o", out],
+  [
+    vsce,
+    "package",
+    "--no-dependencies",
+    "--target",
+    target,
+    "--allow-missing-repository",
+    "--no-rewrite-relative-links",
+    "-o",
+    out,
+  ],
   { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" },
 );
 process.stderr.write(r.stdout ?? "");
@@ -51,7 +64,9 @@ if (r.status !== 0) {
 const entries = execFileSync("unzip", ["-Z1", out], { encoding: "utf8", maxBuffer: 64 << 20 })
   .split("\n")
   .filter(Boolean);
-const inExt = new Set(entries.filter((e) => e.startsWith("extension/")).map((e) => e.slice("extension/".length)));
+const inExt = new Set(
+  entries.filter((e) => e.startsWith("extension/")).map((e) => e.slice("extension/".length)),
+);
 const problems = [];
 
 const required = [
@@ -74,7 +89,10 @@ for (const file of walk(join(root, "dist"))) {
 }
 // The manifest's entry point and every file path it names (icons, grammars, schemas...).
 if (pkg.main) required.push(pkg.main.replace(/^\.\//, "").replace(/(\.js)?$/, ".js"));
-for (const ref of [...(pkg.icon ? [pkg.icon.replace(/^\.\//, "")] : []), ...manifestPaths(pkg.contributes ?? {})]) {
+for (const ref of [
+  ...(pkg.icon ? [pkg.icon.replace(/^\.\//, "")] : []),
+  ...manifestPaths(pkg.contributes ?? {}),
+]) {
   if (existsSync(join(root, ref))) required.push(ref);
   else problems.push(`package.json names ${ref}, which does not exist`);
 }
@@ -121,7 +139,10 @@ function* walk(dir) {
 function manifestPaths(value, key = "") {
   const found = [];
   if (typeof value === "string") {
-    if (/^(icon|path|light|dark|url|image|markdown|svg|media)$/i.test(key) && /^\.?\.?\/?[\w.-]+\/[\w./-]+\.\w+$/.test(value)) {
+    if (
+      /^(icon|path|light|dark|url|image|markdown|svg|media)$/i.test(key) &&
+      /^\.?\.?\/?[\w.-]+\/[\w./-]+\.\w+$/.test(value)
+    ) {
       if (!/^https?:/.test(value)) found.push(value.replace(/^\.\//, ""));
     }
   } else if (Array.isArray(value)) {

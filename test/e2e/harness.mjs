@@ -95,7 +95,8 @@ import { chromium } from "playwright-core";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CODE_SERVER_BIN =
-  process.env.CODE_SERVER_BIN ?? join(repoRoot, "test", "e2e", "code-server", "node_modules", ".bin", "code-server");
+  process.env.CODE_SERVER_BIN ??
+  join(repoRoot, "test", "e2e", "code-server", "node_modules", ".bin", "code-server");
 export const CHROMIUM_BIN = process.env.LATHE_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const DEFAULT_WAIT = 30_000;
 
@@ -139,7 +140,10 @@ export function withTimeout(promise, ms, what = "operation") {
   ]).finally(() => clearTimeout(timer));
 }
 
-export async function waitFor(fn, { timeoutMs = DEFAULT_WAIT, intervalMs = 100, what = "condition" } = {}) {
+export async function waitFor(
+  fn,
+  { timeoutMs = DEFAULT_WAIT, intervalMs = 100, what = "condition" } = {},
+) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   for (;;) {
@@ -150,7 +154,9 @@ export async function waitFor(fn, { timeoutMs = DEFAULT_WAIT, intervalMs = 100, 
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -175,7 +181,8 @@ function newestVsix() {
         .map((f) => join(dir, f))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
     : [];
-  if (!files[0]) throw new Error("harness: no .e2e/lathe-*.vsix; run `node scripts/package.mjs` first");
+  if (!files[0])
+    throw new Error("harness: no .e2e/lathe-*.vsix; run `node scripts/package.mjs` first");
   return files[0];
 }
 
@@ -216,7 +223,8 @@ function processesInside(dir) {
       } catch {
         // Not ours to read, or gone.
       }
-      if (cmdline.includes(dir) || cwd === dir || cwd.startsWith(dir + "/")) pids.push(Number(name));
+      if (cmdline.includes(dir) || cwd === dir || cwd.startsWith(dir + "/"))
+        pids.push(Number(name));
     } catch {
       // The process ended meanwhile.
     }
@@ -236,9 +244,14 @@ function killQuietly(pid, signal) {
 // ── launch ───────────────────────────────────────────────────────────────────────────────────────
 export async function launch(options = {}) {
   const { workspaceDir, workspaceFiles, settings = {}, name = "run", timeoutMs = 90_000 } = options;
-  const vsix = options.vsix === false ? undefined : resolve(options.vsix ?? process.env.LATHE_VSIX ?? newestVsix());
+  const vsix =
+    options.vsix === false
+      ? undefined
+      : resolve(options.vsix ?? process.env.LATHE_VSIX ?? newestVsix());
   if (!existsSync(CODE_SERVER_BIN)) {
-    throw new Error(`harness: ${CODE_SERVER_BIN} is missing; run \`bash scripts/e2e-setup.sh\` first`);
+    throw new Error(
+      `harness: ${CODE_SERVER_BIN} is missing; run \`bash scripts/e2e-setup.sh\` first`,
+    );
   }
   mkdirSync(join(repoRoot, ".e2e"), { recursive: true });
   const runDir = mkdtempSync(join(repoRoot, ".e2e", `run-${name.replace(/[^\w-]/g, "_")}-`));
@@ -248,11 +261,16 @@ export async function launch(options = {}) {
   const extDir = join(runDir, "extensions");
   const workspace = join(runDir, "workspace");
   const config = join(runDir, "config.yaml");
-  for (const d of [home, join(dataDir, "User"), extDir, workspace, shotsDir]) mkdirSync(d, { recursive: true });
+  for (const d of [home, join(dataDir, "User"), extDir, workspace, shotsDir])
+    mkdirSync(d, { recursive: true });
   writeFileSync(config, "bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n");
   writeFileSync(
     join(dataDir, "User", "settings.json"),
-    JSON.stringify({ ...DEFAULT_SETTINGS, "lathe.nodePath": process.execPath, ...settings }, null, 2),
+    JSON.stringify(
+      { ...DEFAULT_SETTINGS, "lathe.nodePath": process.execPath, ...settings },
+      null,
+      2,
+    ),
   );
   if (workspaceDir) {
     const src = resolve(workspaceDir);
@@ -267,7 +285,9 @@ export async function launch(options = {}) {
   }
 
   const env = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VSCODE_|ELECTRON_)/.test(k))),
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(VSCODE_|ELECTRON_)/.test(k)),
+    ),
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     XDG_DATA_HOME: join(home, ".local", "share"),
@@ -305,7 +325,9 @@ export async function launch(options = {}) {
       });
       writeFileSync(join(runDir, "install-extension.log"), `${r.stdout}\n${r.stderr}`);
       if (r.status !== 0 || !/successfully installed/i.test(r.stdout + r.stderr)) {
-        throw new Error(`harness: installing ${vsix} failed (${r.status ?? r.signal ?? r.error}):\n${r.stdout}\n${r.stderr}`);
+        throw new Error(
+          `harness: installing ${vsix} failed (${r.status ?? r.signal ?? r.error}):\n${r.stdout}\n${r.stderr}`,
+        );
       }
     }
 
@@ -334,7 +356,10 @@ export async function launch(options = {}) {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(
       async () => {
-        if (exited !== undefined) throw new Error(`code-server exited (${exited}):\n${session.logs(/code-server\.log$/).slice(-2000)}`);
+        if (exited !== undefined)
+          throw new Error(
+            `code-server exited (${exited}):\n${session.logs(/code-server\.log$/).slice(-2000)}`,
+          );
         const res = await fetch(`${base}/healthz`);
         return res.ok;
       },
@@ -374,7 +399,9 @@ export async function launch(options = {}) {
     session.page = page;
     session.url = `${base}/?folder=${encodeURIComponent(workspace)}`;
     await page.goto(session.url, { timeout: timeoutMs });
-    await page.locator(".monaco-workbench .part.activitybar").waitFor({ state: "visible", timeout: timeoutMs });
+    await page
+      .locator(".monaco-workbench .part.activitybar")
+      .waitFor({ state: "visible", timeout: timeoutMs });
   } catch (err) {
     await close({ keep: true }).catch(() => {});
     if (err instanceof Error) err.message += `\n(harness run folder: ${runDir})`;
@@ -384,7 +411,11 @@ export async function launch(options = {}) {
   async function close({ keep = process.env.LATHE_E2E_KEEP === "1" } = {}) {
     if (session.closed) return;
     session.closed = true;
-    await withTimeout(session.browser?.close() ?? Promise.resolve(), 15_000, "Chromium to close").catch(() => {});
+    await withTimeout(
+      session.browser?.close() ?? Promise.resolve(),
+      15_000,
+      "Chromium to close",
+    ).catch(() => {});
     if (session.server?.pid) killQuietly(-session.server.pid, "SIGTERM");
     // The daemon is detached from the extension host (it outlives the editor on purpose): stop it.
     const daemonFile = join(workspace, ".lathe", "daemon.json");
@@ -395,9 +426,10 @@ export async function launch(options = {}) {
         // Half-written or removed meanwhile.
       }
     }
-    await waitFor(() => processesInside(runDir).length === 0, { timeoutMs: 10_000, what: "processes to stop" }).catch(
-      () => {},
-    );
+    await waitFor(() => processesInside(runDir).length === 0, {
+      timeoutMs: 10_000,
+      what: "processes to stop",
+    }).catch(() => {});
     session.killSync();
     if (!keep) rmSync(runDir, { recursive: true, force: true });
   }
@@ -417,13 +449,24 @@ export async function launch(options = {}) {
     },
     daemonInfo: async ({ timeoutMs: t = DEFAULT_WAIT } = {}) => {
       const p = join(workspace, ".lathe", "daemon.json");
-      return waitFor(() => JSON.parse(readFileSync(p, "utf8")), { timeoutMs: t, what: ".lathe/daemon.json" });
+      return waitFor(() => JSON.parse(readFileSync(p, "utf8")), {
+        timeoutMs: t,
+        what: ".lathe/daemon.json",
+      });
     },
     logs: (filter) => {
-      const files = [join(runDir, "code-server.log"), join(runDir, "install-extension.log"), ...walkFiles(join(dataDir, "logs"))]
+      const files = [
+        join(runDir, "code-server.log"),
+        join(runDir, "install-extension.log"),
+        ...walkFiles(join(dataDir, "logs")),
+      ]
         .filter((f) => existsSync(f))
-        .filter((f) => !filter || (typeof filter === "string" ? f.includes(filter) : filter.test(f)));
-      return files.map((f) => `==> ${relative(runDir, f)} <==\n${readFileSync(f, "utf8")}`).join("\n");
+        .filter(
+          (f) => !filter || (typeof filter === "string" ? f.includes(filter) : filter.test(f)),
+        );
+      return files
+        .map((f) => `==> ${relative(runDir, f)} <==\n${readFileSync(f, "utf8")}`)
+        .join("\n");
     },
   });
   return session;
@@ -444,7 +487,11 @@ export async function runCommand(page, title, { timeoutMs = DEFAULT_WAIT } = {})
       // which can be another (recently used) command.
       const row = page
         .locator(".quick-input-widget .monaco-list-row")
-        .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }) })
+        .filter({
+          has: page.locator(".label-name", {
+            hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`),
+          }),
+        })
         .first();
       await row.waitFor({ state: "visible", timeout: timeoutMs });
       await row.click({ timeout: timeoutMs });
@@ -463,30 +510,44 @@ export function treeRow(page, text) {
 /** The text of every status bar item, one per line. */
 export async function statusBarText(page, { timeoutMs = DEFAULT_WAIT } = {}) {
   await page.locator(".part.statusbar").waitFor({ state: "visible", timeout: timeoutMs });
-  const items = await page.locator(".part.statusbar .statusbar-item").evaluateAll((els) =>
-    els.map((el) => (el.textContent ?? "").trim() || el.getAttribute("aria-label") || "").filter(Boolean),
-  );
+  const items = await page
+    .locator(".part.statusbar .statusbar-item")
+    .evaluateAll((els) =>
+      els
+        .map((el) => (el.textContent ?? "").trim() || el.getAttribute("aria-label") || "")
+        .filter(Boolean),
+    );
   return items.join("\n");
 }
 
 /** Waits for a notification toast whose text matches; returns its Locator. */
 export async function waitForToast(page, text, { timeoutMs = DEFAULT_WAIT } = {}) {
-  const toast = page.locator(".notifications-toasts .notification-toast").filter({ hasText: textMatcher(text) }).first();
+  const toast = page
+    .locator(".notifications-toasts .notification-toast")
+    .filter({ hasText: textMatcher(text) })
+    .first();
   await toast.waitFor({ state: "visible", timeout: timeoutMs });
   return toast;
 }
 
 /** The activity-bar icon of a view container, by its title (e.g. "Lathe"). */
 export function activityBarItem(page, title) {
-  return page.locator(`.part.activitybar .action-item a[aria-label^="${title.replace(/"/g, '\\"')}"]`).first();
+  return page
+    .locator(`.part.activitybar .action-item a[aria-label^="${title.replace(/"/g, '\\"')}"]`)
+    .first();
 }
 
 /** Opens a view container by clicking its activity-bar icon (does nothing if already open). */
 export async function openViewContainer(page, title, { timeoutMs = DEFAULT_WAIT } = {}) {
   const item = activityBarItem(page, title);
   await item.waitFor({ state: "visible", timeout: timeoutMs });
-  const checked = await item.locator("xpath=..").getAttribute("aria-checked").catch(() => null);
-  const selected = await item.evaluate((a) => a.closest(".action-item")?.classList.contains("checked") ?? false);
+  const checked = await item
+    .locator("xpath=..")
+    .getAttribute("aria-checked")
+    .catch(() => null);
+  const selected = await item.evaluate(
+    (a) => a.closest(".action-item")?.classList.contains("checked") ?? false,
+  );
   if (checked !== "true" && !selected) await item.click({ timeout: timeoutMs });
 }
 

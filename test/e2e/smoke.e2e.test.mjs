@@ -7,7 +7,14 @@
 //     starts writes .lathe/daemon.json and answers health. Screenshots: test-results/e2e/smoke/.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,112 +57,137 @@ function pidAlive(pid) {
   }
 }
 
-test("the .vsix runs on its own, unzipped outside the repo, with this node", { timeout: 120_000 }, async (t) => {
-  assert.ok(existsSync(vsix), `${vsix} is missing: run node scripts/package.mjs`);
-  const dir = mkdtempSync(join(tmpdir(), "lathe-vsix-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const unzip = spawnSync("unzip", ["-q", vsix, "-d", join(dir, "vsix")], { encoding: "utf8" });
-  assert.equal(unzip.status, 0, unzip.stderr);
-  const dist = join(dir, "vsix", "extension", "dist");
-  const cli = join(dist, "lathe.js");
+test(
+  "the .vsix runs on its own, unzipped outside the repo, with this node",
+  { timeout: 120_000 },
+  async (t) => {
+    assert.ok(existsSync(vsix), `${vsix} is missing: run node scripts/package.mjs`);
+    const dir = mkdtempSync(join(tmpdir(), "lathe-vsix-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const unzip = spawnSync("unzip", ["-q", vsix, "-d", join(dir, "vsix")], { encoding: "utf8" });
+    assert.equal(unzip.status, 0, unzip.stderr);
+    const dist = join(dir, "vsix", "extension", "dist");
+    const cli = join(dist, "lathe.js");
 
-  // Native modules resolve inside the unzipped copy, never from the repo's node_modules.
-  for (const name of ["better-sqlite3", "onnxruntime-node"]) {
-    const resolved = createRequire(join(dist, "x.js")).resolve(name);
-    assert.ok(resolved.startsWith(join(dist, "node_modules", name)), `${name} resolved to ${resolved}`);
-  }
+    // Native modules resolve inside the unzipped copy, never from the repo's node_modules.
+    for (const name of ["better-sqlite3", "onnxruntime-node"]) {
+      const resolved = createRequire(join(dist, "x.js")).resolve(name);
+      assert.ok(
+        resolved.startsWith(join(dist, "node_modules", name)),
+        `${name} resolved to ${resolved}`,
+      );
+    }
 
-  const version = spawnSync(process.execPath, [cli, "--version"], { cwd: dir, encoding: "utf8", timeout: 30_000 });
-  assert.equal(version.status, 0, version.stderr);
-  assert.equal(version.stdout.trim(), pkg.version);
+    const version = spawnSync(process.execPath, [cli, "--version"], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(version.status, 0, version.stderr);
+    assert.equal(version.stdout.trim(), pkg.version);
 
-  // onnxruntime-node from the .vsix runs a model (Y = X + X), built here with onnx-proto.
-  const { onnx } = createRequire(join(repoRoot, "package.json"))("onnx-proto");
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
-  const vi = (name) => ({
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimValue: 2 }] } } },
-  });
-  const model = onnx.ModelProto.encode({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "double",
-      node: [{ opType: "Add", input: ["X", "X"], output: ["Y"] }],
-      input: [vi("X")],
-      output: [vi("Y")],
-    },
-  }).finish();
-  writeFileSync(join(dir, "double.onnx"), model);
-  const infer = spawnSync(
-    process.execPath,
-    [
-      "-e",
-      `const ort = require(${JSON.stringify(join(dist, "node_modules", "onnxruntime-node"))});
+    // onnxruntime-node from the .vsix runs a model (Y = X + X), built here with onnx-proto.
+    const { onnx } = createRequire(join(repoRoot, "package.json"))("onnx-proto");
+    const FLOAT = onnx.TensorProto.DataType.FLOAT;
+    const vi = (name) => ({
+      name,
+      type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimValue: 2 }] } } },
+    });
+    const model = onnx.ModelProto.encode({
+      irVersion: 8,
+      opsetImport: [{ domain: "", version: 13 }],
+      graph: {
+        name: "double",
+        node: [{ opType: "Add", input: ["X", "X"], output: ["Y"] }],
+        input: [vi("X")],
+        output: [vi("Y")],
+      },
+    }).finish();
+    writeFileSync(join(dir, "double.onnx"), model);
+    const infer = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `const ort = require(${JSON.stringify(join(dist, "node_modules", "onnxruntime-node"))});
        ort.InferenceSession.create("double.onnx").then(async (s) => {
          const out = await s.run({ X: new ort.Tensor("float32", Float32Array.from([1.5, -2]), [2]) });
          console.log(JSON.stringify(Array.from(out.Y.data)));
        }).catch((e) => { console.error(e); process.exit(1); });`,
-    ],
-    { cwd: dir, encoding: "utf8", timeout: 60_000 },
-  );
-  assert.equal(infer.status, 0, infer.stderr);
-  assert.deepEqual(JSON.parse(infer.stdout), [3, -4]);
+      ],
+      { cwd: dir, encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(infer.status, 0, infer.stderr);
+    assert.deepEqual(JSON.parse(infer.stdout), [3, -4]);
 
-  // The daemon starts from the unzipped copy and answers health (it opens the SQLite store).
-  const ws = join(dir, "ws");
-  spawnSync("mkdir", ["-p", ws]);
-  writeFileSync(join(ws, "lathe.yaml"), LATHE_YAML);
-  const started = Date.now();
-  const daemon = spawn(process.execPath, [cli, "daemon", "--root", ws], { cwd: ws, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  daemon.stderr.on("data", (c) => (stderr += c));
-  t.after(() => daemon.kill("SIGKILL"));
-  const file = join(ws, ".lathe", "daemon.json");
-  const info = await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, "utf8")), {
-    timeoutMs: 30_000,
-    intervalMs: 20,
-    what: `daemon.json (stderr: ${stderr})`,
-  });
-  assert.equal(info.pid, daemon.pid);
-  const body = await health(info);
-  t.diagnostic(`daemon from the unzipped .vsix answered health in ${Date.now() - started} ms: ${JSON.stringify(body)}`);
-  assert.ok(existsSync(join(ws, ".lathe")), "the daemon made .lathe/");
+    // The daemon starts from the unzipped copy and answers health (it opens the SQLite store).
+    const ws = join(dir, "ws");
+    spawnSync("mkdir", ["-p", ws]);
+    writeFileSync(join(ws, "lathe.yaml"), LATHE_YAML);
+    const started = Date.now();
+    const daemon = spawn(process.execPath, [cli, "daemon", "--root", ws], {
+      cwd: ws,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    daemon.stderr.on("data", (c) => (stderr += c));
+    t.after(() => daemon.kill("SIGKILL"));
+    const file = join(ws, ".lathe", "daemon.json");
+    const info = await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, "utf8")), {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      what: `daemon.json (stderr: ${stderr})`,
+    });
+    assert.equal(info.pid, daemon.pid);
+    const body = await health(info);
+    t.diagnostic(
+      `daemon from the unzipped .vsix answered health in ${Date.now() - started} ms: ${JSON.stringify(body)}`,
+    );
+    assert.ok(existsSync(join(ws, ".lathe")), "the daemon made .lathe/");
 
-  const exited = new Promise((r) => daemon.once("exit", (code, signal) => r(code ?? signal)));
-  daemon.kill("SIGTERM");
-  assert.equal(await withTimeout(exited, 15_000, "daemon to stop on SIGTERM"), 0);
-  assert.equal(existsSync(file), false, "daemon.json is removed on exit");
-});
+    const exited = new Promise((r) => daemon.once("exit", (code, signal) => r(code ?? signal)));
+    daemon.kill("SIGTERM");
+    assert.equal(await withTimeout(exited, 15_000, "daemon to stop on SIGTERM"), 0);
+    assert.equal(existsSync(file), false, "daemon.json is removed on exit");
+  },
+);
 
-test("the .vsix activates in VS Code: Lathe container, status bar, daemon", { timeout: 240_000 }, async (t) => {
-  const s = await launch({ name: "smoke", vsix, workspaceFiles: { "lathe.yaml": LATHE_YAML } });
-  let ok = false;
-  t.after(async () => {
-    if (!ok) {
-      await s.shot("failure").catch(() => {});
-      t.diagnostic(`run folder ${s.runDir}; logs:\n${s.logs(/exthost|Lathe|code-server\.log/).slice(-6000)}`);
-    }
-    await s.close({ keep: !ok || undefined });
-  });
-  const t0 = Date.now();
+test(
+  "the .vsix activates in VS Code: Lathe container, status bar, daemon",
+  { timeout: 240_000 },
+  async (t) => {
+    const s = await launch({ name: "smoke", vsix, workspaceFiles: { "lathe.yaml": LATHE_YAML } });
+    let ok = false;
+    t.after(async () => {
+      if (!ok) {
+        await s.shot("failure").catch(() => {});
+        t.diagnostic(
+          `run folder ${s.runDir}; logs:\n${s.logs(/exthost|Lathe|code-server\.log/).slice(-6000)}`,
+        );
+      }
+      await s.close({ keep: !ok || undefined });
+    });
+    const t0 = Date.now();
 
-  await activityBarItem(s.page, "Lathe").waitFor({ state: "visible", timeout: 60_000 });
-  t.diagnostic(`Lathe activity-bar container after ${Date.now() - t0} ms`);
+    await activityBarItem(s.page, "Lathe").waitFor({ state: "visible", timeout: 60_000 });
+    t.diagnostic(`Lathe activity-bar container after ${Date.now() - t0} ms`);
 
-  await waitFor(async () => /Lathe/.test(await statusBarText(s.page)), { timeoutMs: 60_000, what: '"Lathe" in the status bar' });
-  t.diagnostic(`status bar: ${JSON.stringify(await statusBarText(s.page))}`);
+    await waitFor(async () => /Lathe/.test(await statusBarText(s.page)), {
+      timeoutMs: 60_000,
+      what: '"Lathe" in the status bar',
+    });
+    t.diagnostic(`status bar: ${JSON.stringify(await statusBarText(s.page))}`);
 
-  const info = await s.daemonInfo({ timeoutMs: 60_000 });
-  t.diagnostic(`daemon pid ${info.pid} port ${info.port} after ${Date.now() - t0} ms`);
-  assert.equal(realpathSync(info.root), realpathSync(s.workspace));
-  assert.ok(pidAlive(info.pid), "the daemon named in daemon.json is alive");
-  // It runs under lathe.nodePath (this node), not some other binary.
-  assert.equal(realpathSync(`/proc/${info.pid}/exe`), realpathSync(process.execPath));
-  await health(info);
+    const info = await s.daemonInfo({ timeoutMs: 60_000 });
+    t.diagnostic(`daemon pid ${info.pid} port ${info.port} after ${Date.now() - t0} ms`);
+    assert.equal(realpathSync(info.root), realpathSync(s.workspace));
+    assert.ok(pidAlive(info.pid), "the daemon named in daemon.json is alive");
+    // It runs under lathe.nodePath (this node), not some other binary.
+    assert.equal(realpathSync(`/proc/${info.pid}/exe`), realpathSync(process.execPath));
+    await health(info);
 
-  await openViewContainer(s.page, "Lathe");
-  await s.page.waitForTimeout(1_000);
-  await s.shot("activated");
-  ok = true;
-});
+    await openViewContainer(s.page, "Lathe");
+    await s.page.waitForTimeout(1_000);
+    await s.shot("activated");
+    ok = true;
+  },
+);

@@ -106,7 +106,10 @@ function cycleError(
   );
 }
 
-/** The named stages and everything upstream of them, in order; all stages when none are named. */
+/**
+ * The named stages and everything upstream of them, in order; all stages when none are named.
+ * A foreach or matrix group's name (`train` for `train@a`, `train@b`) names all its stages.
+ */
 export function selectStages(dag: Dag, names: string[] | undefined): Stage[] {
   if (!names || names.length === 0) {
     return dag.order;
@@ -120,6 +123,12 @@ export function selectStages(dag: Dag, names: string[] | undefined): Stage[] {
     }
   };
   for (const name of names) {
+    // A foreach or matrix stage's written name selects every stage it generates.
+    const generated = dag.order.filter((s) => s.group === name && !known.includes(name));
+    if (generated.length > 0) {
+      generated.forEach((s) => visit(s.name));
+      continue;
+    }
     if (!known.includes(name)) {
       throw new LatheError(
         "LATHE_BAD_INPUT",

@@ -15,7 +15,11 @@ import {
   type YAMLMap,
 } from "yaml";
 import { LatheError } from "../errors";
+import { resolveInside } from "../workspace";
+import { expandStage, GENERATORS, type StageSource } from "./expand";
 import { at, type ParamEntry, type PathEntry, type Pipeline, type Pos, type Stage } from "./spec";
+import { TemplateError, type Vars } from "./template";
+import { loadVars, type ReadFile } from "./vars";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
@@ -30,11 +34,17 @@ const STAGE_FIELDS = [
   "desc",
   "always_changed",
   "frozen",
+  "meta",
 ];
-const TOP_FIELDS = ["stages", "experiment"];
-// dvc.yaml may carry these top-level sections; Lathe reads only `stages` from it.
-// FIXME(#2): honour dvc.yaml's top-level vars/params/metrics/plots instead of ignoring them.
-const DVC_TOP_FIELDS = ["vars", "params", "metrics", "plots", "artifacts"];
+const TOP_FIELDS = ["stages", "experiment", "vars"];
+// dvc.yaml may carry these top-level sections, which Lathe ignores with a warning: they list
+// files for dvc's metrics/plots/params commands and do not change what a stage runs.
+// FIXME(#4): read top-level metrics and plots, so the editor can show them.
+const DVC_TOP_FIELDS = ["params", "metrics", "plots", "artifacts", "datasets"];
+/** dvc stage fields Lathe does not support, with what to do instead. */
+const UNSUPPORTED_STAGE_FIELDS: Record<string, string> = {
+  vars: "stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'",
+};
 const OUT_OPTIONS = ["cache", "persist", "desc", "remote", "push"];
 
 /** The pipeline file of a workspace, or undefined when it has neither lathe.yaml nor dvc.yaml. */
@@ -52,11 +62,23 @@ export function loadPipeline(root: string): Pipeline {
       { root },
     );
   }
-  return parsePipeline(file, readFileSync(join(root, file), "utf8"));
+  const readFile = (path: string) => {
+    const abs = resolveInside(root, path, "vars file");
+    return existsSync(abs) ? readFileSync(abs, "utf8") : undefined;
+  };
+  return parsePipeline(file, readFileSync(join(root, file), "utf8"), { readFile });
+}
+
+export interface ParseOptions {
+  /**
+   * Reads params.yaml and `vars` files (workspace-relative) for `${…}`; undefined for a missing
+   * file. Without it, only inline `vars` are known.
+   */
+  readFile?: ReadFile;
 }
 
 /** Parses the text of a pipeline file; `file` is its workspace-relative name for messages. */
-export function parsePipeline(file: string, text: string): Pipeline {
+export function parsePipeline(file: string, text: string, options: ParseOptions = {}): Pipeline {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
@@ -68,7 +90,7 @@ export function parsePipeline(file: string, text: string): Pipeline {
       ...pos,
     });
   }
-  return new Walker(file, lines).pipeline(doc.contents);
+  return new Walker(file, lines, text, options).pipeline(doc.contents);
 }
 
 class Walker {
@@ -77,6 +99,8 @@ class Walker {
   constructor(
     private readonly file: string,
     private readonly lines: LineCounter,
+    private readonly source: string,
+    private readonly options: ParseOptions,
   ) {}
 
   pipeline(root: Node | null): Pipeline {
@@ -86,6 +110,7 @@ class Walker {
     const allowed = this.file === "dvc.yaml" ? [...TOP_FIELDS, ...DVC_TOP_FIELDS] : TOP_FIELDS;
     let experiment: string | null = null;
     let stagesNode: Node | null = null;
+    let varsNode: Node | null | undefined;
     for (const pair of root.items) {
       const key = this.keyOf(pair, "");
       if (!allowed.includes(key)) {
@@ -95,28 +120,66 @@ class Walker {
         experiment = this.string(pair.value as Node | null, "", "'experiment' must be a string");
       } else if (key === "stages") {
         stagesNode = pair.value as Node | null;
+      } else if (key === "vars") {
+        varsNode = pair.value as Node | null;
+      } else if (DVC_TOP_FIELDS.includes(key)) {
+        const pos = this.pos(pair.key as Node);
+        this.warnings.push(
+          `${at(this.file, pos)}top-level '${key}' is not supported by Lathe and is ignored`,
+        );
       }
     }
     if (!isMap(stagesNode)) {
       this.fail(stagesNode ?? root, "'stages' must be a mapping of stage names to stages");
     }
-    const stages = stagesNode.items.map((pair) => this.stage(pair));
+    const fail = (node: unknown, message: string) => this.fail(node, message);
+    const vars = loadVars(varsNode, DEFAULT_PARAMS_FILE, this.options.readFile, fail);
+    const stages = stagesNode.items.flatMap((pair) =>
+      this.expand(pair, vars).map((source) => this.stage(source)),
+    );
+    this.checkNames(stages);
     return { file: this.file, experiment, stages, warnings: this.warnings };
   }
 
-  private stage(pair: Pair): Stage {
+  /** The stages one entry stands for (several with foreach or matrix), `${…}` substituted. */
+  private expand(pair: Pair, vars: Vars): StageSource[] {
     const name = this.keyOf(pair, "");
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
       this.fail(pair.key, `stage name '${name}' may hold only letters, digits, '_', '.' and '-'`);
     }
+    const fail = (node: unknown, message: string) => this.fail(node, message);
+    try {
+      return expandStage(pair, name, vars, this.source, fail);
+    } catch (err) {
+      if (err instanceof TemplateError) {
+        this.fail(err.node, `stage '${name}': ${err.message}`, err.offset);
+      }
+      throw err;
+    }
+  }
+
+  /** Generated names must not collide with each other or with a written stage. */
+  private checkNames(stages: Stage[]): void {
+    const seen = new Set<string>();
+    for (const stage of stages) {
+      if (seen.has(stage.name)) {
+        this.fail(
+          stage.pos,
+          `two stages are named '${stage.name}'; foreach keys and matrix values must be unique`,
+        );
+      }
+      seen.add(stage.name);
+    }
+  }
+
+  private stage({ name, body: node, keyNode, group }: StageSource): Stage {
     const where = `stage '${name}': `;
-    const node = pair.value as Node | null;
     if (!isMap(node)) {
-      this.fail(node ?? pair.key, `${where}a stage must be a mapping with at least 'cmd'`);
+      this.fail(node ?? keyNode, `${where}a stage must be a mapping with at least 'cmd'`);
     }
     const fields = this.fields(node, where);
     if (!fields.has("cmd")) {
-      this.fail(pair.key, `${where}'cmd' is missing`);
+      this.fail(keyNode, `${where}'cmd' is missing`);
     }
     const wdir = this.wdir(fields.get("wdir"), where);
     return {
@@ -133,7 +196,8 @@ class Walker {
         : null,
       alwaysChanged: this.bool(fields.get("always_changed"), where, "always_changed"),
       frozen: this.bool(fields.get("frozen"), where, "frozen"),
-      pos: this.pos(pair.key as Node),
+      group,
+      pos: this.pos(keyNode),
     };
   }
 
@@ -142,6 +206,13 @@ class Walker {
     const fields = new Map<string, Node | null>();
     for (const pair of node.items) {
       const key = this.keyOf(pair, where);
+      const unsupported = UNSUPPORTED_STAGE_FIELDS[key];
+      if (unsupported) {
+        this.fail(pair.key, `${where}${unsupported}`);
+      }
+      if (GENERATORS.includes(key)) {
+        this.fail(pair.key, `${where}'${key}' is allowed only directly under a stage's name`);
+      }
       if (!STAGE_FIELDS.includes(key)) {
         this.fail(pair.key, `${where}unknown field '${key}'; valid: ${STAGE_FIELDS.join(", ")}`);
       }
@@ -296,13 +367,15 @@ class Walker {
     return node.value;
   }
 
-  private pos(node: Node | null | undefined): Pos {
-    const offset = node?.range?.[0] ?? 0;
-    return this.lines.linePos(offset);
+  private pos(node: Node | Pos | null | undefined, offset = 0): Pos {
+    if (node && "line" in node) {
+      return node;
+    }
+    return this.lines.linePos((node?.range?.[0] ?? 0) + offset);
   }
 
-  private fail(node: unknown, message: string): never {
-    const pos = this.pos(node as Node | null);
+  private fail(node: unknown, message: string, offset = 0): never {
+    const pos = this.pos(node as Node | null, offset);
     throw new LatheError("LATHE_BAD_FILE", `${at(this.file, pos)}${message}`, {
       file: this.file,
       ...pos,

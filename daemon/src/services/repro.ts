@@ -55,7 +55,7 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
     const stages = await runStages(scope, dag, selected, params, options);
-    return finishRepro(scope, stages);
+    return { ...finishRepro(scope, stages), warnings: dag.pipeline.warnings };
   } catch (err) {
     // Hashing or the store failed outside a stage run: the parent run must not stay RUNNING.
     finishRun(ctx.db, scope.parentId, { status: "FAILED", error: (err as Error).message });
@@ -118,7 +118,7 @@ async function runStages(
   return selected.map((s) => results.get(s.name)!);
 }
 
-function finishRepro(scope: ReproScope, stages: StageResult[]): ReproResult {
+function finishRepro(scope: ReproScope, stages: StageResult[]): Omit<ReproResult, "warnings"> {
   const { ctx } = scope;
   const ok = stages.every((s) => ["ran", "restored", "skipped"].includes(s.status));
   const ran = stages.some((s) => s.status !== "skipped" && s.status !== "not-run");

@@ -28,9 +28,11 @@ export class InferenceThread {
   ): Promise<InferenceThread> {
     const thread = new Worker(script, { workerData: { modelPath } });
     const inference = new InferenceThread(thread);
+    let isLoaded = false;
     await new Promise<void>((resolve, reject) => {
       thread.on("message", (reply: InferReply) => {
         if (reply.type === "loaded") {
+          isLoaded = true;
           resolve();
         } else if (reply.type === "load-failed") {
           reject(
@@ -48,7 +50,10 @@ export class InferenceThread {
         const message = `the inference thread exited with code ${code}`;
         reject(new Error(message));
         inference.failAll(message);
-        onExit(message);
+        // Before the load, the rejection above is the whole story: the caller reports it.
+        if (isLoaded) {
+          onExit(message);
+        }
       });
     });
     return inference;

@@ -15,8 +15,15 @@ const log = createLogger();
 let inference: InferenceThread | undefined;
 let server: Server | undefined;
 
-function report(message: WorkerReport): void {
-  process.send?.(message);
+/** Sends a report; resolves once it is written, so an exit right after it cannot drop it. */
+function report(message: WorkerReport): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send) {
+      process.send(message, () => resolve());
+    } else {
+      resolve();
+    }
+  });
 }
 
 async function start(config: WorkerConfig): Promise<void> {
@@ -29,7 +36,7 @@ async function start(config: WorkerConfig): Promise<void> {
     });
   } catch (err) {
     log.error({ ...context, err }, "model load failed");
-    report({ type: "failed", code: "LATHE_MODEL_LOAD", message: (err as Error).message });
+    await report({ type: "failed", code: "LATHE_MODEL_LOAD", message: (err as Error).message });
     process.exit(1);
   }
 
@@ -37,10 +44,10 @@ async function start(config: WorkerConfig): Promise<void> {
     const http = await startServingHttp({ config, inference, log });
     server = http.server;
     log.info({ ...context, port: http.port }, "serving worker ready");
-    report({ type: "ready", port: http.port });
+    await report({ type: "ready", port: http.port });
   } catch (err) {
     log.error({ ...context, err }, "serving worker could not listen");
-    report({ type: "failed", code: "LATHE_UNAVAILABLE", message: (err as Error).message });
+    await report({ type: "failed", code: "LATHE_UNAVAILABLE", message: (err as Error).message });
     process.exit(1);
   }
 }

@@ -79,6 +79,7 @@ async function reproCommand(
       onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
       onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
     });
+    result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
     print(cmd, result, () => "");
     throwIfFailed(ctx, result);
   });

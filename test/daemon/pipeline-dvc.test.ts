@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { ReproResult } from "../../schemas/api";
+import { removeDir, repoRoot, runCli, tempDir } from "../helpers";
+
+// The DVC get-started example's dvc.yaml and params.yaml, as published, with node scripts for
+// its python ones (test/fixtures/dvc-pipeline/SOURCE.md). It must run as it is.
+const fixture = join(repoRoot, "test", "fixtures", "dvc-pipeline");
+
+let root: string;
+
+before(async () => {
+  root = await tempDir("lathe-dvc-");
+  cpSync(fixture, root, { recursive: true });
+});
+
+after(async () => {
+  await removeDir(root);
+});
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
+const statuses = (r: ReproResult) => r.stages.map((s) => `${s.stage}:${s.status}`);
+
+test("the get-started dvc.yaml runs as it is; its top-level plots are named as ignored", async () => {
+  const run = await runCli(["--json", "repro"], { cwd: root });
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as ReproResult;
+  assert.deepEqual(statuses(result), ["prepare:ran", "featurize:ran", "train:ran", "evaluate:ran"]);
+  assert.deepEqual(result.warnings, [
+    "dvc.yaml:48:1: top-level 'plots' is not supported by Lathe and is ignored",
+  ]);
+  assert.match(run.stderr, /warning: dvc\.yaml:48:1: top-level 'plots'/);
+  const metrics = readJson(join(root, "eval/live/metrics.json")) as { test: { accuracy: number } };
+  assert.equal(typeof metrics.test.accuracy, "number");
+});
+
+test("a featurize param change re-runs featurize and what follows, not prepare", async () => {
+  const params = readFileSync(join(root, "params.yaml"), "utf8");
+  writeFileSync(join(root, "params.yaml"), params.replace("max_features: 100", "max_features: 3"));
+  const status = await runCli(["status", "--pipeline", "--check"], { cwd: root });
+  assert.equal(status.code, 1);
+  assert.match(status.stdout, /^featurize +stale: param featurize\.max_features changed$/m);
+
+  const run = await runCli(["--json", "repro"], { cwd: root });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(statuses(JSON.parse(run.stdout) as ReproResult), [
+    "prepare:skipped",
+    "featurize:ran",
+    "train:ran",
+    "evaluate:ran",
+  ]);
+  assert.equal(
+    (readJson(join(root, "data/features/train.json")) as { vocab: string[] }).vocab.length,
+    3,
+  );
+});
+
+test("a dvc feature Lathe does not support is named with its file:line:col", async () => {
+  const dvc = readFileSync(join(root, "dvc.yaml"), "utf8");
+  writeFileSync(
+    join(root, "dvc.yaml"),
+    dvc.replace("  train:\n", "  train:\n    vars:\n      - extra: 1\n"),
+  );
+  const run = await runCli(["repro"], { cwd: root });
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /dvc\.yaml:23:5: stage 'train': stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'/,
+  );
+});
