@@ -77,12 +77,19 @@ function tokenize(input: string): Token[] {
       bad(`Invalid filter '${input}': unexpected text at '${input.slice(at).trim()}'.`);
     }
     at = re.lastIndex;
-    if (m[1]) tokens.push({ kind: "quoted", text: m[1].slice(1, -1) });
-    else if (m[2]) tokens.push({ kind: "string", text: unquote(m[2]) });
-    else if (m[3]) tokens.push({ kind: "number", value: Number(m[3]) });
-    else if (m[4]) tokens.push({ kind: "op", text: m[4] === "<>" ? "!=" : m[4] });
-    else if (m[5]) tokens.push({ kind: "punct", text: m[5] as "(" | ")" | "," | "." });
-    else tokens.push({ kind: "word", text: m[6]! });
+    if (m[1]) {
+      tokens.push({ kind: "quoted", text: m[1].slice(1, -1) });
+    } else if (m[2]) {
+      tokens.push({ kind: "string", text: unquote(m[2]) });
+    } else if (m[3]) {
+      tokens.push({ kind: "number", value: Number(m[3]) });
+    } else if (m[4]) {
+      tokens.push({ kind: "op", text: m[4] === "<>" ? "!=" : m[4] });
+    } else if (m[5]) {
+      tokens.push({ kind: "punct", text: m[5] as "(" | ")" | "," | "." });
+    } else {
+      tokens.push({ kind: "word", text: m[6]! });
+    }
   }
   return tokens;
 }
@@ -169,8 +176,12 @@ function parseComparator(c: Cursor, source: string): Comparator {
   }
   if (word === "IS") {
     const not = c.isWord("NOT");
-    if (not) c.next();
-    if (!c.isWord("NULL")) bad(`Invalid filter '${source}': expected NULL after IS.`);
+    if (not) {
+      c.next();
+    }
+    if (!c.isWord("NULL")) {
+      bad(`Invalid filter '${source}': expected NULL after IS.`);
+    }
     c.next();
     return not ? "IS NOT NULL" : "IS NULL";
   }
@@ -186,18 +197,26 @@ function parseValue(c: Cursor, comparator: Comparator, source: string): Conditio
     const values: string[] = [];
     for (;;) {
       const t = c.next();
-      if (t.kind !== "string")
+      if (t.kind !== "string") {
         bad(`Invalid filter '${source}': IN takes a list of quoted strings.`);
+      }
       values.push(t.text);
       const sep = c.next();
-      if (sep.kind === "punct" && sep.text === ")") return values;
-      if (sep.kind !== "punct" || sep.text !== ",")
+      if (sep.kind === "punct" && sep.text === ")") {
+        return values;
+      }
+      if (sep.kind !== "punct" || sep.text !== ",") {
         bad(`Invalid filter '${source}': expected ',' or ')'.`);
+      }
     }
   }
   const t = c.next();
-  if (t.kind === "number") return t.value;
-  if (t.kind === "string") return t.text;
+  if (t.kind === "number") {
+    return t.value;
+  }
+  if (t.kind === "string") {
+    return t.text;
+  }
   return bad(
     `Invalid filter '${source}': expected a number or a quoted string, got '${tokenText(t)}'.`,
   );
@@ -218,8 +237,12 @@ export function parseFilter(source: string | undefined): Condition[] {
     const id = parseIdentifier(c, source);
     const comparator = parseComparator(c, source);
     conditions.push({ ...id, comparator, value: parseValue(c, comparator, source) });
-    if (c.done()) return conditions;
-    if (!c.isWord("AND")) bad(`Invalid filter '${source}': conditions are joined with AND.`);
+    if (c.done()) {
+      return conditions;
+    }
+    if (!c.isWord("AND")) {
+      bad(`Invalid filter '${source}': conditions are joined with AND.`);
+    }
     c.next();
   }
 }
@@ -232,6 +255,8 @@ export function parseOrderBy(source: string): OrderClause {
   if (c.isWord("ASC") || c.isWord("DESC")) {
     ascending = (c.next() as { text: string }).text.toUpperCase() === "ASC";
   }
-  if (!c.done()) bad(`Invalid order_by clause '${source}'.`);
+  if (!c.done()) {
+    bad(`Invalid order_by clause '${source}'.`);
+  }
   return { ...id, ascending };
 }

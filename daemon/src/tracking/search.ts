@@ -67,9 +67,13 @@ function column(id: Identifier): Sql {
       };
     case "attribute": {
       const numeric = NUMERIC_ATTRIBUTES[id.key];
-      if (numeric) return { text: numeric, args: [], numeric: true };
+      if (numeric) {
+        return { text: numeric, args: [], numeric: true };
+      }
       const text = STRING_ATTRIBUTES[id.key];
-      if (text) return { text, args: [], numeric: false };
+      if (text) {
+        return { text, args: [], numeric: false };
+      }
       throw mlflowError(
         "INVALID_PARAMETER_VALUE",
         `Invalid attribute key '${id.key}' specified. Valid keys are '${[...Object.keys(STRING_ATTRIBUTES), ...Object.keys(NUMERIC_ATTRIBUTES)].join("', '")}'`,
@@ -93,7 +97,9 @@ function condition(c: Condition): Sql {
     return { text: `${col.text} ${comparator}`, args: col.args, numeric: false };
   }
   if (comparator === "IN" || comparator === "NOT IN") {
-    if (col.numeric) bad(`IN is for string fields, not '${c.key}'.`);
+    if (col.numeric) {
+      bad(`IN is for string fields, not '${c.key}'.`);
+    }
     const list = value as string[];
     const text = `${col.text} ${comparator} (${list.map(() => "?").join(", ")})`;
     return { text, args: [...col.args, ...list], numeric: false };
@@ -103,7 +109,9 @@ function condition(c: Condition): Sql {
     bad(`The value for '${c.key}' must be ${want}: got ${JSON.stringify(value)}.`);
   }
   if (comparator === "LIKE" || comparator === "ILIKE") {
-    if (col.numeric) bad(`${comparator} is for string fields, not '${c.key}'.`);
+    if (col.numeric) {
+      bad(`${comparator} is for string fields, not '${c.key}'.`);
+    }
     const text = comparator === "LIKE" ? `${col.text} GLOB ?` : `${col.text} LIKE ?`;
     const pattern = comparator === "LIKE" ? likeToGlob(value as string) : value;
     return { text, args: [...col.args, pattern], numeric: false };
@@ -130,18 +138,24 @@ function orderClauses(orderBy: string[]): Sql {
     parts.push(`(${col.text} IS NULL)`, `${col.text} ${clause.ascending ? "ASC" : "DESC"}`);
     args.push(...col.args, ...col.args);
   }
-  if (!hasStartTime) parts.push("r.start_time DESC");
+  if (!hasStartTime) {
+    parts.push("r.start_time DESC");
+  }
   parts.push("r.id ASC");
   return { text: parts.join(", "), args, numeric: false };
 }
 
 function decodeToken(token: string | undefined): number {
-  if (!token) return 0;
+  if (!token) {
+    return 0;
+  }
   try {
     const offset = (
       JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { offset: unknown }
     ).offset;
-    if (typeof offset === "number" && Number.isSafeInteger(offset) && offset >= 0) return offset;
+    if (typeof offset === "number" && Number.isSafeInteger(offset) && offset >= 0) {
+      return offset;
+    }
   } catch {
     // Falls through to the error below: a token we did not make.
   }

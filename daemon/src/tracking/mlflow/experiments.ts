@@ -79,7 +79,9 @@ export function searchMlflowExperiments(
   experiments.sort((a, b) => {
     for (const o of orders) {
       const d = compare(field(a, o), field(b, o));
-      if (d !== 0) return o.ascending ? d : -d;
+      if (d !== 0) {
+        return o.ascending ? d : -d;
+      }
     }
     return compare(b.createdAt, a.createdAt) || compare(Number(a.id), Number(b.id));
   });
@@ -97,7 +99,9 @@ function field(
   e: ExperimentRecord,
   id: { entity: string; key: string },
 ): string | number | undefined {
-  if (id.entity === "tag") return e.tags[id.key];
+  if (id.entity === "tag") {
+    return e.tags[id.key];
+  }
   switch (id.key) {
     case "name":
       return e.name;
@@ -116,9 +120,15 @@ function field(
 }
 
 function compare(a: string | number | undefined, b: string | number | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1;
-  if (b === undefined) return -1;
+  if (a === b) {
+    return 0;
+  }
+  if (a === undefined) {
+    return 1;
+  }
+  if (b === undefined) {
+    return -1;
+  }
   return a < b ? -1 : 1;
 }
 
@@ -148,7 +158,9 @@ function matches(e: ExperimentRecord, c: Condition): boolean {
     case "NOT IN":
       return value !== undefined && !(c.value as string[]).includes(String(value));
   }
-  if (value === undefined) return false;
+  if (value === undefined) {
+    return false;
+  }
   const d = compare(value, c.value as string | number);
   return { "=": d === 0, "!=": d !== 0, ">": d > 0, ">=": d >= 0, "<": d < 0, "<=": d <= 0 }[
     c.comparator

@@ -1,0 +1,108 @@
+/** Helpers for the tracking tests: a daemon in a temp workspace and raw HTTP calls to it. */
+import { request } from "node:http";
+import { daemonIn, removeDir, tempDir } from "../helpers";
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  bytes: Buffer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+export interface TrackingDaemon {
+  root: string;
+  port: number;
+  token: string;
+  url: string;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Reply>;
+  post(path: string, body: unknown): Promise<Reply>;
+  get(path: string, query?: Record<string, string | string[]>): Promise<Reply>;
+  close(): Promise<void>;
+  daemon: Awaited<ReturnType<typeof daemonIn>>;
+}
+
+export async function trackingDaemon(prefix = "lathe-tracking-"): Promise<TrackingDaemon> {
+  const root = await tempDir(prefix);
+  const daemon = await daemonIn(root);
+  const { port, token } = daemon.info;
+
+  const call = (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    new Promise<Reply>((resolve, reject) => {
+      const payload =
+        body === undefined
+          ? undefined
+          : Buffer.isBuffer(body)
+            ? body
+            : Buffer.from(JSON.stringify(body));
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          path,
+          method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "Content-Type": "application/json",
+            ...headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const bytes = Buffer.concat(chunks);
+            const text = bytes.toString("utf8");
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, bytes, json });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(payload);
+    });
+
+  const get = (path: string, query: Record<string, string | string[]> = {}) => {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      for (const one of Array.isArray(v) ? v : [v]) {
+        qs.append(k, one);
+      }
+    }
+    const q = qs.toString();
+    return call("GET", q ? `${path}?${q}` : path);
+  };
+
+  return {
+    root,
+    port,
+    token,
+    url: daemon.url,
+    daemon,
+    call,
+    post: (path, body) => call("POST", path, body),
+    get,
+    close: async () => {
+      await daemon.close();
+      await removeDir(root);
+    },
+  };
+}
+
+export const M = "/api/2.0/mlflow";
