@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { parse } from "yaml";
 import { hashPath } from "../../daemon/src/data/hash";
 import { objectPath } from "../../daemon/src/data/objects";
@@ -148,6 +149,42 @@ void test("add refuses data inside a folder that is versioned already", async ()
   const error = jsonError(res.stderr);
   assert.equal(error.code, "LATHE_CONFLICT");
   assert.match(error.message, /inside data, which is versioned already/);
+  await removeDir(root);
+});
+
+void test("add refuses a folder that holds data versioned on its own", async () => {
+  const root = await initedWorkspace();
+  await mkdir(join(root, "data/raw"), { recursive: true });
+  await writeFile(join(root, "data/raw/x.csv"), "x\n");
+  assert.equal((await runCli(["add", "data/raw/x.csv"], { cwd: root })).code, 0);
+  const res = await runCli(["--json", "add", "data"], { cwd: root });
+  assert.equal(res.code, 2);
+  const error = jsonError(res.stderr);
+  assert.equal(error.code, "LATHE_CONFLICT");
+  assert.match(error.message, /holds data\/raw\/x\.csv, which is versioned on its own/);
+  assert.equal(existsSync(join(root, "data.lathe")), false);
+  await removeDir(root);
+});
+
+void test("re-adding data remembers each file's stat, so an unchanged file is not read again", async () => {
+  const root = await initedWorkspace();
+  const file = join(root, "old.csv");
+  await writeFile(file, "a,b\n1,2\n");
+  const past = new Date(Date.now() - 60_000);
+  await utimes(file, past, past);
+  assert.equal((await runCli(["add", "old.csv"], { cwd: root })).code, 0);
+  // utimes set the ctime to now; a file changed in the last 2 s is not cached (racy-git rule).
+  await new Promise((r) => setTimeout(r, 2100));
+  const again = await runCli(["--json", "add", "old.csv"], { cwd: root });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(
+    (JSON.parse(again.stdout) as { added: { unchanged: boolean }[] }).added[0]!.unchanged,
+    true,
+  );
+  const db = new Database(join(root, ".lathe/lathe.db"), { readonly: true });
+  const row = db.prepare("SELECT oid FROM hash_cache WHERE path = ?").get(file) as { oid: string };
+  db.close();
+  assert.equal(row.oid, (await hashPath(file)).oid);
   await removeDir(root);
 });
 

@@ -3,7 +3,7 @@
  * keep the data itself out of git (DVC's model).
  */
 import { existsSync } from "node:fs";
-import { lstat, realpath } from "node:fs/promises";
+import { lstat, readdir, realpath } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { LatheError } from "../errors";
 import { toWorkspacePath, type Workspace } from "../workspace";
@@ -25,11 +25,19 @@ export interface AddResult extends PathHash {
   unchanged: boolean;
 }
 
+/** Computes a path's id; the pipeline's stat-keyed hash cache is one, plain hashPath another. */
+export type Hasher = (abs: string) => Promise<PathHash>;
+
 /**
  * Adds the file or folder at `abs` (already kept inside `ws.root` by resolveInside). Adding data
- * whose pointer already names its current id, with the object in the store, only rehashes it.
+ * whose pointer already names its current id, with the object in the store, only checks it:
+ * with a stat-keyed `hasher` that check reads no unchanged file.
  */
-export async function addPath(ws: Workspace, abs: string): Promise<AddResult> {
+export async function addPath(
+  ws: Workspace,
+  abs: string,
+  hasher: Hasher = hashPath,
+): Promise<AddResult> {
   const rel = toWorkspacePath(ws.root, abs);
   await checkAddable(ws, abs, rel);
 
@@ -37,9 +45,7 @@ export async function addPath(ws: Workspace, abs: string): Promise<AddResult> {
   const previous = await readPointer(pointerFile);
   let hash: PathHash | undefined;
   if (previous) {
-    // FIXME(#2): a stat cache (size, mtime, inode per file) should make this check free instead
-    // of a full read of the data.
-    const current = await hashPath(abs);
+    const current = await hasher(abs);
     const isStored = await objectExists(ws, current.oid);
     hash = current.oid === previous.oid && isStored ? current : undefined;
   }
@@ -84,10 +90,13 @@ async function checkAddable(ws: Workspace, abs: string, rel: string): Promise<vo
     throw err;
   });
   if (!st) {
-    refuse(`${rel} does not exist (looked for ${abs}).`);
+    return refuse(`${rel} does not exist (looked for ${abs}).`);
   }
   await checkRealPathInside(ws, abs, rel);
   checkNoVersionedAncestor(ws, rel);
+  if (st.isDirectory()) {
+    await checkNoVersionedInside(abs, rel);
+  }
 }
 
 /**
@@ -106,8 +115,22 @@ function checkNoVersionedAncestor(ws: Workspace, rel: string): void {
       );
     }
   }
-  // FIXME(#2): adding a folder that holds pointer files of its own should be refused the same
-  // way (DVC calls these overlapping outputs); today the inner pointers are hashed as data.
+}
+
+/** The other half of the rule above: a folder must not hold data versioned on its own. */
+async function checkNoVersionedInside(abs: string, rel: string): Promise<void> {
+  const entries = await readdir(abs, { recursive: true, withFileTypes: true });
+  const inner = entries.find((e) => !e.isDirectory() && e.name.endsWith(POINTER_SUFFIX));
+  if (!inner) {
+    return;
+  }
+  const innerRel = relative(abs, join(inner.parentPath, inner.name)).split(sep).join("/");
+  const data = `${rel}/${innerRel.slice(0, -POINTER_SUFFIX.length)}`;
+  throw new LatheError(
+    "LATHE_CONFLICT",
+    `Cannot add ${rel}: it holds ${data}, which is versioned on its own (${rel}/${innerRel}); remove that pointer first, or add the folders beside it one by one.`,
+    { path: rel, versionedInside: data },
+  );
 }
 
 /** resolveInside follows no symlinks; data reached through one must still live in the workspace. */

@@ -1,10 +1,12 @@
 /** `lathe init`, `lathe add <path...>` and `lathe hash <path>`: data versioning (issue #2). */
 import type { Command } from "commander";
 import { resolve } from "node:path";
+import { closeContext, openContext } from "../../context";
 import { addPath, type AddResult } from "../../data/add";
 import { hashPath } from "../../data/hash";
 import { initWorkspace, type InitResult } from "../../data/init";
 import { LatheError } from "../../errors";
+import { HashCache } from "../../pipeline/hashcache";
 import { resolveInside, workspaceAt, type Workspace } from "../../workspace";
 import { action, globals, print, workspaceFor } from "../output";
 
@@ -30,8 +32,15 @@ export function registerDataCommands(program: Command): void {
         const ws = workspaceFor(cmd);
         const targets = paths.map((p) => userPath(ws, p));
         const added: AddResult[] = [];
-        for (const abs of targets) {
-          added.push(await addPath(ws, abs));
+        // The workspace's hash cache makes re-adding unchanged data a stat per file.
+        const ctx = openContext(ws.root, { quiet: true });
+        try {
+          const hashes = new HashCache(ctx.db);
+          for (const abs of targets) {
+            added.push(await addPath(ws, abs, (p) => hashes.hashPath(p)));
+          }
+        } finally {
+          closeContext(ctx);
         }
         print(cmd, { added }, () => addText(added));
       }),
