@@ -25,7 +25,8 @@ export async function restorePath(ws: Workspace, oid: string, abs: string): Prom
   const temp = join(dirname(abs), `.${basename(abs)}.${randomUUID()}.lathe-tmp`);
 
   try {
-    // FIXME(#2): a restored top-level file is always 0644; its pointer should record the mode.
+    // FIXME(#4): a file out restored from the run cache is always 0644; the run cache should
+    // record an out's executable bit and restore it.
     const result =
       type === "blob"
         ? { ...(await restoreBlob(ws, oid, temp, "100644")), files: 1, kind: "file" as const }
