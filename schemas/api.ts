@@ -188,13 +188,17 @@ export type DaemonEvent =
   | { type: "runs/changed"; runId: string }
   | { type: "models/changed"; model: string }
   | { type: "deployments/changed"; name: string }
-  | { type: "repro/progress"; stage: string; status: StageResult["status"] | "running" };
+  | { type: "repro/progress"; stage: string; status: StageResult["status"] | "running" }
+  /** lathe.yaml, lathe.lock, a params file, a dep or an out changed on disk: states may differ. */
+  | { type: "pipeline/changed"; path: string };
 
 // ----- request bodies -----
 
 export interface ReproRequest {
   stages?: string[];
   force?: boolean;
+  /** With `stages`: those stages and everything downstream of them, instead of upstream. */
+  downstream?: boolean;
   /** Stages run at once when independent (default 1). */
   jobs?: number;
 }
@@ -217,6 +221,7 @@ export const reproRequestSchema = {
   properties: {
     stages: { type: "array", items: { type: "string", minLength: 1 } },
     force: { type: "boolean" },
+    downstream: { type: "boolean" },
     jobs: { type: "integer", minimum: 1, maximum: 64 },
   },
 } as const;

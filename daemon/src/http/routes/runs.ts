@@ -62,6 +62,7 @@ export function registerRunRoutes(
       const done = repro(ctx, {
         stages: request.stages,
         force: request.force,
+        downstream: request.downstream,
         jobs: request.jobs,
         daemon: ctx.daemon,
         signal: abort.signal,
