@@ -58,6 +58,9 @@ export interface RunSummary {
   params: Record<string, string>;
   /** The latest value of each metric. */
   metrics: Record<string, MetricValue>;
+  tags: Record<string, string>;
+  /** MLflow's lifecycle: a deleted run is hidden from lists unless they are asked for it. */
+  lifecycleStage: "active" | "deleted";
 }
 
 export interface RunDetail extends RunSummary {
@@ -188,13 +191,17 @@ export type DaemonEvent =
   | { type: "runs/changed"; runId: string }
   | { type: "models/changed"; model: string }
   | { type: "deployments/changed"; name: string }
-  | { type: "repro/progress"; stage: string; status: StageResult["status"] | "running" };
+  | { type: "repro/progress"; stage: string; status: StageResult["status"] | "running" }
+  /** lathe.yaml, lathe.lock, a params file, a dep or an out changed on disk: states may differ. */
+  | { type: "pipeline/changed"; path: string };
 
 // ----- request bodies -----
 
 export interface ReproRequest {
   stages?: string[];
   force?: boolean;
+  /** With `stages`: those stages and everything downstream of them, instead of upstream. */
+  downstream?: boolean;
   /** Stages run at once when independent (default 1). */
   jobs?: number;
 }
@@ -217,6 +224,7 @@ export const reproRequestSchema = {
   properties: {
     stages: { type: "array", items: { type: "string", minLength: 1 } },
     force: { type: "boolean" },
+    downstream: { type: "boolean" },
     jobs: { type: "integer", minimum: 1, maximum: 64 },
   },
 } as const;
@@ -297,4 +305,115 @@ export const batchRequestSchema = {
     params: { type: "object", maxProperties: 100, additionalProperties: { type: "string" } },
     tags: { type: "object", maxProperties: 100, additionalProperties: { type: "string" } },
   },
+} as const;
+
+// ----- tracking (#3): the native query routes -----
+
+/** One point of a metric history; NaN and ±Infinity have `value` null and `text` set. */
+export interface MetricHistoryPoint {
+  step: number;
+  /** Unix milliseconds. */
+  timestamp: number;
+  value: number | null;
+  text?: "NaN" | "Infinity" | "-Infinity";
+}
+
+/**
+ * `GET /api/v1/runs/:id/metrics/history?key=&points=&minStep=&maxStep=&x=step|time`.
+ * When the range holds more than `points` points, the server cuts the x range into equal buckets
+ * and keeps per bucket its first, lowest, highest and last point, and its first NaN (a spike or a
+ * divergence survives any zoom); `points` sorted by x, at most the `points` asked for.
+ */
+export interface MetricHistory {
+  runId: string;
+  key: string;
+  /** Points in the step range, before downsampling. */
+  total: number;
+  downsampled: boolean;
+  points: MetricHistoryPoint[];
+}
+
+/** `POST /api/v1/runs/compare`. */
+export interface CompareRequest {
+  /** 1 to 50 run ids; the answer's values follow this order. */
+  runIds: string[];
+}
+
+/** A metric of one run: its latest point and min/max over its finite values. */
+export interface MetricSummary {
+  last: number | null;
+  text?: "NaN" | "Infinity" | "-Infinity";
+  min: number | null;
+  max: number | null;
+  /** The step of the latest point. */
+  step: number;
+  /** Points logged. */
+  count: number;
+}
+
+export interface RunComparison {
+  runs: RunSummary[];
+  /** Every param key of any of the runs, by key; `values[i]` belongs to `runs[i]`. */
+  params: { key: string; values: (string | null)[]; differs: boolean }[];
+  /** Every metric key of any of the runs, by key; `differs` compares the latest values. */
+  metrics: { key: string; values: (MetricSummary | null)[]; differs: boolean }[];
+}
+
+/** `POST /api/v1/runs/search`. */
+export interface SearchRunsRequest {
+  experimentIds?: string[];
+  /** MLflow's filter syntax: `metrics.acc > 0.8 and params.lr = '0.01'`. */
+  filter?: string;
+  /** `metrics.acc DESC`, `params.lr`, `start_time ASC`, …; newest first after these. */
+  orderBy?: string[];
+  /** 1 to 50000; default 1000. */
+  maxResults?: number;
+  pageToken?: string;
+  /** Deleted runs too (default false). */
+  includeDeleted?: boolean;
+}
+
+export interface SearchRunsResult {
+  runs: RunSummary[];
+  nextPageToken: string | null;
+}
+
+/** `PUT /api/v1/runs/:id/tags/:key`. */
+export interface SetTagRequest {
+  value: string;
+}
+
+export const compareRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["runIds"],
+  properties: {
+    runIds: {
+      type: "array",
+      minItems: 1,
+      maxItems: 50,
+      uniqueItems: true,
+      items: { type: "string", minLength: 1 },
+    },
+  },
+} as const;
+
+export const searchRunsRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    experimentIds: { type: "array", items: { type: "string", minLength: 1 } },
+    filter: { type: "string" },
+    orderBy: { type: "array", items: { type: "string", minLength: 1 } },
+    maxResults: { type: "integer", minimum: 1, maximum: 50000 },
+    pageToken: { type: "string" },
+    includeDeleted: { type: "boolean" },
+  },
+} as const;
+
+export const setTagRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["value"],
+  properties: { value: { type: "string", maxLength: 5000 } },
 } as const;

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { API_VERSION, type DaemonInfo } from "../../schemas/api";
 import { closeContext, openContext, type Context } from "./context";
+import { watchPipeline } from "./pipeline/watch";
 import { registerRoutes } from "./http/routes";
 import { Router } from "./http/router";
 import { startHttp } from "./http/server";
@@ -37,6 +38,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const router = new Router();
   const hooks: ShutdownHook[] = [];
   registerRoutes(router, ctx, (hook) => hooks.push(hook));
+  const watcher = await watchPipeline(ctx.ws.root, (path) =>
+    ctx.events.emit({ type: "pipeline/changed", path }),
+  );
+  hooks.push(() => watcher.close());
   const http = await startHttp({ router, token, log, port: options.port });
   ctx.daemon = { url: `http://127.0.0.1:${http.port}`, token };
 

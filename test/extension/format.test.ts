@@ -26,6 +26,8 @@ function run(over: Partial<RunSummary> = {}): RunSummary {
     gitDirty: null,
     params: {},
     metrics: {},
+    tags: {},
+    lifecycleStage: "active",
     ...over,
   };
 }

@@ -11,6 +11,7 @@ import { streamEvents } from "./events";
 import { registerTrackingRoutes } from "./routes/mlflow";
 import { registerModelRoutes } from "./routes/models";
 import { registerRunRoutes } from "./routes/runs";
+import { registerTrackingQueryRoutes } from "./routes/tracking";
 
 export function registerRoutes(
   router: Router,
@@ -28,4 +29,5 @@ export function registerRoutes(
   registerRunRoutes(router, ctx, onShutdown); // experiments, runs, pipeline/repro
   registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
   registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch
+  registerTrackingQueryRoutes(router, ctx); // runs search/compare, metric history, tags, delete
 }

@@ -108,18 +108,21 @@ function cycleError(
 
 /**
  * The named stages and everything upstream of them, in order; all stages when none are named.
+ * With `downstream`, the named stages and everything that depends on them instead (dvc's
+ * `--downstream`): their upstream is taken as it is.
  * A foreach or matrix group's name (`train` for `train@a`, `train@b`) names all its stages.
  */
-export function selectStages(dag: Dag, names: string[] | undefined): Stage[] {
+export function selectStages(dag: Dag, names: string[] | undefined, downstream = false): Stage[] {
   if (!names || names.length === 0) {
     return dag.order;
   }
   const known = dag.order.map((s) => s.name);
   const wanted = new Set<string>();
+  const next = downstream ? dependants(dag) : dag.upstream;
   const visit = (name: string) => {
     if (!wanted.has(name)) {
       wanted.add(name);
-      dag.upstream.get(name)!.forEach(visit);
+      next.get(name)!.forEach(visit);
     }
   };
   for (const name of names) {
@@ -165,4 +168,13 @@ export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
       }
     }
   }
+}
+
+/** The direct dependants of each stage: `upstream` turned around. */
+function dependants(dag: Dag): Map<string, Set<string>> {
+  const down = new Map<string, Set<string>>(dag.order.map((s) => [s.name, new Set<string>()]));
+  for (const [name, ups] of dag.upstream) {
+    ups.forEach((u) => down.get(u)!.add(name));
+  }
+  return down;
 }

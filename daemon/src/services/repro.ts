@@ -21,6 +21,8 @@ import { reproStage, type ReproScope } from "./repro-stage";
 export interface ReproOptions {
   /** Stages to bring up to date, with everything upstream of them; all when empty. */
   stages?: string[];
+  /** Select the named stages and everything downstream of them, not upstream. */
+  downstream?: boolean;
   /** Run the selected stages even when they are up to date. */
   force?: boolean;
   /** The daemon's URL and token, when the repro runs inside it: stages get LATHE_API etc. */
@@ -50,7 +52,7 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   if (interrupted > 0) {
     ctx.log.warn({ runs: interrupted }, "marked runs of an interrupted repro as FAILED");
   }
-  const { dag, selected, params } = plan(ctx.ws.root, options.stages);
+  const { dag, selected, params } = plan(ctx.ws.root, options.stages, options.downstream);
   const scope = await openScope(ctx, dag, options);
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
@@ -132,10 +134,10 @@ function finishRepro(scope: ReproScope, stages: StageResult[]): Omit<ReproResult
 }
 
 /** Everything that can be wrong with the files is found here, before any stage runs. */
-function plan(root: string, names: string[] | undefined) {
+function plan(root: string, names: string[] | undefined, downstream = false) {
   const pipeline = loadPipeline(root);
   const dag = buildDag(pipeline);
-  const selected = selectStages(dag, names);
+  const selected = selectStages(dag, names, downstream);
   checkDepsExist(root, dag, selected);
   const reader = new ParamsReader(root);
   const params = new Map<string, StageParams>(
@@ -160,7 +162,7 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
   const parentId = createRun(ctx.db, {
     experimentId: experiment.id,
     name: "repro",
-    command: `lathe repro${names}${options.force ? " --force" : ""}${jobs}`,
+    command: `lathe repro${names}${options.downstream ? " --downstream" : ""}${options.force ? " --force" : ""}${jobs}`,
     cwd: root,
     gitCommit: git.commit,
     gitDirty: git.dirty,

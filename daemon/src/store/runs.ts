@@ -41,6 +41,8 @@ export interface RunFilter {
   /** A run id for its children; null for top-level runs only; undefined for all. */
   parentId?: string | null;
   limit?: number;
+  /** Deleted runs too (MLflow's lifecycle); lists hide them by default. */
+  includeDeleted?: boolean;
 }
 
 interface RunRow {
@@ -57,6 +59,7 @@ interface RunRow {
   command: string | null;
   git_commit: string | null;
   git_dirty: number | null;
+  lifecycle_stage: "active" | "deleted";
   log?: string;
   error?: string | null;
 }
@@ -222,13 +225,14 @@ export function addRunFiles(
 function selectRuns(extra = ""): string {
   return `
   SELECT r.id, r.experiment_id, e.name AS experiment_name, r.name, r.parent_id, r.stage, r.status,
-    r.start_time, r.end_time, r.exit_code, r.command, r.git_commit, r.git_dirty${extra}
+    r.start_time, r.end_time, r.exit_code, r.command, r.git_commit, r.git_dirty,
+    r.lifecycle_stage${extra}
   FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
 }
 
 /** Runs, newest first, each with its params and the latest value of each metric. */
 export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
-  const where: string[] = [];
+  const where: string[] = filter.includeDeleted ? [] : ["r.lifecycle_stage = 'active'"];
   const args: unknown[] = [];
   if (filter.experimentId !== undefined) {
     where.push("r.experiment_id = ?");
@@ -244,6 +248,14 @@ export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
     ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...args, filter.limit ?? -1) as RunRow[];
   return withParamsAndMetrics(db, rows);
+}
+
+/** Summaries of the given runs in the order given; ids without a run are left out. */
+export function runSummaries(db: Db, ids: string[]): RunSummary[] {
+  const sql = `${selectRuns()} WHERE r.id IN (SELECT value FROM json_each(?))`;
+  const rows = db.prepare(sql).all(JSON.stringify(ids)) as RunRow[];
+  const byId = new Map(withParamsAndMetrics(db, rows).map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id)).filter((r): r is RunSummary => r !== undefined);
 }
 
 /** One run with its files, log and error; LATHE_NOT_FOUND when there is none. */
@@ -343,30 +355,44 @@ function toMetric(row: MetricRow): MetricValue {
 
 function withParamsAndMetrics(db: Db, rows: RunRow[]): RunSummary[] {
   const ids = JSON.stringify(rows.map((r) => r.id));
-  const params = db
-    .prepare(
-      "SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY key",
-    )
-    .all(ids) as { run_id: string; key: string; value: string }[];
-  const paramsByRun = new Map<string, Record<string, string>>();
-  for (const p of params) {
-    const map = paramsByRun.get(p.run_id) ?? {};
-    map[p.key] = p.value;
-    paramsByRun.set(p.run_id, map);
-  }
+  const params = keyValues(db, "params", ids);
+  const tags = keyValues(db, "tags", ids);
   const metrics = latestMetrics(
     db,
     rows.map((r) => r.id),
   );
   return rows.map((row) =>
-    toSummary(row, paramsByRun.get(row.id) ?? {}, metrics.get(row.id) ?? {}),
+    toSummary(row, {
+      params: params.get(row.id) ?? {},
+      metrics: metrics.get(row.id) ?? {},
+      tags: tags.get(row.id) ?? {},
+    }),
   );
+}
+
+/** Params or tags of the runs in `ids` (a JSON array), by run id, keys in order. */
+function keyValues(
+  db: Db,
+  table: "params" | "tags",
+  ids: string,
+): Map<string, Record<string, string>> {
+  const rows = db
+    .prepare(
+      `SELECT run_id, key, value FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY key`,
+    )
+    .all(ids) as { run_id: string; key: string; value: string }[];
+  const byRun = new Map<string, Record<string, string>>();
+  for (const p of rows) {
+    const map = byRun.get(p.run_id) ?? {};
+    map[p.key] = p.value;
+    byRun.set(p.run_id, map);
+  }
+  return byRun;
 }
 
 function toSummary(
   row: RunRow,
-  params: Record<string, string>,
-  metrics: Record<string, MetricValue>,
+  { params, metrics, tags }: Pick<RunSummary, "params" | "metrics" | "tags">,
 ): RunSummary {
   return {
     id: row.id,
@@ -384,5 +410,7 @@ function toSummary(
     gitDirty: row.git_dirty === null ? null : row.git_dirty === 1,
     params,
     metrics,
+    tags,
+    lifecycleStage: row.lifecycle_stage,
   };
 }

@@ -3,6 +3,7 @@
  * conditions on latest_metrics (a run's latest value per key, as MLflow compares), and offset
  * page tokens. Runs without the metric, param or tag a condition names never match it.
  */
+import { LatheError } from "../errors";
 import type { Db } from "../store/db";
 import { mlflowError } from "./mlflow/errors";
 import { parseFilter, parseOrderBy, type Condition, type Identifier } from "./filter";
@@ -122,8 +123,21 @@ function condition(c: Condition): Sql {
   return { text: `${col.text} ${comparator} ?`, args: [...col.args, value], numeric: false };
 }
 
-function bad(message: string): never {
-  throw mlflowError("INVALID_PARAMETER_VALUE", message);
+/** `field` names the request field at fault, so the native routes can quote it. */
+function bad(message: string, field = "filter"): never {
+  throw mlflowError("INVALID_PARAMETER_VALUE", message, { field });
+}
+
+/** Runs `parse`, marking a LatheError it throws as about this order_by clause. */
+function inOrderBy<T>(source: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof LatheError) {
+      Object.assign(err.data, { field: "order_by", value: source });
+    }
+    throw err;
+  }
 }
 
 function orderClauses(orderBy: string[]): Sql {
@@ -131,8 +145,8 @@ function orderClauses(orderBy: string[]): Sql {
   const args: unknown[] = [];
   let hasStartTime = false;
   for (const source of orderBy) {
-    const clause = parseOrderBy(source);
-    const col = column(clause);
+    const clause = inOrderBy(source, () => parseOrderBy(source));
+    const col = inOrderBy(source, () => column(clause));
     hasStartTime ||= col.text === "r.start_time";
     // Runs missing the value sort last whichever the direction, as in MLflow.
     parts.push(`(${col.text} IS NULL)`, `${col.text} ${clause.ascending ? "ASC" : "DESC"}`);
@@ -159,7 +173,7 @@ function decodeToken(token: string | undefined): number {
   } catch {
     // Falls through to the error below: a token we did not make.
   }
-  return bad(`Invalid page token '${token}'.`);
+  return bad(`Invalid page token '${token}'.`, "page_token");
 }
 
 function encodeToken(offset: number): string {

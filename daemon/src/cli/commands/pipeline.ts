@@ -22,6 +22,7 @@ export function registerPipelineCommands(program: Command): void {
     .description("run the stages of lathe.yaml whose inputs changed, each as a tracked run")
     .argument("[stages...]", "stages to bring up to date (with their upstream); default all")
     .option("-f, --force", "run the stages even when they are up to date")
+    .option("-d, --downstream", "run the named stages and every stage depending on them")
     .option("-j, --jobs <n>", "run up to n independent stages at once", parseJobs, 1)
     .option("-v, --verbose", "echo each stage's output to stderr")
     .action(action(reproCommand));
@@ -64,7 +65,7 @@ async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T> | T
 
 async function reproCommand(
   stages: string[],
-  opts: { force?: boolean; verbose?: boolean; jobs: number },
+  opts: { force?: boolean; downstream?: boolean; verbose?: boolean; jobs: number },
   cmd: Command,
 ): Promise<void> {
   const json = globals(cmd).json;
@@ -74,6 +75,7 @@ async function reproCommand(
     const result = await repro(ctx, {
       stages,
       force: opts.force,
+      downstream: opts.downstream,
       jobs: opts.jobs,
       daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
       onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),

@@ -19,7 +19,8 @@ export function registerRunRoutes(
 
   /**
    * Runs, newest first. `experiment=<id>` filters by experiment; `parent=<id>` gives a run's
-   * children and `parent=none` the top-level runs only; `limit=<n>` caps the list.
+   * children and `parent=none` the top-level runs only; `limit=<n>` caps the list;
+   * `deleted=include` lists deleted runs too.
    */
   router.add("GET", "/api/v1/runs", ({ query }) => {
     const experimentId = query.get("experiment") ?? undefined;
@@ -30,7 +31,9 @@ export function registerRunRoutes(
     }
     const parent = query.get("parent");
     const parentId = parent === null ? undefined : parent === "none" ? null : parent;
-    return listRuns(ctx.db, { experimentId, parentId, limit: parseLimit(query.get("limit")) });
+    const includeDeleted = query.get("deleted") === "include";
+    const limit = parseLimit(query.get("limit"));
+    return listRuns(ctx.db, { experimentId, parentId, limit, includeDeleted });
   });
 
   /** One run with params, latest metrics, files, log and error. */
@@ -62,6 +65,7 @@ export function registerRunRoutes(
       const done = repro(ctx, {
         stages: request.stages,
         force: request.force,
+        downstream: request.downstream,
         jobs: request.jobs,
         daemon: ctx.daemon,
         signal: abort.signal,

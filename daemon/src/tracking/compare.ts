@@ -1,0 +1,78 @@
+/**
+ * Compare N runs: every param and metric key of any of them, a value per run (null where the run
+ * lacks it), and whether the values differ. Metrics are summarised by their latest point and the
+ * min, max and count over all their points.
+ */
+import type { MetricSummary, RunComparison, RunSummary } from "../../../schemas/api";
+import { LatheError } from "../errors";
+import type { Db } from "../store/db";
+import { runSummaries } from "../store/runs";
+
+/** The comparison of `runIds`, values in their order; LATHE_NOT_FOUND naming a missing run. */
+export function compareRuns(db: Db, runIds: string[]): RunComparison {
+  const runs = runSummaries(db, runIds);
+  if (runs.length !== runIds.length) {
+    const found = new Set(runs.map((r) => r.id));
+    const missing = runIds.filter((id) => !found.has(id));
+    throw new LatheError("LATHE_NOT_FOUND", `No run '${missing[0]}'.`, {
+      runId: missing[0],
+      missing,
+    });
+  }
+
+  const stats = metricStats(db, runIds);
+  const paramKeys = keysOf(runs.map((r) => r.params));
+  const metricKeys = keysOf(runs.map((r) => r.metrics));
+  return {
+    runs,
+    params: paramKeys.map((key) => {
+      const values = runs.map((r) => r.params[key] ?? null);
+      return { key, values, differs: new Set(values).size > 1 };
+    }),
+    metrics: metricKeys.map((key) => {
+      const values = runs.map((r) => summaryOf(r, key, stats));
+      const lasts = values.map((v) => (v === null ? "none" : `${v.last}:${v.text ?? ""}`));
+      return { key, values, differs: new Set(lasts).size > 1 };
+    }),
+  };
+}
+
+function keysOf(maps: Record<string, unknown>[]): string[] {
+  return [...new Set(maps.flatMap((m) => Object.keys(m)))].sort();
+}
+
+interface Stats {
+  min: number | null;
+  max: number | null;
+  count: number;
+}
+
+/** Min/max over finite values and the point count, per run and key, in one grouped query. */
+function metricStats(db: Db, runIds: string[]): Map<string, Stats> {
+  const rows = db
+    .prepare(
+      `SELECT run_id, key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM metrics
+       WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, key`,
+    )
+    .all(JSON.stringify(runIds)) as ({ run_id: string; key: string } & Stats)[];
+  return new Map(rows.map((r) => [`${r.run_id}\0${r.key}`, r]));
+}
+
+function summaryOf(run: RunSummary, key: string, stats: Map<string, Stats>): MetricSummary | null {
+  const latest = run.metrics[key];
+  if (!latest) {
+    return null;
+  }
+  const s = stats.get(`${run.id}\0${key}`);
+  const summary: MetricSummary = {
+    last: latest.value,
+    min: s?.min ?? null,
+    max: s?.max ?? null,
+    step: latest.step,
+    count: s?.count ?? 0,
+  };
+  if (latest.text !== undefined) {
+    summary.text = latest.text as MetricSummary["text"];
+  }
+  return summary;
+}
