@@ -39,6 +39,8 @@
  *   Helpers (all take the Page; every wait has its own timeout, default 30 s, and throws on expiry):
  *   await runCommand(page, "Lathe: Reproduce Pipeline")   // F1, type, click the row with EXACTLY
  *                                                          // that label (never Enter)
+ *   await contextMenu(page, row, "Register Model…")      // right-click row, run that item
+ *                                                          // (retried: see its comment)
  *   treeRow(page, "run 1" | /^run \d/)   // Locator of tree/list rows inside view panes
  *   await statusBarText(page)            // all status bar items' text, one per line
  *   await waitForToast(page, "Reproduced" | /regex/)  // Locator of the visible notification toast
@@ -500,6 +502,34 @@ export async function runCommand(page, title, { timeoutMs = DEFAULT_WAIT } = {})
     timeoutMs + 5_000,
     `running command "${title}"`,
   );
+}
+
+/**
+ * Right-clicks `row` and runs the context-menu item labelled `label`. VS Code ignores a click that
+ * lands while its menu is still opening (the menu re-renders under the pointer), so the menu is
+ * reopened and the item clicked again until the menu closes, up to three times.
+ */
+export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT } = {}) {
+  const menu = page.locator(".context-view .monaco-menu");
+  const item = menu.locator(".action-item", { hasText: textMatcher(label) }).first();
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: "right", timeout: timeoutMs });
+    await item.waitFor({ state: "visible", timeout: timeoutMs });
+    await item.hover({ timeout: timeoutMs });
+    await page.waitForTimeout(200);
+    await item.click({ timeout: timeoutMs });
+    const closed = await menu
+      .waitFor({ state: "hidden", timeout: 3_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (closed) {
+      return;
+    }
+    if (attempt === 3) {
+      throw new Error(`The context menu item "${label}" did not run after ${attempt} clicks.`);
+    }
+    await page.keyboard.press("Escape");
+  }
 }
 
 /** Rows of tree and list views inside view panes (sidebar, panel, auxiliary bar). */

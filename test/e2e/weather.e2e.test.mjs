@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  contextMenu,
   launch,
   openViewContainer,
   repoRoot,
@@ -93,11 +94,7 @@ async function walkThrough(s) {
   await s.shot("02-runs");
 
   // 4. Register the model from the evaluate run's context menu (its train sibling wrote the .onnx).
-  await evaluate.click({ button: "right" });
-  await page
-    .locator(".context-view .monaco-menu .action-item", { hasText: "Register Model…" })
-    .first()
-    .click();
+  await contextMenu(page, evaluate, "Register Model…");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: 10_000 });
   await input.fill("weather-model");
