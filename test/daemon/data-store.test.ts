@@ -61,6 +61,29 @@ void test("a stored directory restores elsewhere with the same id, bytes, modes 
   await removeDir(ws.root);
 });
 
+void test("names and link targets that are not UTF-8 store and restore byte for byte", async () => {
+  const ws = await workspace();
+  const src = join(ws.root, "data");
+  await mkdir(src);
+  const name = Buffer.from([0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9]); // "résumé" in Latin-1
+  await writeFile(Buffer.concat([Buffer.from(`${src}/`), name]), "bytes\n");
+  await symlink(name, join(src, "link"));
+
+  const stored = await storePath(ws, src);
+  const dest = join(ws.root, "restored");
+  await restorePath(ws, stored.oid, dest);
+
+  const names = await readdir(dest, { encoding: "buffer" });
+  assert.ok(
+    names.some((n) => n.equals(name)),
+    "the Latin-1 name came back as the same bytes",
+  );
+  assert.equal(await readFile(Buffer.concat([Buffer.from(`${dest}/`), name]), "utf8"), "bytes\n");
+  assert.ok((await readlink(join(dest, "link"), { encoding: "buffer" })).equals(name));
+  assert.equal((await hashPath(dest)).oid, stored.oid);
+  await removeDir(ws.root);
+});
+
 void test("a stored file restores, replacing a directory or file at the destination", async () => {
   const ws = await workspace();
   const src = join(ws.root, "model.onnx");
@@ -172,7 +195,7 @@ void test("a hand-made tree whose entry names climb out of the destination is re
   const src = join(ws.root, "f");
   await writeFile(src, "payload");
   const blob = await storePath(ws, src);
-  const body = encodeTree([{ mode: "100644", name: "..", oid: blob.oid }]);
+  const body = encodeTree([{ mode: "100644", name: Buffer.from(".."), oid: blob.oid }]);
   const evil = hashBytes("tree", body);
   await mkdir(join(objectPath(ws, evil), ".."), { recursive: true });
   await writeFile(objectPath(ws, evil), body);

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { LatheError } from "../errors";
-import { walkPath, type ObjectSink, type PathHash } from "./tree";
+import { showPath, walkPath, type DiskPath, type ObjectSink, type PathHash } from "./tree";
 
 export type { PathHash } from "./tree";
 
@@ -30,7 +30,7 @@ export function hashBytes(type: ObjectType, body: Buffer): string {
 }
 
 /** The blob id of the file at `abs`, streamed. */
-export async function hashFile(abs: string): Promise<{ oid: string; size: number }> {
+export async function hashFile(abs: DiskPath): Promise<{ oid: string; size: number }> {
   return hashFileWith(abs);
 }
 
@@ -40,7 +40,7 @@ export async function hashFile(abs: string): Promise<{ oid: string; size: number
  * while it copies.
  */
 export async function hashFileWith(
-  abs: string,
+  abs: DiskPath,
   onChunk?: (chunk: Buffer) => Promise<unknown>,
 ): Promise<{ oid: string; size: number }> {
   const fh = await open(abs, "r");
@@ -68,8 +68,8 @@ export async function hashFileWith(
     if (total !== size) {
       throw new LatheError(
         "LATHE_CONFLICT",
-        `${abs} changed while it was being read (${size} bytes expected, ${total} read); try again once it is written.`,
-        { path: abs, expected: size, read: total },
+        `${showPath(abs)} changed while it was being read (${size} bytes expected, ${total} read); try again once it is written.`,
+        { path: showPath(abs), expected: size, read: total },
       );
     }
     return { oid: hash.digest("hex"), size };

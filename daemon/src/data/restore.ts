@@ -11,7 +11,7 @@ import type { Workspace } from "../workspace";
 import { hashBytes, hashFileWith } from "./hash";
 import { objectPath } from "./objects";
 import { corruptObject, objectType, openObject } from "./store";
-import { parseTree, type EntryMode, type PathHash } from "./tree";
+import { childPath, parseTree, type DiskPath, type EntryMode, type PathHash } from "./tree";
 
 /**
  * Writes the stored file or directory `oid` to `abs` (copying; its parent folders are created),
@@ -56,7 +56,7 @@ async function replaceWith(temp: string, abs: string): Promise<void> {
 async function restoreBlob(
   ws: Workspace,
   oid: string,
-  dest: string,
+  dest: DiskPath,
   mode: EntryMode,
 ): Promise<{ size: number }> {
   await (await openObject(ws, oid)).close(); // LATHE_NOT_FOUND, with its message, if missing.
@@ -75,7 +75,7 @@ async function restoreBlob(
 async function restoreTree(
   ws: Workspace,
   oid: string,
-  dest: string,
+  dest: DiskPath,
 ): Promise<{ size: number; files: number }> {
   const entries = parseTree(await readVerified(ws, oid, "tree"), oid);
   await mkdir(dest);
@@ -84,7 +84,7 @@ async function restoreTree(
 
   for (const entry of entries) {
     checkEntryName(entry.name, oid);
-    const target = join(dest, entry.name);
+    const target = childPath(dest, entry.name);
     if (entry.mode === "40000") {
       const sub = await restoreTree(ws, entry.oid, target);
       size += sub.size;
@@ -93,7 +93,7 @@ async function restoreTree(
     }
     if (entry.mode === "120000") {
       const link = await readVerified(ws, entry.oid, "blob");
-      await symlink(link.toString(), target);
+      await symlink(link, target);
       size += link.length;
     } else {
       size += (await restoreBlob(ws, entry.oid, target, entry.mode)).size;
@@ -119,13 +119,15 @@ async function readVerified(ws: Workspace, oid: string, type: "blob" | "tree"): 
 }
 
 /** A tree that hashes right can still be hand-made: never let one of its names leave `dest`. */
-function checkEntryName(name: string, treeOid: string): void {
-  const isSafe = name !== "" && name !== "." && name !== ".." && !/[/\0]/.test(name);
+function checkEntryName(name: Buffer, treeOid: string): void {
+  const text = name.toString("utf8");
+  const isSafe =
+    name.length > 0 && text !== "." && text !== ".." && !name.includes(0x2f) && !name.includes(0);
   if (!isSafe) {
     throw new LatheError(
       "LATHE_CORRUPT",
-      `Tree ${treeOid} has an entry named '${name}', which is not a plain file name; refusing to restore it.`,
-      { oid: treeOid, name },
+      `Tree ${treeOid} has an entry named '${text}', which is not a plain file name; refusing to restore it.`,
+      { oid: treeOid, name: text },
     );
   }
 }

@@ -15,7 +15,7 @@ import {
   syncDirs,
   tempObjectPath,
 } from "./objects";
-import { looksLikeTree, walkPath, type ObjectSink, type PathHash } from "./tree";
+import { looksLikeTree, walkPath, type DiskPath, type ObjectSink, type PathHash } from "./tree";
 
 /**
  * Copies the file or directory at `abs` into `.lathe/cache/objects` (blobs, and tree objects for
@@ -43,7 +43,7 @@ function storingSink(ws: Workspace, touched: Set<string>): ObjectSink {
     touched.add(await withTemp(temp, () => commitObject(ws, temp, oid)));
     return oid;
   };
-  const file = async (abs: string): Promise<{ oid: string; size: number }> => {
+  const file = async (abs: DiskPath): Promise<{ oid: string; size: number }> => {
     if ((await stat(abs)).size <= smallFileBytes) {
       const body = await readFile(abs);
       return { oid: await bytes("blob", body), size: body.length };
@@ -56,7 +56,7 @@ function storingSink(ws: Workspace, touched: Set<string>): ObjectSink {
   return { file, bytes };
 }
 
-async function copyToTemp(abs: string, temp: string): Promise<{ oid: string; size: number }> {
+async function copyToTemp(abs: DiskPath, temp: string): Promise<{ oid: string; size: number }> {
   const out = await open(temp, "wx", OBJECT_MODE);
   try {
     const blob = await hashFileWith(abs, (chunk) => out.write(chunk));

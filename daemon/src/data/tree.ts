@@ -11,8 +11,31 @@ export type EntryMode = "100644" | "100755" | "120000" | "40000";
 
 export interface TreeEntry {
   mode: EntryMode;
-  name: string;
+  /** The name's bytes, as git keeps them: any bytes but "/" and NUL, UTF-8 or not. */
+  name: Buffer;
   oid: string;
+}
+
+/**
+ * A path on disk. A string while every name on it is UTF-8; bytes once one is not, since Node
+ * cannot name such a file by a string (the fs functions take either).
+ */
+export type DiskPath = string | Buffer;
+
+/** `dir/name` as a DiskPath: a string when both parts are UTF-8, bytes otherwise. */
+export function childPath(dir: DiskPath, name: Buffer): DiskPath {
+  const text = name.toString("utf8");
+  if (typeof dir === "string" && Buffer.from(text).equals(name)) {
+    return join(dir, text);
+  }
+  const base = typeof dir === "string" ? Buffer.from(dir) : dir;
+  const sep = base[base.length - 1] === 0x2f ? [] : [Buffer.from("/")];
+  return Buffer.concat([base, ...sep, name]);
+}
+
+/** A DiskPath for messages (bytes that are not UTF-8 show as U+FFFD). */
+export function showPath(path: DiskPath): string {
+  return typeof path === "string" ? path : path.toString("utf8");
 }
 
 /** What hashPath, storePath and restorePath report for a file or a directory. */
@@ -31,13 +54,13 @@ export interface PathHash {
  */
 export interface ObjectSink {
   /** A regular file's bytes as a blob. */
-  file(abs: string): Promise<{ oid: string; size: number }>;
+  file(abs: DiskPath): Promise<{ oid: string; size: number }>;
   /** A small object held in memory: a symlink's target (blob) or a tree body. */
   bytes(type: "blob" | "tree", body: Buffer): Promise<string>;
 }
 
 /** Names never hashed or stored inside a directory: Lathe's state and git's. */
-const skippedNames = new Set([".lathe", ".git"]);
+const skippedNames = new Set([".lathe", ".git"].map((n) => Buffer.from(n).toString("hex")));
 
 const OID_BYTES = 32;
 const modes: readonly string[] = ["100644", "100755", "120000", "40000"];
@@ -65,15 +88,15 @@ interface DirResult {
   entries: number;
 }
 
-async function walkDir(dir: string, sink: ObjectSink): Promise<DirResult> {
+async function walkDir(dir: DiskPath, sink: ObjectSink): Promise<DirResult> {
   const raw = await readdir(dir, { encoding: "buffer" });
-  const names = raw.map((name) => decodeName(dir, name)).filter((n) => !skippedNames.has(n));
+  const names = raw.filter((n) => !skippedNames.has(n.toString("hex")));
   const entries: TreeEntry[] = [];
   let size = 0;
   let files = 0;
 
   for (const name of names) {
-    const abs = join(dir, name);
+    const abs = childPath(dir, name);
     const st = await lstat(abs);
     if (st.isDirectory()) {
       const sub = await walkDir(abs, sink);
@@ -84,7 +107,7 @@ async function walkDir(dir: string, sink: ObjectSink): Promise<DirResult> {
         files += sub.files;
       }
     } else if (st.isSymbolicLink()) {
-      const target = Buffer.from(await readlink(abs));
+      const target = await readlink(abs, { encoding: "buffer" });
       entries.push({ mode: "120000", name, oid: await sink.bytes("blob", target) });
       size += target.length;
       files += 1;
@@ -97,28 +120,14 @@ async function walkDir(dir: string, sink: ObjectSink): Promise<DirResult> {
     } else {
       throw new LatheError(
         "LATHE_BAD_INPUT",
-        `${abs} is a socket, FIFO or device; only files, directories and symlinks can be versioned.`,
-        { path: abs },
+        `${showPath(abs)} is a socket, FIFO or device; only files, directories and symlinks can be versioned.`,
+        { path: showPath(abs) },
       );
     }
   }
 
   const oid = await sink.bytes("tree", encodeTree(entries));
   return { oid, size, files, entries: entries.length };
-}
-
-/** Node names files by strings: a name that is not UTF-8 could not be opened again by its string. */
-function decodeName(dir: string, raw: Buffer): string {
-  const name = raw.toString("utf8");
-  if (!Buffer.from(name).equals(raw)) {
-    // FIXME(#2): names should be kept as bytes, as git does, so that any name can be versioned.
-    throw new LatheError(
-      "LATHE_BAD_INPUT",
-      `${dir} holds a file whose name is not valid UTF-8 (${JSON.stringify(raw.toString("latin1"))}); rename it to version this folder.`,
-      { dir, name: raw.toString("hex") },
-    );
-  }
-  return name;
 }
 
 async function statOrThrow(abs: string): Promise<Awaited<ReturnType<typeof stat>>> {
@@ -137,7 +146,9 @@ async function statOrThrow(abs: string): Promise<Awaited<ReturnType<typeof stat>
  * sorts before the directory `a`, which sorts before `a0`).
  */
 export function sortEntries(entries: TreeEntry[]): TreeEntry[] {
-  const key = (e: TreeEntry): Buffer => Buffer.from(e.mode === "40000" ? `${e.name}/` : e.name);
+  const slash = Buffer.from("/");
+  const key = (e: TreeEntry): Buffer =>
+    e.mode === "40000" ? Buffer.concat([e.name, slash]) : e.name;
   return [...entries].sort((a, b) => Buffer.compare(key(a), key(b)));
 }
 
@@ -145,7 +156,7 @@ export function sortEntries(entries: TreeEntry[]): TreeEntry[] {
 export function encodeTree(entries: TreeEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of sortEntries(entries)) {
-    parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, "hex"));
+    parts.push(Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), Buffer.from(e.oid, "hex"));
   }
   return Buffer.concat(parts);
 }
@@ -164,7 +175,7 @@ export function parseTree(body: Buffer, oid: string): TreeEntry[] {
         offset: at,
       });
     }
-    const name = body.toString("utf8", space + 1, nul);
+    const name = Buffer.from(body.subarray(space + 1, nul));
     const entryOid = body.toString("hex", nul + 1, nul + 1 + OID_BYTES);
     entries.push({ mode: mode as EntryMode, name, oid: entryOid });
     at = nul + 1 + OID_BYTES;

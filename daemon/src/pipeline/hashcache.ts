@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { hashBytes, hashFile } from "../data/hash";
-import { walkPath, type ObjectSink, type PathHash } from "../data/tree";
+import { walkPath, type DiskPath, type ObjectSink, type PathHash } from "../data/tree";
 import type { Db } from "../store/db";
 
 /**
@@ -47,7 +47,7 @@ export class HashCache {
     bytes: (type, body) => Promise.resolve(hashBytes(type, body)),
   };
 
-  private async hashFile(abs: string): Promise<{ oid: string; size: number }> {
+  private async hashFile(abs: DiskPath): Promise<{ oid: string; size: number }> {
     const st = await stat(abs, { bigint: true });
     const key = {
       size: Number(st.size),
@@ -55,7 +55,9 @@ export class HashCache {
       ctime_ns: String(st.ctimeNs),
       ino: String(st.ino),
     };
-    const row = this.get.get(abs) as Row | undefined;
+    // A path that is not UTF-8 is keyed by its bytes; NUL never occurs in a real path.
+    const pathKey = typeof abs === "string" ? abs : `\0${abs.toString("hex")}`;
+    const row = this.get.get(pathKey) as Row | undefined;
     const hit =
       row &&
       row.size === key.size &&
@@ -69,7 +71,7 @@ export class HashCache {
     const hashed = await hashFile(abs);
     const changedAt = Number(st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1e6;
     if (Date.now() - changedAt >= RACY_MS) {
-      this.put.run(abs, key.size, key.mtime_ns, key.ctime_ns, key.ino, hashed.oid);
+      this.put.run(pathKey, key.size, key.mtime_ns, key.ctime_ns, key.ino, hashed.oid);
     }
     return hashed;
   }
