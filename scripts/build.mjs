@@ -16,7 +16,13 @@ const native = ["better-sqlite3", "onnxruntime-node"];
 const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
 
 const common = {
-  define: { __LATHE_VERSION__: JSON.stringify(pkg.version) },
+  define: {
+    __LATHE_VERSION__: JSON.stringify(pkg.version),
+    // The native modules copied into dist/ were built by npm under this node: the extension
+    // refuses a node of another ABI before starting the daemon with it.
+    __LATHE_NODE_ABI__: JSON.stringify(process.versions.modules),
+    __LATHE_NODE_VERSION__: JSON.stringify(process.versions.node),
+  },
   bundle: true,
   platform: "node",
   target: "node20",

@@ -4,7 +4,7 @@
  */
 import * as vscode from "vscode";
 import { DaemonConnection } from "./daemon/connection";
-import { findWorkspaceRoot } from "./daemon/workspaceRoot";
+import { createPipelineFile, findWorkspaceRoot, waitForWorkspace } from "./daemon/workspaceRoot";
 import { deploy, undeploy, type DeployTarget } from "./models/deploy";
 import { startPipelineLanguageClient } from "./pipelines/languageClient";
 import { runStage } from "./pipelines/runStage";
@@ -30,18 +30,21 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     vscode.commands.registerCommand("lathe.showLog", () => log.show()),
+    vscode.commands.registerCommand("lathe.createPipeline", () => createPipelineFile()),
     // lathe.yaml editing needs no daemon: the language server starts in every workspace.
     startPipelineLanguageClient(context),
   );
 
   const folder = findWorkspaceRoot();
-  if (!folder) {
-    // FIXME(#2): pick up a lathe.yaml created or a folder added after activation.
-    log.warn("No workspace folder has a lathe.yaml or dvc.yaml; Lathe stays idle.");
-    void vscode.commands.executeCommand("setContext", "lathe.daemon", "none");
-    registerIdleCommands(context);
-    return;
+  if (folder) {
+    startWorkspace(context, folder);
+  } else {
+    waitForWorkspace(context, (found) => startWorkspace(context, found));
   }
+}
+
+/** Connects to the daemon of `folder` and wires the views, commands and status item to it. */
+function startWorkspace(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): void {
   log.info(`Workspace root: ${folder.uri.fsPath}`);
 
   const daemon = new DaemonConnection(folder.uri.fsPath, context.asAbsolutePath("dist/lathe.js"));
@@ -137,25 +140,5 @@ async function deploymentActions(
       return;
     case undefined:
       return;
-  }
-}
-
-function registerIdleCommands(context: vscode.ExtensionContext): void {
-  const idle = () =>
-    void vscode.window.showWarningMessage(
-      "Lathe needs a workspace folder with a lathe.yaml. Open one, then reload the window.",
-    );
-  for (const id of [
-    "lathe.reproduce",
-    "lathe.runStage",
-    "lathe.registerModel",
-    "lathe.deploy",
-    "lathe.undeploy",
-    "lathe.openRunLog",
-    "lathe.connect",
-    "lathe.refresh",
-    "lathe.deploymentActions",
-  ]) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, idle));
   }
 }

@@ -4,7 +4,8 @@
 //     onnxruntime-node from the .vsix runs a model;
 //  2. the .vsix installed in a real VS Code (code-server) activates on a workspace with a lathe.yaml:
 //     the Lathe activity-bar container appears, the status bar shows "Lathe", and the daemon it
-//     starts writes .lathe/daemon.json and answers health. Screenshots: test-results/e2e/smoke/.
+//     starts writes .lathe/daemon.json and answers health. Screenshots: test-results/e2e/smoke/;
+//  3. in a folder without a pipeline file the extension waits, and starts once lathe.yaml appears.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import {
@@ -188,6 +189,51 @@ test(
     await openViewContainer(s.page, "Lathe");
     await s.page.waitForTimeout(1_000);
     await s.shot("activated");
+    ok = true;
+  },
+);
+
+test(
+  "a folder without lathe.yaml waits, and a lathe.yaml created later starts Lathe",
+  { timeout: 240_000 },
+  async (t) => {
+    const s = await launch({
+      name: "smoke-late",
+      vsix,
+      workspaceFiles: { "README.md": "empty\n" },
+    });
+    let ok = false;
+    t.after(async () => {
+      if (!ok) {
+        await s.shot("failure").catch(() => {});
+        t.diagnostic(`logs:\n${s.logs(/exthost|Lathe/).slice(-6000)}`);
+      }
+      await s.close({ keep: !ok || undefined });
+    });
+
+    // Opening the Lathe container activates the extension; with no pipeline file it stays idle.
+    await openViewContainer(s.page, "Lathe");
+    await s.page
+      .locator(".welcome-view-content", { hasText: "Open a folder with a lathe.yaml" })
+      .first()
+      .waitFor({ state: "visible", timeout: 60_000 });
+    assert.equal(existsSync(join(s.workspace, ".lathe", "daemon.json")), false);
+    await s.shot("idle");
+
+    writeFileSync(join(s.workspace, "lathe.yaml"), LATHE_YAML);
+
+    const info = await s.daemonInfo({ timeoutMs: 60_000 });
+    assert.equal(realpathSync(info.root), realpathSync(s.workspace));
+    await health(info);
+    await s.page
+      .locator(".welcome-view-content", { hasText: "No runs yet" })
+      .first()
+      .waitFor({ state: "visible", timeout: 60_000 });
+    await waitFor(async () => /(^|\n)Lathe$/m.test(await statusBarText(s.page)), {
+      timeoutMs: 30_000,
+      what: '"Lathe" in the status bar',
+    });
+    await s.shot("started");
     ok = true;
   },
 );

@@ -13,6 +13,7 @@ import { messageOf } from "../vscode/errors";
 import { log } from "../vscode/log";
 import { readSettings } from "../vscode/settings";
 import { openEventStream } from "./eventStream";
+import { abiMismatch, BUILT_FOR } from "./nodeAbi";
 import { resolveNodeBinary } from "./nodeBinary";
 
 export type DaemonState =
@@ -114,6 +115,11 @@ export class DaemonConnection implements vscode.Disposable {
   private async start(): Promise<DaemonHandle> {
     const { nodePath } = readSettings();
     const node = await resolveNodeBinary(nodePath);
+    const mismatch = abiMismatch(node, BUILT_FOR);
+    if (mismatch) {
+      log.error(mismatch);
+      throw new Error(mismatch);
+    }
     const command = `${node.path} ${this.cliScript} daemon --root ${this.root}`;
     log.info(
       `Starting the daemon: \`${command}\` (node ${node.version ?? "version unknown"}) cwd=${this.root}`,
