@@ -194,7 +194,7 @@ test(
 );
 
 test(
-  "a folder without lathe.yaml waits, and a lathe.yaml created later starts Lathe",
+  "a folder without lathe.yaml waits; Create lathe.yaml in the Runs view starts Lathe",
   { timeout: 240_000 },
   async (t) => {
     const s = await launch({
@@ -213,14 +213,18 @@ test(
 
     // Opening the Lathe container activates the extension; with no pipeline file it stays idle.
     await openViewContainer(s.page, "Lathe");
-    await s.page
-      .locator(".welcome-view-content", { hasText: "Open a folder with a lathe.yaml" })
-      .first()
-      .waitFor({ state: "visible", timeout: 60_000 });
+    const welcome = s.page.locator(".welcome-view-content", { hasText: "no lathe.yaml yet" });
+    await welcome.first().waitFor({ state: "visible", timeout: 60_000 });
     assert.equal(existsSync(join(s.workspace, ".lathe", "daemon.json")), false);
     await s.shot("idle");
 
-    writeFileSync(join(s.workspace, "lathe.yaml"), LATHE_YAML);
+    // The welcome view's button writes a starter lathe.yaml and opens it; Lathe then starts.
+    await welcome.getByRole("button", { name: "Create lathe.yaml" }).first().click();
+    await s.page
+      .locator(".tabs-container .tab", { hasText: "lathe.yaml" })
+      .first()
+      .waitFor({ state: "visible", timeout: 30_000 });
+    assert.match(readFileSync(join(s.workspace, "lathe.yaml"), "utf8"), /^stages:$/m);
 
     const info = await s.daemonInfo({ timeoutMs: 60_000 });
     assert.equal(realpathSync(info.root), realpathSync(s.workspace));
