@@ -6,18 +6,8 @@ import { log } from "../vscode/log";
 
 const PIPELINE_FILES = ["lathe.yaml", "dvc.yaml"];
 
-/** Commands that need a workspace; while there is none they explain what to do instead. */
-const WORKSPACE_COMMANDS = [
-  "lathe.reproduce",
-  "lathe.runStage",
-  "lathe.registerModel",
-  "lathe.deploy",
-  "lathe.undeploy",
-  "lathe.openRunLog",
-  "lathe.connect",
-  "lathe.refresh",
-  "lathe.deploymentActions",
-];
+/** Commands that work without a workspace; every other contributed command waits for one. */
+const ALWAYS_AVAILABLE = new Set(["lathe.showLog", "lathe.createPipeline"]);
 
 /** The first workspace folder holding a lathe.yaml (or a dvc.yaml); undefined when none does. */
 export function findWorkspaceRoot(): vscode.WorkspaceFolder | undefined {
@@ -43,7 +33,7 @@ export function waitForWorkspace(
   log.info("No workspace folder has a lathe.yaml or dvc.yaml yet; Lathe waits for one.");
   void vscode.commands.executeCommand("setContext", "lathe.daemon", "none");
 
-  const waiting: vscode.Disposable[] = WORKSPACE_COMMANDS.map((id) =>
+  const waiting: vscode.Disposable[] = workspaceCommands(context).map((id) =>
     vscode.commands.registerCommand(id, () => explainIdle()),
   );
   const watcher = vscode.workspace.createFileSystemWatcher(`**/{${PIPELINE_FILES.join(",")}}`);
@@ -71,6 +61,16 @@ export function waitForWorkspace(
       }
     },
   });
+}
+
+/** The ids of the manifest's commands that need a workspace (so a new command is never missed). */
+function workspaceCommands(context: vscode.ExtensionContext): string[] {
+  const manifest = context.extension.packageJSON as {
+    contributes?: { commands?: { command: string }[] };
+  };
+  return (manifest.contributes?.commands ?? [])
+    .map((c) => c.command)
+    .filter((id) => !ALWAYS_AVAILABLE.has(id));
 }
 
 function explainIdle(): void {
