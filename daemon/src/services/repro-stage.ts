@@ -30,6 +30,7 @@ import { runParams, type StageParams } from "../pipeline/params";
 import { DEFAULT_PARAMS_FILE } from "../pipeline/parse";
 import { lookupRunCache, recordRunCache } from "../pipeline/runcache";
 import { stageOutputs, type PathEntry, type Stage } from "../pipeline/spec";
+import { withClientPaths } from "../tracking/clients";
 import { followMetrics, pointId, type LiveFile } from "../tracking/live-metrics";
 import { currentState, runCacheKey } from "../pipeline/state";
 import {
@@ -298,9 +299,12 @@ function liveLog(ctx: Context, runId: string): { write(chunk: string): void; sto
   };
 }
 
-/** The parent environment plus the run id and, inside the daemon, where to log to. */
+/**
+ * The parent environment plus the run id, the shipped clients on PYTHONPATH and NODE_PATH and,
+ * when a daemon is known, where to log to.
+ */
 function stageEnv(runId: string, daemon?: { url: string; token: string }): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId };
+  const env = withClientPaths({ ...process.env, LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId });
   if (daemon) {
     env.LATHE_API = daemon.url;
     env.LATHE_TOKEN = daemon.token;
