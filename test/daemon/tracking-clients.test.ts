@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import type { MetricHistory, RunDetail } from "../../schemas/api";
 import { withClientPaths } from "../../daemon/src/tracking/clients";
 import { repoRoot } from "../helpers";
-import { trackingDaemon, type TrackingDaemon } from "./tracking-helpers";
+import { trackingDaemon, type Reply, type TrackingDaemon } from "./tracking-helpers";
 
 const exec = promisify(execFile);
 const python = "/usr/bin/python3";
@@ -44,6 +44,10 @@ async function runAs(runId: string | null, file: string, args: string[], source:
     Object.assign(env, { LATHE_API: t.url, LATHE_TOKEN: t.token, LATHE_RUN_ID: runId });
   }
   return exec(args[0]!, [...args.slice(1), file], { cwd: t.root, env, timeout: 60_000 });
+}
+
+function errorOf(reply: Reply): { code: string; message: string } {
+  return reply.json as { code: string; message: string };
 }
 
 async function detail(runId: string): Promise<RunDetail> {
@@ -243,15 +247,15 @@ test("native artifact routes: unknown run or file 404, a path leaving the run 40
   const runId = await newRun();
   const unknown = await t.get(`/api/v1/runs/${"e".repeat(32)}/artifacts`);
   assert.equal(unknown.status, 404);
-  assert.equal(unknown.json.code, "LATHE_NOT_FOUND");
+  assert.equal(errorOf(unknown).code, "LATHE_NOT_FOUND");
   const leaving = await t.call(
     "PUT",
     `/api/v1/runs/${runId}/artifacts/a/..%2F..%2Fx`,
     Buffer.from("x"),
   );
   assert.equal(leaving.status, 400, leaving.text);
-  assert.equal(leaving.json.code, "LATHE_BAD_INPUT");
-  assert.match(leaving.json.message, /must stay inside the run's artifacts/);
+  assert.equal(errorOf(leaving).code, "LATHE_BAD_INPUT");
+  assert.match(errorOf(leaving).message, /must stay inside the run's artifacts/);
   const missing = await t.get(`/api/v1/runs/${runId}/artifacts/none.txt`);
   assert.equal(missing.status, 404);
   assert.deepEqual((await t.get(`/api/v1/runs/${runId}/artifacts`)).json, []);
