@@ -79,7 +79,7 @@ class Client:
             raise LatheError(
                 "LATHE_BAD_INPUT",
                 "lathe_client: %s not set. Run this script as a stage of `lathe repro` with Lathe's "
-                "service running (the editor starts it; or `lathe daemon start`), or pass api= "
+                "service running (the editor starts it, or `lathe daemon` in a terminal), or pass api= "
                 "and run_id=." % " and ".join(missing),
             )
         self.flush_seconds = flush_seconds

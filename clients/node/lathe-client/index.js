@@ -54,7 +54,7 @@ class LatheClient {
     if (missing.length > 0) {
       throw new LatheError(
         "LATHE_BAD_INPUT",
-        `lathe-client: ${missing.join(" and ")} not set. Run this script as a stage of \`lathe repro\` with Lathe's service running (the editor starts it; or \`lathe daemon start\`), or pass { api, runId }.`,
+        `lathe-client: ${missing.join(" and ")} not set. Run this script as a stage of \`lathe repro\` with Lathe's service running (the editor starts it, or \`lathe daemon\` in a terminal), or pass { api, runId }.`,
       );
     }
     this.flushMs = options.flushMs ?? 1000;
