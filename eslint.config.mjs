@@ -13,6 +13,7 @@ export default tseslint.config(
       "test/fixtures/**/*.js",
       "**/*.mjs",
       "bin/**",
+      "clients/**",
       "test-results/**",
     ],
   },

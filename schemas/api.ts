@@ -64,8 +64,11 @@ export interface RunSummary {
 }
 
 export interface RunDetail extends RunSummary {
+  /** The stage's deps with their data ids (git object ids) when it ran. */
   inputs: { path: string; oid: string }[];
   outputs: { path: string; oid: string }[];
+  /** Files the run logged as artifacts, by path. */
+  artifacts: RunArtifact[];
   log: string;
   error: string | null;
 }
@@ -306,6 +309,16 @@ export const batchRequestSchema = {
     tags: { type: "object", maxProperties: 100, additionalProperties: { type: "string" } },
   },
 } as const;
+
+/**
+ * A file a run logged: `PUT /api/v1/runs/:id/artifacts/<path>` (the clients' log_artifact) or
+ * MLflow's artifact upload. The bytes are an object in the content store, named by `oid`.
+ */
+export interface RunArtifact {
+  path: string;
+  oid: string;
+  size: number;
+}
 
 // ----- tracking (#3): the native query routes -----
 

@@ -11,7 +11,8 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
-import { removeDir, repoRoot, tempDir } from "../helpers";
+import type { MetricHistory, ReproResult, RunDetail } from "../../schemas/api";
+import { daemonIn, removeDir, repoRoot, tempDir } from "../helpers";
 
 const run = promisify(execFile);
 const exampleDir = join(repoRoot, "examples", "weather");
@@ -169,7 +170,8 @@ test("predictions equal an independent computation from the exported weights", a
 
 test("metrics files have the expected keys and beat the majority baseline", () => {
   const train = readJson("metrics/train.json");
-  assert.deepEqual(Object.keys(train).sort(), ["accuracy", "loss"]);
+  assert.deepEqual(Object.keys(train).sort(), ["accuracy", "loss", "step"]);
+  assert.equal(train.step, 500, "the final metrics are step `epochs` of the history");
   assert.ok((train.accuracy as number) > 0.7);
 
   const evalMetrics = readJson("metrics/eval.json");
@@ -193,8 +195,9 @@ test("metrics files have the expected keys and beat the majority baseline", () =
   const history = readFileSync(join(dir, "metrics", "train_history.csv"), "utf8")
     .trim()
     .split("\n");
-  assert.equal(history[0], "step,loss,accuracy");
-  assert.ok(history.length > 2);
+  assert.equal(history[0], "epoch,loss,accuracy");
+  assert.equal(history.length, 501, "the header and epochs 0 to 499");
+  assert.match(history[1]!, /^0,/);
   const first = history[1]!.split(",").map(Number);
   const last = history.at(-1)!.split(",").map(Number);
   assert.ok(last[1]! < first[1]!, "loss decreases");
@@ -206,4 +209,40 @@ test("training twice gives a byte-identical model and metrics", async () => {
   await stage("train");
   assert.ok(readFileSync(join(dir, "models", "weather.onnx")).equals(model));
   assert.ok(readFileSync(join(dir, "metrics", "train.json")).equals(metrics));
+});
+
+test("lathe repro in the daemon logs the train run's loss and accuracy curves, step = epoch", async () => {
+  const daemon = await daemonIn(dir);
+  try {
+    const reply = await fetch(`${daemon.url}/api/v1/pipeline/repro`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${daemon.info.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ force: true }),
+    });
+    const result = (await reply.json()) as ReproResult;
+    const train = result.stages.find((s) => s.stage === "train");
+    assert.equal(train?.status, "ran", JSON.stringify(result));
+    const final = readJson("metrics/train.json");
+    for (const key of ["loss", "accuracy"]) {
+      const url = `${daemon.url}/api/v1/runs/${train.runId}/metrics/history?key=${key}&points=1000`;
+      const history = (await (
+        await fetch(url, { headers: { Authorization: `Bearer ${daemon.info.token}` } })
+      ).json()) as MetricHistory;
+      assert.equal(history.total, 501, key);
+      assert.deepEqual(
+        history.points.map((p) => p.step),
+        Array.from({ length: 501 }, (_, i) => i),
+        `${key}: one point per epoch and the final one, no extra step 0`,
+      );
+      assert.equal(history.points.at(-1)!.value, final[key], `${key} at step 500 is train.json's`);
+    }
+    const loss = (await (
+      await fetch(`${daemon.url}/api/v1/runs/${train.runId}`, {
+        headers: { Authorization: `Bearer ${daemon.info.token}` },
+      })
+    ).json()) as RunDetail;
+    assert.equal(loss.metrics.loss?.step, 500);
+  } finally {
+    await daemon.close();
+  }
 });

@@ -8,6 +8,7 @@ import type { ShutdownHook } from "../daemon";
 import { LATHE_VERSION } from "../version";
 import type { Router } from "./router";
 import { streamEvents } from "./events";
+import { registerArtifactRoutes } from "./routes/artifacts";
 import { registerTrackingRoutes } from "./routes/mlflow";
 import { registerModelRoutes } from "./routes/models";
 import { registerRunRoutes } from "./routes/runs";
@@ -30,4 +31,5 @@ export function registerRoutes(
   registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
   registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch
   registerTrackingQueryRoutes(router, ctx); // runs search/compare, metric history, tags, delete
+  registerArtifactRoutes(router, ctx); // runs/:id/artifacts: list, upload, download
 }

@@ -1,8 +1,12 @@
 /**
  * Metrics a stage wrote: metrics files (JSON or YAML, nested mappings flattened with dots,
- * numbers only) and plots CSVs with a `step` column (each numeric column becomes a series).
+ * numbers only; or a CSV/TSV table) and plots tables (CSV/TSV with a `step` or `epoch` column:
+ * each other numeric column becomes a series). Tables are read with csv-parse, so quoted cells
+ * (commas, tabs or line breaks inside) come through whole; `TableReader` also reads them a chunk
+ * at a time, which is how a stage's appended lines are picked up while it runs.
  */
 import { readFileSync } from "node:fs";
+import { parse as parseCsv } from "csv-parse/sync";
 import { parse } from "yaml";
 
 export interface MetricPoint {
@@ -24,13 +28,131 @@ const SPECIAL: Record<string, string> = {
   "-.inf": "-Infinity",
 };
 
-/** Reads a metrics file; throws with a short reason when it is neither JSON nor YAML. */
+/** Columns that hold the step of a table row, in order of preference (`epoch` is a step too). */
+export const STEP_COLUMNS = ["step", "epoch"];
+
+/**
+ * Reads a metrics file: a CSV or TSV table (see `TableReader`; without a step column a row's step
+ * is its index), else JSON or YAML (values at step 0, or at the file's top-level `step`). Throws
+ * with a short reason when it is none of these.
+ */
 export function readMetricsFile(abs: string): MetricPoint[] {
+  const delimiter = tableDelimiter(abs);
+  if (delimiter) {
+    return readTable(abs, delimiter, "index");
+  }
   // YAML 1.2 reads JSON too; Python's bare NaN/Infinity come through as strings, handled below.
   const data: unknown = parse(readFileSync(abs, "utf8"));
   const points: MetricPoint[] = [];
   flatten(data, "", points);
-  return points;
+  // As in dvclive's metrics.json, a top-level integer `step` is the step of the other values.
+  const step = points.find((p) => p.key === "step" && Number.isInteger(p.value));
+  return step ? points.filter((p) => p !== step).map((p) => ({ ...p, step: step.value! })) : points;
+}
+
+/**
+ * A plots table (CSV or TSV) with a header row holding `step` or `epoch`: every other column
+ * whose cells are numbers becomes a series keyed by the column name. Returns [] for other plots
+ * (JSON, a table without a step column, such as a confusion matrix).
+ */
+export function readPlotSeries(abs: string): MetricPoint[] {
+  const delimiter = tableDelimiter(abs);
+  return delimiter ? readTable(abs, delimiter, "skip") : [];
+}
+
+/** `,` for a .csv file, a tab for .tsv, null for anything else. */
+export function tableDelimiter(path: string): "," | "\t" | null {
+  const lower = path.toLowerCase();
+  return lower.endsWith(".csv") ? "," : lower.endsWith(".tsv") ? "\t" : null;
+}
+
+function readTable(abs: string, delimiter: "," | "\t", stepless: Stepless): MetricPoint[] {
+  const reader = new TableReader(delimiter, stepless);
+  return [...reader.push(readFileSync(abs, "utf8")), ...reader.end()];
+}
+
+/** What a table without a step column gives: each row at its index as step, or nothing. */
+export type Stepless = "index" | "skip";
+
+/**
+ * Reads a table given in pieces as it grows: the first row is the header, every complete row
+ * after it becomes points. A row is complete at its line break, unless the break is inside a
+ * quoted cell; an unfinished row waits for the next piece (or `end()`).
+ */
+export class TableReader {
+  private header: string[] | null = null;
+  private stepCol = -1;
+  private pending = "";
+  private rows = 0;
+
+  constructor(
+    private readonly delimiter: "," | "\t",
+    private readonly stepless: Stepless,
+  ) {}
+
+  /** Adds text; returns the points of the rows it completed. */
+  push(text: string): MetricPoint[] {
+    this.pending += text;
+    const end = this.pending.lastIndexOf("\n");
+    if (end < 0) {
+      return [];
+    }
+    const records = this.parse(this.pending.slice(0, end + 1), true);
+    if (records === null) {
+      return []; // A quoted cell holds a line break and is not closed yet.
+    }
+    this.pending = this.pending.slice(end + 1);
+    return records.flatMap((r) => this.row(r));
+  }
+
+  /** The text after the last line break, as a last row; throws on a quote never closed. */
+  end(): MetricPoint[] {
+    const rest = this.pending;
+    this.pending = "";
+    return rest.trim() === "" ? [] : this.parse(rest, false)!.flatMap((r) => this.row(r));
+  }
+
+  private parse(text: string, mayWait: boolean): string[][] | null {
+    try {
+      const records: string[][] = parseCsv(text, {
+        delimiter: this.delimiter,
+        bom: this.header === null,
+        trim: true,
+        skip_empty_lines: true,
+        relax_column_count: true,
+        relax_quotes: true,
+      });
+      return records;
+    } catch (err) {
+      if (mayWait && (err as { code?: string }).code === "CSV_QUOTE_NOT_CLOSED") {
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  private row(cells: string[]): MetricPoint[] {
+    if (this.header === null) {
+      this.header = cells;
+      this.stepCol = STEP_COLUMNS.map((c) => cells.indexOf(c)).find((i) => i >= 0) ?? -1;
+      return [];
+    }
+    const index = this.rows++;
+    const step = this.stepCol >= 0 ? Number(cells[this.stepCol]) : index;
+    if ((this.stepCol < 0 && this.stepless === "skip") || !Number.isInteger(step)) {
+      return [];
+    }
+    const points: MetricPoint[] = [];
+    this.header.forEach((key, i) => {
+      const cell = cells[i] ?? "";
+      const point =
+        i === this.stepCol || cell === "" ? null : toPoint(key, numberOrText(cell), step);
+      if (point && key !== "") {
+        points.push(point);
+      }
+    });
+    return points;
+  }
 }
 
 function flatten(node: unknown, prefix: string, out: MetricPoint[]): void {
@@ -56,45 +178,6 @@ function toPoint(key: string, value: unknown, step: number): MetricPoint | null 
     return { key, value: null, text: SPECIAL[value.trim().toLowerCase()]!, step };
   }
   return null;
-}
-
-/**
- * A CSV with a header row holding `step`: every other column whose cells are numbers becomes a
- * series keyed by the column name. Returns [] for other plots (JSON, no step column).
- */
-export function readPlotSeries(abs: string): MetricPoint[] {
-  if (!abs.toLowerCase().endsWith(".csv")) {
-    return [];
-  }
-  const lines = readFileSync(abs, "utf8")
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== "");
-  const header = splitRow(lines[0] ?? "");
-  const stepCol = header.indexOf("step");
-  if (stepCol < 0) {
-    return [];
-  }
-  const points: MetricPoint[] = [];
-  for (const line of lines.slice(1)) {
-    const cells = splitRow(line);
-    const step = Number(cells[stepCol]);
-    if (!Number.isInteger(step)) {
-      continue;
-    }
-    header.forEach((key, i) => {
-      const cell = cells[i] ?? "";
-      const point = i === stepCol || cell === "" ? null : toPoint(key, numberOrText(cell), step);
-      if (point) {
-        points.push(point);
-      }
-    });
-  }
-  return points;
-}
-
-// FIXME(#2): quoted cells with commas inside are split wrongly; use a real CSV reader.
-function splitRow(line: string): string[] {
-  return line.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1"));
 }
 
 function numberOrText(cell: string): number | string {

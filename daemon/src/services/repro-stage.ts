@@ -30,6 +30,8 @@ import { runParams, type StageParams } from "../pipeline/params";
 import { DEFAULT_PARAMS_FILE } from "../pipeline/parse";
 import { lookupRunCache, recordRunCache } from "../pipeline/runcache";
 import { stageOutputs, type PathEntry, type Stage } from "../pipeline/spec";
+import { withClientPaths } from "../tracking/clients";
+import { followMetrics, pointId, type LiveFile } from "../tracking/live-metrics";
 import { currentState, runCacheKey } from "../pipeline/state";
 import {
   addRunFiles,
@@ -122,6 +124,7 @@ async function runStage(
   await removeOutputs(ctx.ws.root, stage, (o) => !o.persist);
   let result: StageResult;
   const live = liveLog(ctx, runId);
+  const metrics = followMetrics(ctx, runId, liveFiles(ctx.ws.root, stage));
   try {
     const exec = await runCommand({
       cmd: stage.cmd,
@@ -134,9 +137,11 @@ async function runStage(
       },
     });
     live.stop();
-    result = await afterCommand(scope, stage, state, { runId, key }, exec, reason);
+    const logged = metrics.stop();
+    result = await afterCommand(scope, stage, state, { runId, key, logged }, exec, reason);
   } catch (err) {
     live.stop();
+    metrics.stop();
     // Storing outputs or reading metrics broke (disk full, a bug): the run must not stay RUNNING.
     const error = toLatheError(err);
     finishRun(ctx.db, runId, { status: "FAILED", error: error.message });
@@ -151,7 +156,7 @@ async function afterCommand(
   scope: ReproScope,
   stage: Stage,
   state: StageState,
-  { runId, key }: { runId: string; key: string },
+  { runId, key, logged }: { runId: string; key: string; logged: Map<string, Set<string>> },
   exec: ExecResult,
   reason: string,
 ): Promise<StageResult> {
@@ -167,7 +172,7 @@ async function afterCommand(
   }
 
   const outs = await storeOutputs(scope, stage);
-  const notes = recordMetrics(scope, stage, runId);
+  const notes = recordMetrics(scope, stage, runId, logged);
   addRunFiles(scope.ctx.db, runId, "out", outs);
   writeLockEntry(
     scope.ctx.ws.root,
@@ -229,13 +234,23 @@ async function storeOutputs(scope: ReproScope, stage: Stage): Promise<LockedPath
   return outs;
 }
 
-/** Logs the stage's metrics files and plot series; returns notes for files it could not read. */
-export function recordMetrics(scope: ReproScope, stage: Stage, runId: string): string[] {
+/**
+ * Logs the stage's metrics files and plot series; returns notes for files it could not read.
+ * Points of a file already logged while the stage ran (`logged`, by workspace path) are skipped.
+ */
+export function recordMetrics(
+  scope: ReproScope,
+  stage: Stage,
+  runId: string,
+  logged = new Map<string, Set<string>>(),
+): string[] {
   const notes: string[] = [];
   const points: MetricPoint[] = [];
   const read = (path: string, reader: (abs: string) => MetricPoint[]) => {
     try {
-      points.push(...reader(join(scope.ctx.ws.root, path)));
+      const seen = logged.get(path);
+      const all = reader(join(scope.ctx.ws.root, path));
+      points.push(...(seen ? all.filter((p) => !seen.has(pointId(p))) : all));
     } catch (err) {
       // A malformed metrics file does not undo a successful stage; the run's log says why.
       notes.push(`lathe: no metrics read from ${path}: ${(err as Error).message.split("\n")[0]}`);
@@ -245,6 +260,19 @@ export function recordMetrics(scope: ReproScope, stage: Stage, runId: string): s
   stage.plots.forEach((p) => read(p.wsPath, readPlotSeries));
   logMetrics(scope.ctx.db, runId, points);
   return notes;
+}
+
+/** The stage's metrics and plots files, for `followMetrics` (which keeps the tables). */
+function liveFiles(root: string, stage: Stage): LiveFile[] {
+  const file = (p: PathEntry, stepless: LiveFile["stepless"]) => ({
+    abs: join(root, p.wsPath),
+    wsPath: p.wsPath,
+    stepless,
+  });
+  return [
+    ...stage.metrics.map((m) => file(m, "index")),
+    ...stage.plots.map((p) => file(p, "skip")),
+  ];
 }
 
 /**
@@ -271,9 +299,12 @@ function liveLog(ctx: Context, runId: string): { write(chunk: string): void; sto
   };
 }
 
-/** The parent environment plus the run id and, inside the daemon, where to log to. */
+/**
+ * The parent environment plus the run id, the shipped clients on PYTHONPATH and NODE_PATH and,
+ * when a daemon is known, where to log to.
+ */
 function stageEnv(runId: string, daemon?: { url: string; token: string }): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId };
+  const env = withClientPaths({ ...process.env, LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId });
   if (daemon) {
     env.LATHE_API = daemon.url;
     env.LATHE_TOKEN = daemon.token;

@@ -4,7 +4,13 @@
  * read them. Every write is one synchronous transaction.
  */
 import { randomUUID } from "node:crypto";
-import type { MetricValue, RunDetail, RunStatus, RunSummary } from "../../../schemas/api";
+import type {
+  MetricValue,
+  RunArtifact,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+} from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { Db } from "./db";
 
@@ -271,10 +277,14 @@ export function getRun(db: Db, id: string): RunDetail {
     .all(id) as { direction: "in" | "out"; path: string; oid: string }[];
   const pick = (d: string) =>
     files.filter((f) => f.direction === d).map(({ path, oid }) => ({ path, oid }));
+  const artifacts = db
+    .prepare("SELECT path, oid, size FROM artifacts WHERE run_id = ? ORDER BY path")
+    .all(id) as RunArtifact[];
   return {
     ...summary!,
     inputs: pick("in"),
     outputs: pick("out"),
+    artifacts,
     log: row.log ?? "",
     error: row.error ?? null,
   };

@@ -88,21 +88,26 @@ function evaluate(withGrad) {
 // ---- training ----------------------------------------------------------------------------------
 fs.mkdirSync("metrics", { recursive: true });
 const historyFile = "metrics/train_history.csv";
-fs.writeFileSync(historyFile, "step,loss,accuracy\n");
+fs.writeFileSync(historyFile, "epoch,loss,accuracy\n");
 console.log(`training on ${n} rows, ${d} features, ${k} classes (${labels.join(", ")})`);
 for (let epoch = 1; epoch <= epochs; epoch++) {
   const { loss, accuracy, gW, gb } = evaluate(true);
   for (let j = 0; j < d; j++)
     for (let c = 0; c < k; c++) W[j][c] -= lr * (gW[j][c] / n + l2 * W[j][c]);
   for (let c = 0; c < k; c++) b[c] -= lr * (gb[c] / n);
-  // The metrics logged for step `epoch` are those of the weights before its update.
-  fs.appendFileSync(historyFile, `${epoch},${round(loss)},${round(accuracy)}\n`);
+  // Row `e` holds the metrics of the weights after e epochs (row 0: the initial weights), so the
+  // final metrics below are step `epochs` of the same curves.
+  fs.appendFileSync(historyFile, `${epoch - 1},${round(loss)},${round(accuracy)}\n`);
   if (epoch === 1 || epoch % logEvery === 0 || epoch === epochs) {
     console.log(`epoch ${epoch}/${epochs} loss=${loss.toFixed(4)} accuracy=${accuracy.toFixed(4)}`);
   }
 }
 const final = evaluate(false);
-writeJson("metrics/train.json", { loss: round(final.loss), accuracy: round(final.accuracy) });
+writeJson("metrics/train.json", {
+  step: epochs,
+  loss: round(final.loss),
+  accuracy: round(final.accuracy),
+});
 console.log(`final: loss=${final.loss.toFixed(4)} accuracy=${final.accuracy.toFixed(4)}`);
 
 // ---- ONNX export -------------------------------------------------------------------------------
