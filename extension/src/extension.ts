@@ -7,6 +7,7 @@ import { DaemonConnection } from "./daemon/connection";
 import { findWorkspaceRoot } from "./daemon/workspaceRoot";
 import { deploy, undeploy, type DeployTarget } from "./models/deploy";
 import { startPipelineLanguageClient } from "./pipelines/languageClient";
+import { PIPELINES_COMMANDS, registerPipelinesView } from "./pipelines/pipelinesView";
 import { runStage } from "./pipelines/runStage";
 import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
@@ -68,6 +69,8 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
+  const pipelines = registerPipelinesView(context, daemon);
+
   const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
   command("lathe.reproduce", "Reproducing the pipeline failed", () => reproduce(daemon));
@@ -90,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): void {
   command("lathe.refresh", "Refreshing failed", async () => {
     runs.refresh();
     models.refresh();
+    pipelines.refresh();
     await deployments.refresh();
   });
   command("lathe.deploymentActions", "Failed", () =>
@@ -155,6 +159,7 @@ function registerIdleCommands(context: vscode.ExtensionContext): void {
     "lathe.connect",
     "lathe.refresh",
     "lathe.deploymentActions",
+    ...PIPELINES_COMMANDS,
   ]) {
     context.subscriptions.push(vscode.commands.registerCommand(id, idle));
   }
