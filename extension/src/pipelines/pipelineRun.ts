@@ -31,7 +31,7 @@ export async function runPipeline(
     const result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `Lathe: ${what}`,
+        title: `Lathe: running ${what}`,
         cancellable: true,
       },
       async (progress, token) => {
@@ -41,7 +41,7 @@ export async function runPipeline(
         });
         const sub = daemon.onEvent((event) => {
           if (event.type === "repro/progress") {
-            progress.report({ message: `${event.stage}: ${event.status}` });
+            progress.report({ message: `${event.stage} ${event.status}` });
           }
         });
         try {
