@@ -9,6 +9,7 @@ import { parse, stringify } from "yaml";
 import { LatheError } from "../errors";
 import type { StageReason } from "../../../schemas/api";
 import type { StageParams } from "./params";
+import { cachedParse } from "./parsecache";
 
 export const LOCK_FILE = "lathe.lock";
 
@@ -51,7 +52,7 @@ export function readLock(root: string): LockFile {
   }
   let data: unknown;
   try {
-    data = parse(readFileSync(abs, "utf8"));
+    data = cachedParse(root, "lock", [abs], () => parse(readFileSync(abs, "utf8")));
   } catch (err) {
     const reason = (err as Error).message.split("\n")[0];
     throw new LatheError(

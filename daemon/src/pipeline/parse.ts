@@ -17,6 +17,8 @@ import {
 import { LatheError } from "../errors";
 import { resolveInside } from "../workspace";
 import { expandStage, GENERATORS, type StageSource } from "./expand";
+import { readEnv } from "./fields";
+import { cachedParse } from "./parsecache";
 import {
   DVC_IGNORED_SECTIONS,
   ignoredWarning,
@@ -74,11 +76,16 @@ export function loadPipeline(root: string): Pipeline {
       { root },
     );
   }
-  const readFile = (path: string) => {
-    const abs = resolveInside(root, path, "vars file");
-    return existsSync(abs) ? readFileSync(abs, "utf8") : undefined;
-  };
-  return parsePipeline(file, readFileSync(join(root, file), "utf8"), { readFile });
+  const abs = join(root, file);
+  // The parse depends on the file and on the vars files it reads (params.yaml by default).
+  return cachedParse(root, `pipeline:${file}`, [abs], (reads) => {
+    const readFile = (path: string) => {
+      const varsFile = resolveInside(root, path, "vars file");
+      reads.read(varsFile);
+      return existsSync(varsFile) ? readFileSync(varsFile, "utf8") : undefined;
+    };
+    return parsePipeline(file, readFileSync(abs, "utf8"), { readFile });
+  });
 }
 
 export interface ParseOptions {
@@ -207,7 +214,7 @@ class Walker implements SectionWalker {
       outs: this.paths(fields.get("outs"), "outs", wdir, where),
       metrics: this.paths(fields.get("metrics"), "metrics", wdir, where),
       plots: this.paths(fields.get("plots"), "plots", wdir, where),
-      env: this.env(fields.get("env"), where),
+      env: readEnv(this, fields.get("env"), where),
       desc: fields.has("desc")
         ? this.string(fields.get("desc")!, where, "'desc' must be a string")
         : null,
@@ -248,30 +255,6 @@ class Walker implements SectionWalker {
       this.fail(node, `${where}'cmd' is empty`);
     }
     return cmd;
-  }
-
-  /** `env: {NAME: value}`: strings, numbers and booleans, given to the command as text. */
-  private env(node: Node | null | undefined, where: string): Record<string, string> {
-    if (node === undefined || (isScalar(node) && node.value === null)) {
-      return {};
-    }
-    if (!isMap(node)) {
-      this.fail(node, `${where}'env' must be a mapping of variable names to values`);
-    }
-    const env: Record<string, string> = {};
-    for (const pair of node.items) {
-      const name = this.keyOf(pair, where);
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        this.fail(pair.key, `${where}env name '${name}' may hold only letters, digits and '_'`);
-      }
-      const value = pair.value as Node | null;
-      const ok = isScalar(value) && ["string", "number", "boolean"].includes(typeof value.value);
-      if (!ok) {
-        this.fail(value ?? pair.key, `${where}env ${name} must be a string, number or boolean`);
-      }
-      env[name] = String(value.value);
-    }
-    return env;
   }
 
   private wdir(node: Node | null | undefined, where: string): string {
