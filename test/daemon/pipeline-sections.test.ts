@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { closeContext, openContext, type Context } from "../../daemon/src/context";
 import { LatheError } from "../../daemon/src/errors";
-import { parsePipeline } from "../../daemon/src/pipeline/parse";
+import { parsePipeline, STAGE_FIELDS, TOP_FIELDS } from "../../daemon/src/pipeline/parse";
+import { DVC_IGNORED_SECTIONS } from "../../daemon/src/pipeline/sections";
 import { repro } from "../../daemon/src/services/repro";
 import { pipelineDag, pipelineStatus } from "../../daemon/src/services/repro-status";
-import { removeDir, tempDir } from "../helpers";
+import { removeDir, repoRoot, tempDir } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
 
 const pipeline = (greeting: string) => `
@@ -151,3 +152,20 @@ for (const [name, text, message] of badCases) {
     );
   });
 }
+
+test("the JSON Schema lists exactly the fields the parser reads", () => {
+  const schema = JSON.parse(
+    readFileSync(join(repoRoot, "schemas", "lathe.schema.json"), "utf8"),
+  ) as {
+    properties: Record<string, unknown>;
+    definitions: { stage: { properties: Record<string, unknown> } };
+  };
+  assert.deepEqual(
+    Object.keys(schema.properties).sort(),
+    [...TOP_FIELDS, ...DVC_IGNORED_SECTIONS].sort(),
+  );
+  assert.deepEqual(
+    Object.keys(schema.definitions.stage.properties).sort(),
+    [...STAGE_FIELDS, "matrix"].sort(),
+  );
+});

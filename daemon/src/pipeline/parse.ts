@@ -33,7 +33,8 @@ import { loadVars, type ReadFile } from "./vars";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
-const STAGE_FIELDS = [
+/** The fields of a stage (schemas/lathe.schema.json lists the same; a test keeps them so). */
+export const STAGE_FIELDS = [
   "cmd",
   "wdir",
   "deps",
@@ -47,7 +48,8 @@ const STAGE_FIELDS = [
   "frozen",
   "meta",
 ];
-const TOP_FIELDS = [
+/** The top-level fields of lathe.yaml; dvc.yaml may also hold DVC_IGNORED_SECTIONS. */
+export const TOP_FIELDS = [
   "stages",
   "experiment",
   "vars",
