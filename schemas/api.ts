@@ -113,6 +113,26 @@ export interface PipelineStatus {
   warnings: string[];
 }
 
+/** One pointer file (`<path>.lathe`) compared with its data and the content store. */
+export interface DataStatusEntry {
+  /** The data's workspace-relative path. */
+  path: string;
+  /** The pointer file's workspace-relative path. */
+  pointer: string;
+  state: "up-to-date" | "modified" | "missing" | "not-in-cache" | "invalid";
+  /** The id the pointer records; null for an invalid pointer. */
+  oid: string | null;
+  /** What is wrong and what to do, or "up to date". */
+  message: string;
+}
+
+/** `lathe status --data --json`: every pointer file in the workspace. */
+export interface DataStatus {
+  /** True when any entry is not up to date. */
+  changed: boolean;
+  entries: DataStatusEntry[];
+}
+
 /** `GET /api/v1/pipeline/dag` and `lathe dag --json`. */
 export interface PipelineDag {
   file: string;
@@ -130,6 +150,10 @@ export interface PipelineDag {
     line: number;
     col: number;
   }[];
+  /** Top-level `metrics:` files (dvc.yaml's form), workspace-relative. */
+  metrics: string[];
+  /** Top-level `plots:`: each plot's id and the files it reads. */
+  plots: { id: string; files: string[] }[];
 }
 
 export interface ReproResult {

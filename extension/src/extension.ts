@@ -7,6 +7,7 @@ import { DaemonConnection } from "./daemon/connection";
 import { createPipelineFile, findWorkspaceRoot, waitForWorkspace } from "./daemon/workspaceRoot";
 import { deploy, undeploy, type DeployTarget } from "./models/deploy";
 import { startPipelineLanguageClient } from "./pipelines/languageClient";
+import { registerPipelinesView } from "./pipelines/pipelinesView";
 import { runStage } from "./pipelines/runStage";
 import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
@@ -71,6 +72,8 @@ function startWorkspace(context: vscode.ExtensionContext, folder: vscode.Workspa
     }),
   );
 
+  const pipelines = registerPipelinesView(context, daemon);
+
   const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
   command("lathe.reproduce", "Reproducing the pipeline failed", () => reproduce(daemon));
@@ -93,6 +96,7 @@ function startWorkspace(context: vscode.ExtensionContext, folder: vscode.Workspa
   command("lathe.refresh", "Refreshing failed", async () => {
     runs.refresh();
     models.refresh();
+    pipelines.refresh();
     await deployments.refresh();
   });
   command("lathe.deploymentActions", "Failed", () =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { ReproResult } from "../../schemas/api";
+import type { PipelineDag, PipelineStatus, ReproResult } from "../../schemas/api";
 import { removeDir, repoRoot, runCli, tempDir } from "../helpers";
 
 // The DVC get-started example's dvc.yaml and params.yaml, as published, with node scripts for
@@ -23,15 +23,21 @@ after(async () => {
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
 const statuses = (r: ReproResult) => r.stages.map((s) => `${s.stage}:${s.status}`);
 
-test("the get-started dvc.yaml runs as it is; its top-level plots are named as ignored", async () => {
+test("the get-started dvc.yaml runs as it is; its top-level plots are read with their files", async () => {
   const run = await runCli(["--json", "repro"], { cwd: root });
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as ReproResult;
   assert.deepEqual(statuses(result), ["prepare:ran", "featurize:ran", "train:ran", "evaluate:ran"]);
-  assert.deepEqual(result.warnings, [
-    "dvc.yaml:48:1: top-level 'plots' is not supported by Lathe and is ignored",
+  assert.deepEqual(result.warnings, []);
+  const dag = await runCli(["--json", "dag"], { cwd: root });
+  assert.deepEqual((JSON.parse(dag.stdout) as PipelineDag).plots, [
+    {
+      id: "ROC",
+      files: ["eval/live/plots/sklearn/roc/train.json", "eval/live/plots/sklearn/roc/test.json"],
+    },
+    { id: "Precision-Recall", files: ["eval/prc/train.json", "eval/prc/test.json"] },
+    { id: "eval/importance.png", files: ["eval/importance.png"] },
   ]);
-  assert.match(run.stderr, /warning: dvc\.yaml:48:1: top-level 'plots'/);
   const metrics = readJson(join(root, "eval/live/metrics.json")) as { test: { accuracy: number } };
   assert.equal(typeof metrics.test.accuracy, "number");
 });
@@ -69,4 +75,26 @@ test("a dvc feature Lathe does not support is named with its file:line:col", asy
     run.stderr,
     /dvc\.yaml:23:5: stage 'train': stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'/,
   );
+});
+
+test("the get-started fixture as cloned (data only as a .dvc pointer) names the pointer and what to do", async () => {
+  const clone = await tempDir("lathe-dvc-clone-");
+  try {
+    cpSync(join(repoRoot, "test", "fixtures", "dvc-get-started"), clone, { recursive: true });
+    const status = await runCli(["--json", "status", "--pipeline"], { cwd: clone });
+    assert.equal(status.code, 0, status.stderr);
+    const stages = (JSON.parse(status.stdout) as PipelineStatus).stages;
+    assert.deepEqual(
+      stages.map((s) => `${s.stage}:${s.state}`),
+      ["prepare:stale", "featurize:stale", "train:stale", "evaluate:stale"],
+    );
+    const run = await runCli(["repro"], { cwd: clone });
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /dvc\.yaml:5:7: stage 'prepare' depends on data\/data\.xml, which is tracked by DVC \(data\/data\.xml\.dvc\) and not checked out; Lathe does not read \.dvc pointer files: run 'dvc pull data\/data\.xml', then 'lathe add data\/data\.xml'/,
+    );
+  } finally {
+    await removeDir(clone);
+  }
 });

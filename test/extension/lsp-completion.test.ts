@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { copyWorkspace, positionOf, repoRoot, startLsp, type Lsp } from "./lsp-client";
+import { limitItems } from "../../extension/src/language-server/completionLimit";
 
 const weather = readFileSync(join(repoRoot, "examples/weather/lathe.yaml"), "utf8");
 const dvc = readFileSync(join(repoRoot, "test/fixtures/dvc-get-started/dvc.yaml"), "utf8");
@@ -151,4 +152,22 @@ test("offers true and false for a flag", async () => {
     items.map((i) => i.label),
     ["true", "false"],
   );
+});
+
+test("a long params list is filtered by what is typed and cut to 200, marked incomplete", () => {
+  const many = Array.from({ length: 1000 }, (_, i) => ({
+    label: `s${i}.lr`,
+    sortText: `0s${i}.lr`,
+  }));
+  const all = limitItems(many, "s");
+  assert.equal(all.items.length, 200);
+  assert.equal(all.isIncomplete, true);
+  const s4 = limitItems(many, "s42");
+  assert.equal(s4.isIncomplete, false);
+  // s42.lr, s420-s429, and every label holding s…4…2 in order (s142.lr, s402.lr…).
+  assert.ok(s4.items.every((i) => /s.*4.*2/.test(i.label)));
+  assert.equal(s4.items[0]!.label, "s42.lr");
+  assert.ok(s4.items.some((i) => i.label === "s142.lr"));
+  const short = limitItems(many.slice(0, 5), "zz");
+  assert.equal(short.items.length, 5, "a short list goes whole");
 });

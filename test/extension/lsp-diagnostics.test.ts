@@ -63,7 +63,7 @@ test("an unknown field and a missing cmd are schema errors", async () => {
     [
       [
         "8:4-8:8",
-        "unknown field 'cmdd' in stage 'train'; valid: cmd, wdir, deps, params, outs, metrics, plots, env, desc, frozen, always_changed, matrix",
+        "unknown field 'cmdd' in stage 'train'; valid: cmd, wdir, deps, params, outs, metrics, plots, env, desc, frozen, always_changed, matrix, meta",
       ],
       ["7:2-7:7", "stage 'train': 'cmd' is missing"],
     ],

@@ -13,23 +13,33 @@ import { objectPath } from "./objects";
 import { corruptObject, objectType, openObject } from "./store";
 import { childPath, parseTree, type DiskPath, type EntryMode, type PathHash } from "./tree";
 
+export interface RestoreOptions {
+  /** For a file: set its executable bit (git's 100755), as the run cache recorded it. */
+  executable?: boolean;
+}
+
 /**
  * Writes the stored file or directory `oid` to `abs` (copying; its parent folders are created),
  * replacing whatever was there. A directory is rebuilt exactly: files not in the tree are gone
  * afterwards. Throws LATHE_NOT_FOUND for a missing object and LATHE_CORRUPT for a damaged one,
  * leaving `abs` as it was.
  */
-export async function restorePath(ws: Workspace, oid: string, abs: string): Promise<PathHash> {
+export async function restorePath(
+  ws: Workspace,
+  oid: string,
+  abs: string,
+  options: RestoreOptions = {},
+): Promise<PathHash> {
   const type = await objectType(ws, oid);
   await mkdir(dirname(abs), { recursive: true });
   const temp = join(dirname(abs), `.${basename(abs)}.${randomUUID()}.lathe-tmp`);
 
   try {
-    // FIXME(#4): a file out restored from the run cache is always 0644; the run cache should
-    // record an out's executable bit and restore it.
+    // A blob has no mode of its own (a tree records its entries' modes): the caller says it.
+    const mode: EntryMode = options.executable ? "100755" : "100644";
     const result =
       type === "blob"
-        ? { ...(await restoreBlob(ws, oid, temp, "100644")), files: 1, kind: "file" as const }
+        ? { ...(await restoreBlob(ws, oid, temp, mode)), files: 1, kind: "file" as const }
         : { ...(await restoreTree(ws, oid, temp)), kind: "dir" as const };
     await replaceWith(temp, abs);
     return { oid, size: result.size, files: result.files, kind: result.kind };

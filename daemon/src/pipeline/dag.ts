@@ -160,6 +160,14 @@ export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
     for (const dep of stage.deps) {
       const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
       if (!produced && !existsSync(join(root, dep.wsPath))) {
+        const dvcPointer = `${dep.wsPath}.dvc`;
+        if (existsSync(join(root, dvcPointer))) {
+          throw new LatheError(
+            "LATHE_BAD_INPUT",
+            `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which is tracked by DVC (${dvcPointer}) and not checked out; Lathe does not read .dvc pointer files: run 'dvc pull ${dep.wsPath}', then 'lathe add ${dep.wsPath}'`,
+            { file: dag.pipeline.file, stage: stage.name, path: dep.wsPath, pointer: dvcPointer },
+          );
+        }
         throw new LatheError(
           "LATHE_BAD_INPUT",
           `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which does not exist and no stage produces; run 'lathe add ${dep.wsPath}' or fix deps`,

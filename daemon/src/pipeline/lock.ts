@@ -9,6 +9,7 @@ import { parse, stringify } from "yaml";
 import { LatheError } from "../errors";
 import type { StageReason } from "../../../schemas/api";
 import type { StageParams } from "./params";
+import { cachedParse } from "./parsecache";
 
 export const LOCK_FILE = "lathe.lock";
 
@@ -17,10 +18,14 @@ export interface LockedPath {
   oid: string;
   size?: number;
   files?: number;
+  /** A file out with its executable bit set (git's 100755); a restore sets it again. */
+  executable?: boolean;
 }
 
 export interface LockEntry {
   cmd: string;
+  /** The stage's `env:`, when it has one. */
+  env?: Record<string, string>;
   deps: LockedPath[];
   params: StageParams;
   outs: LockedPath[];
@@ -34,6 +39,7 @@ export interface LockFile {
 /** What a stage would run with now; out ids are null for outs that do not exist. */
 export interface StageState {
   cmd: string;
+  env: Record<string, string>;
   deps: LockedPath[];
   params: StageParams;
   outs: { path: string; oid: string | null }[];
@@ -46,7 +52,7 @@ export function readLock(root: string): LockFile {
   }
   let data: unknown;
   try {
-    data = parse(readFileSync(abs, "utf8"));
+    data = cachedParse(root, "lock", [abs], () => parse(readFileSync(abs, "utf8")));
   } catch (err) {
     const reason = (err as Error).message.split("\n")[0];
     throw new LatheError(
@@ -84,6 +90,12 @@ export function writeLockEntry(root: string, stage: string, entry: LockEntry, or
   renameSync(temp, abs);
 }
 
+/** The lock entry for a stage that just ran (or was restored) with `state`, writing `outs`. */
+export function lockEntryOf(state: StageState, outs: LockedPath[]): LockEntry {
+  const env = Object.keys(state.env).length ? { env: state.env } : {};
+  return { cmd: state.cmd, ...env, deps: state.deps, params: state.params, outs };
+}
+
 /** Why a stage must run, or null when it is up to date (the first of staleReasons). */
 export function staleReason(entry: LockEntry | undefined, now: StageState): string | null {
   return staleReasons(entry, now)[0]?.message ?? null;
@@ -97,6 +109,9 @@ export function staleReasons(entry: LockEntry | undefined, now: StageState): Sta
   const reasons: StageReason[] = [];
   if (entry.cmd !== now.cmd) {
     reasons.push({ kind: "cmd", message: "cmd changed" });
+  }
+  if (JSON.stringify(entry.env ?? {}) !== JSON.stringify(now.env)) {
+    reasons.push({ kind: "cmd", subject: "env", message: "env changed" });
   }
   for (const dep of changedPaths(entry.deps ?? [], now.deps)) {
     reasons.push({ kind: "dep", subject: dep, message: `dep ${dep} changed` });

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { LatheError } from "../errors";
+import { cachedParse } from "./parsecache";
 import { at, type Pipeline, type Stage } from "./spec";
 
 /** The values of a stage's params, grouped by file: `{ "params.yaml": { "train.lr": 0.1 } }`. */
@@ -47,7 +48,9 @@ export class ParamsReader {
     }
     let data: unknown;
     try {
-      data = parse(readFileSync(abs, "utf8"));
+      data = cachedParse(this.root, `params:${file}`, [abs], () =>
+        parse(readFileSync(abs, "utf8")),
+      );
     } catch (err) {
       const reason = (err as Error).message.split("\n")[0];
       throw new LatheError("LATHE_BAD_FILE", `${file}: not valid YAML or JSON: ${reason}`, {

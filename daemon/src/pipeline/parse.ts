@@ -17,13 +17,24 @@ import {
 import { LatheError } from "../errors";
 import { resolveInside } from "../workspace";
 import { expandStage, GENERATORS, type StageSource } from "./expand";
-import { at, type ParamEntry, type PathEntry, type Pipeline, type Pos, type Stage } from "./spec";
+import { readEnv } from "./fields";
+import { cachedParse } from "./parsecache";
+import {
+  DVC_IGNORED_SECTIONS,
+  ignoredWarning,
+  LATER_SECTIONS,
+  readTopMetrics,
+  readTopPlots,
+  type SectionWalker,
+} from "./sections";
+import { type ParamEntry, type PathEntry, type Pipeline, type Pos, type Stage, at } from "./spec";
 import { TemplateError, type Vars } from "./template";
 import { loadVars, type ReadFile } from "./vars";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
-const STAGE_FIELDS = [
+/** The fields of a stage (schemas/lathe.schema.json lists the same; a test keeps them so). */
+export const STAGE_FIELDS = [
   "cmd",
   "wdir",
   "deps",
@@ -31,16 +42,21 @@ const STAGE_FIELDS = [
   "outs",
   "metrics",
   "plots",
+  "env",
   "desc",
   "always_changed",
   "frozen",
   "meta",
 ];
-const TOP_FIELDS = ["stages", "experiment", "vars"];
-// dvc.yaml may carry these top-level sections, which Lathe ignores with a warning: they list
-// files for dvc's metrics/plots/params commands and do not change what a stage runs.
-// FIXME(#4): read top-level metrics and plots, so the editor can show them.
-const DVC_TOP_FIELDS = ["params", "metrics", "plots", "artifacts", "datasets"];
+/** The top-level fields of lathe.yaml; dvc.yaml may also hold DVC_IGNORED_SECTIONS. */
+export const TOP_FIELDS = [
+  "stages",
+  "experiment",
+  "vars",
+  "metrics",
+  "plots",
+  ...Object.keys(LATER_SECTIONS),
+];
 /** dvc stage fields Lathe does not support, with what to do instead. */
 const UNSUPPORTED_STAGE_FIELDS: Record<string, string> = {
   vars: "stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'",
@@ -62,11 +78,16 @@ export function loadPipeline(root: string): Pipeline {
       { root },
     );
   }
-  const readFile = (path: string) => {
-    const abs = resolveInside(root, path, "vars file");
-    return existsSync(abs) ? readFileSync(abs, "utf8") : undefined;
-  };
-  return parsePipeline(file, readFileSync(join(root, file), "utf8"), { readFile });
+  const abs = join(root, file);
+  // The parse depends on the file and on the vars files it reads (params.yaml by default).
+  return cachedParse(root, `pipeline:${file}`, [abs], (reads) => {
+    const readFile = (path: string) => {
+      const varsFile = resolveInside(root, path, "vars file");
+      reads.read(varsFile);
+      return existsSync(varsFile) ? readFileSync(varsFile, "utf8") : undefined;
+    };
+    return parsePipeline(file, readFileSync(abs, "utf8"), { readFile });
+  });
 }
 
 export interface ParseOptions {
@@ -93,11 +114,11 @@ export function parsePipeline(file: string, text: string, options: ParseOptions 
   return new Walker(file, lines, text, options).pipeline(doc.contents);
 }
 
-class Walker {
+class Walker implements SectionWalker {
   readonly warnings: string[] = [];
 
   constructor(
-    private readonly file: string,
+    readonly file: string,
     private readonly lines: LineCounter,
     private readonly source: string,
     private readonly options: ParseOptions,
@@ -107,10 +128,13 @@ class Walker {
     if (!isMap(root)) {
       this.fail(root, "the file must be a mapping with a 'stages:' section");
     }
-    const allowed = this.file === "dvc.yaml" ? [...TOP_FIELDS, ...DVC_TOP_FIELDS] : TOP_FIELDS;
+    const allowed =
+      this.file === "dvc.yaml" ? [...TOP_FIELDS, ...DVC_IGNORED_SECTIONS] : TOP_FIELDS;
     let experiment: string | null = null;
     let stagesNode: Node | null = null;
     let varsNode: Node | null | undefined;
+    let metrics: PathEntry[] = [];
+    let plots: Pipeline["plots"] = [];
     for (const pair of root.items) {
       const key = this.keyOf(pair, "");
       if (!allowed.includes(key)) {
@@ -122,11 +146,12 @@ class Walker {
         stagesNode = pair.value as Node | null;
       } else if (key === "vars") {
         varsNode = pair.value as Node | null;
-      } else if (DVC_TOP_FIELDS.includes(key)) {
-        const pos = this.pos(pair.key as Node);
-        this.warnings.push(
-          `${at(this.file, pos)}top-level '${key}' is not supported by Lathe and is ignored`,
-        );
+      } else if (key === "metrics") {
+        metrics = readTopMetrics(this, pair.value as Node | null);
+      } else if (key === "plots") {
+        plots = readTopPlots(this, pair.value as Node | null);
+      } else if (key in LATER_SECTIONS || DVC_IGNORED_SECTIONS.includes(key)) {
+        this.warnings.push(ignoredWarning(this, key, pair.key as Node));
       }
     }
     if (!isMap(stagesNode)) {
@@ -138,7 +163,7 @@ class Walker {
       this.expand(pair, vars).map((source) => this.stage(source)),
     );
     this.checkNames(stages);
-    return { file: this.file, experiment, stages, warnings: this.warnings };
+    return { file: this.file, experiment, stages, metrics, plots, warnings: this.warnings };
   }
 
   /** The stages one entry stands for (several with foreach or matrix), `${…}` substituted. */
@@ -191,6 +216,7 @@ class Walker {
       outs: this.paths(fields.get("outs"), "outs", wdir, where),
       metrics: this.paths(fields.get("metrics"), "metrics", wdir, where),
       plots: this.paths(fields.get("plots"), "plots", wdir, where),
+      env: readEnv(this, fields.get("env"), where),
       desc: fields.has("desc")
         ? this.string(fields.get("desc")!, where, "'desc' must be a string")
         : null,
@@ -253,7 +279,7 @@ class Walker {
   }
 
   /** A path is a string, or `{path: {cache: false}}` (dvc's object form). */
-  private pathEntry(node: Node, field: string, wdir: string, where: string): PathEntry {
+  pathEntry(node: Node, field: string, wdir: string, where: string): PathEntry {
     const shape = `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
     let path: string;
     let options = { cache: true, persist: false };
@@ -342,7 +368,7 @@ class Walker {
     return rel.replace(/\/+$/, "");
   }
 
-  private keyOf(pair: Pair, where: string): string {
+  keyOf(pair: Pair, where: string): string {
     const key = pair.key as Node | null;
     if (!isScalar(key) || typeof key.value !== "string") {
       this.fail(key, `${where}keys must be strings`);
@@ -367,14 +393,14 @@ class Walker {
     return node.value;
   }
 
-  private pos(node: Node | Pos | null | undefined, offset = 0): Pos {
+  pos(node: Node | Pos | null | undefined, offset = 0): Pos {
     if (node && "line" in node) {
       return node;
     }
     return this.lines.linePos((node?.range?.[0] ?? 0) + offset);
   }
 
-  private fail(node: unknown, message: string, offset = 0): never {
+  fail(node: unknown, message: string, offset = 0): never {
     const pos = this.pos(node as Node | null, offset);
     throw new LatheError("LATHE_BAD_FILE", `${at(this.file, pos)}${message}`, {
       file: this.file,

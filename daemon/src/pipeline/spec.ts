@@ -41,6 +41,8 @@ export interface Stage {
   outs: PathEntry[];
   metrics: PathEntry[];
   plots: PathEntry[];
+  /** `env:` variables added to the command's environment. */
+  env: Record<string, string>;
   desc: string | null;
   alwaysChanged: boolean;
   frozen: boolean;
@@ -56,8 +58,20 @@ export interface Pipeline {
   experiment: string | null;
   /** In file order. */
   stages: Stage[];
+  /** Top-level `metrics:` files (dvc's form): shown by the editor, not tied to a stage. */
+  metrics: PathEntry[];
+  /** Top-level `plots:` definitions (dvc's form) with the files each one draws. */
+  plots: TopPlot[];
   /** Parts of the file Lathe reads but ignores, each starting with `file:line:col: `. */
   warnings: string[];
+}
+
+/** A top-level plot: its id (a path, or a name such as `ROC`) and the files it reads. */
+export interface TopPlot {
+  id: string;
+  /** Workspace-relative. */
+  files: string[];
+  pos: Pos;
 }
 
 /** `lathe.yaml:12:5: ` — the prefix of every message about a place in a file. */

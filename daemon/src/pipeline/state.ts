@@ -25,6 +25,7 @@ export async function currentState(
   const outs = await Promise.all(stageOutputs(stage).map((o) => idOf(o.wsPath)));
   return {
     cmd: stage.cmd,
+    env: stage.env,
     deps: deps.map((d) => ({ path: d.path, oid: d.oid ?? "" })),
     params,
     outs,
@@ -44,6 +45,8 @@ export function runCacheKey(stage: Stage, state: StageState): string {
   const outs = stageOutputs(stage)
     .map((o) => [o.wsPath, o.cache])
     .sort();
-  const text = JSON.stringify({ cmd: state.cmd, wdir: stage.wdir, deps, params, outs });
+  // `env` joins the key only when set, so keys of stages without one stay as they were.
+  const env = Object.keys(state.env).length ? { env: state.env } : {};
+  const text = JSON.stringify({ cmd: state.cmd, ...env, wdir: stage.wdir, deps, params, outs });
   return createHash("sha256").update(text).digest("hex");
 }

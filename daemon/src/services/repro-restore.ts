@@ -8,7 +8,7 @@ import type { StageResult } from "../../../schemas/api";
 import { objectExists } from "../data/objects";
 import { restorePath } from "../data/restore";
 import { toLatheError } from "../errors";
-import { writeLockEntry, type LockedPath, type StageState } from "../pipeline/lock";
+import { lockEntryOf, writeLockEntry, type LockedPath, type StageState } from "../pipeline/lock";
 import { runParams } from "../pipeline/params";
 import { DEFAULT_PARAMS_FILE } from "../pipeline/parse";
 import type { RunCacheEntry } from "../pipeline/runcache";
@@ -59,12 +59,7 @@ export async function restoreStage(
 
   addRunFiles(ctx.db, runId, "out", cached.outs);
   const notes = recordMetrics(scope, stage, runId);
-  writeLockEntry(
-    ctx.ws.root,
-    stage.name,
-    { cmd: stage.cmd, deps: state.deps, params: state.params, outs: cached.outs },
-    scope.order,
-  );
+  writeLockEntry(ctx.ws.root, stage.name, lockEntryOf(state, cached.outs), scope.order);
   const log = [`lathe: ${reason}; ${said}; the command did not run.`, ...notes].join("\n");
   finishRun(ctx.db, runId, { status: "FINISHED", exitCode: 0, log: `${log}\n` });
   ctx.events.emit({ type: "runs/changed", runId });
@@ -77,6 +72,8 @@ async function writeOutputs(scope: ReproScope, stage: Stage, outs: LockedPath[])
   await removeOutputs(root, stage, () => true);
   const declared = new Set(stageOutputs(stage).map((o) => o.wsPath));
   for (const out of outs.filter((o) => declared.has(o.path))) {
-    await restorePath(scope.ctx.ws, out.oid, join(root, out.path));
+    await restorePath(scope.ctx.ws, out.oid, join(root, out.path), {
+      executable: out.executable,
+    });
   }
 }

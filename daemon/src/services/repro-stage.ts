@@ -3,7 +3,7 @@
  * inputs, the command's log, outputs into the content store, metrics, the lock entry).
  */
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { StageResult } from "../../../schemas/api";
 import type { Context } from "../context";
@@ -19,6 +19,7 @@ import {
 } from "../pipeline/exec";
 import type { HashCache } from "../pipeline/hashcache";
 import {
+  lockEntryOf,
   staleReasons,
   writeLockEntry,
   type LockEntry,
@@ -129,7 +130,7 @@ async function runStage(
     const exec = await runCommand({
       cmd: stage.cmd,
       cwd,
-      env: stageEnv(runId, scope.daemon),
+      env: stageEnv(runId, scope.daemon, stage.env),
       signal: scope.signal,
       onOutput: (chunk) => {
         live.write(chunk);
@@ -174,12 +175,7 @@ async function afterCommand(
   const outs = await storeOutputs(scope, stage);
   const notes = recordMetrics(scope, stage, runId, logged);
   addRunFiles(scope.ctx.db, runId, "out", outs);
-  writeLockEntry(
-    scope.ctx.ws.root,
-    stage.name,
-    { cmd: stage.cmd, deps: state.deps, params: state.params, outs },
-    scope.order,
-  );
+  writeLockEntry(scope.ctx.ws.root, stage.name, lockEntryOf(state, outs), scope.order);
   const restorable = stageOutputs(stage).every((o) => o.cache && !o.persist);
   recordRunCache(scope.ctx.db, key, { stage: stage.name, runId, outs, restorable });
   const log = notes.length ? `${exec.log}\n${notes.join("\n")}\n` : exec.log;
@@ -229,7 +225,16 @@ async function storeOutputs(scope: ReproScope, stage: Stage): Promise<LockedPath
   for (const out of stageOutputs(stage)) {
     const abs = join(scope.ctx.ws.root, out.wsPath);
     const hash = out.cache ? await storePath(scope.ctx.ws, abs) : await scope.hashes.hashPath(abs);
-    outs.push({ path: out.wsPath, oid: hash.oid, size: hash.size, files: hash.files });
+    const locked: LockedPath = {
+      path: out.wsPath,
+      oid: hash.oid,
+      size: hash.size,
+      files: hash.files,
+    };
+    if (hash.kind === "file" && (await isExecutable(abs))) {
+      locked.executable = true; // Kept for run-cache restores, as git keeps 100755.
+    }
+    outs.push(locked);
   }
   return outs;
 }
@@ -300,11 +305,16 @@ function liveLog(ctx: Context, runId: string): { write(chunk: string): void; sto
 }
 
 /**
- * The parent environment plus the run id, the shipped clients on PYTHONPATH and NODE_PATH and,
- * when a daemon is known, where to log to.
+ * The parent environment plus the stage's own `env`, the run id, the shipped clients on
+ * PYTHONPATH and NODE_PATH and, when a daemon is known, where to log to.
  */
-function stageEnv(runId: string, daemon?: { url: string; token: string }): NodeJS.ProcessEnv {
-  const env = withClientPaths({ ...process.env, LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId });
+function stageEnv(
+  runId: string,
+  daemon: { url: string; token: string } | undefined,
+  own: Record<string, string>,
+): NodeJS.ProcessEnv {
+  const ids = { LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId };
+  const env = withClientPaths({ ...process.env, ...own, ...ids });
   if (daemon) {
     env.LATHE_API = daemon.url;
     env.LATHE_TOKEN = daemon.token;
@@ -312,4 +322,8 @@ function stageEnv(runId: string, daemon?: { url: string; token: string }): NodeJ
     env.MLFLOW_TRACKING_TOKEN = daemon.token;
   }
   return env;
+}
+
+async function isExecutable(abs: string): Promise<boolean> {
+  return ((await stat(abs)).mode & 0o100) !== 0;
 }

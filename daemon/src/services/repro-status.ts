@@ -72,5 +72,11 @@ export function pipelineDag(root: string): PipelineDag {
     line: s.pos.line,
     col: s.pos.col,
   }));
-  return { file: dag.pipeline.file, stages };
+  const { metrics, plots } = dag.pipeline;
+  return {
+    file: dag.pipeline.file,
+    stages,
+    metrics: metrics.map((m) => m.wsPath),
+    plots: plots.map((p) => ({ id: p.id, files: p.files })),
+  };
 }

@@ -20,6 +20,7 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import { codeActions } from "./actions";
 import { Analyser } from "./analysis";
 import { complete } from "./completion";
+import { limitItems, type LimitedItems } from "./completionLimit";
 import { buildContext, rootOf, type DocContext } from "./context";
 import { diagnose } from "./diagnostics";
 import { hover } from "./hover";
@@ -74,7 +75,7 @@ export class LatheLanguageServer {
     const c = this.connection;
     c.onCompletion((p) =>
       this.withContext(p.textDocument.uri, [], (ctx) =>
-        compact(complete(ctx, p.position), this.itemDefaults),
+        compact(limitItems(...typedAt(ctx, complete(ctx, p.position))), this.itemDefaults),
       ),
     );
     c.onHover(async (p, token) => {
@@ -197,13 +198,14 @@ export class LatheLanguageServer {
  * supports it, which halves the message.
  */
 function compact(
-  items: CompletionItem[],
+  { items, isIncomplete }: LimitedItems,
   itemDefaults: boolean,
 ): CompletionItem[] | CompletionList {
   const range =
     items[0]?.textEdit && "range" in items[0].textEdit ? items[0].textEdit.range : undefined;
+  const plain = isIncomplete ? { isIncomplete, items } : items;
   if (!itemDefaults || items.length < 50 || !range) {
-    return items;
+    return plain;
   }
   const same = (r: Range) =>
     r.start.line === range.start.line &&
@@ -211,15 +213,24 @@ function compact(
     r.end.line === range.end.line &&
     r.end.character === range.end.character;
   if (!items.every((i) => i.textEdit && "range" in i.textEdit && same(i.textEdit.range))) {
-    return items;
+    return plain;
   }
   return {
-    isIncomplete: false,
+    isIncomplete,
     itemDefaults: { editRange: range },
     items: items.map(({ textEdit, ...item }) =>
       textEdit!.newText === item.label ? item : { ...item, textEditText: textEdit!.newText },
     ),
   };
+}
+
+/** The items with the text they replace (what is typed of the word, from their edit range). */
+function typedAt(ctx: DocContext, items: CompletionItem[]): [CompletionItem[], string] {
+  const edit = items[0]?.textEdit;
+  if (!edit || !("range" in edit)) {
+    return [items, ""];
+  }
+  return [items, ctx.document.getText(edit.range)];
 }
 
 /** Lets requests already received run first, so a newer hover makes an older one stale. */

@@ -6,6 +6,8 @@ export interface Settings {
   nodePath: string;
   /** The metric shown in a run's description (`lathe.runs.headlineMetric`). */
   headlineMetric: string;
+  /** Independent stages run at once from the Pipelines view (`lathe.pipeline.jobs`). */
+  pipelineJobs: number;
 }
 
 export function readSettings(): Settings {
@@ -13,5 +15,6 @@ export function readSettings(): Settings {
   return {
     nodePath: config.get<string>("nodePath")?.trim() || "node",
     headlineMetric: config.get<string>("runs.headlineMetric")?.trim() || "accuracy",
+    pipelineJobs: Math.min(64, Math.max(1, Math.floor(config.get<number>("pipeline.jobs") ?? 1))),
   };
 }

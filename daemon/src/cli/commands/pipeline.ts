@@ -1,6 +1,7 @@
 /** `lathe repro`, `lathe dag` and `lathe runs list|show`: the pipeline and its tracked runs. */
 import type { Command } from "commander";
 import type {
+  DataStatus,
   PipelineStatus,
   ReproResult,
   RunDetail,
@@ -9,7 +10,10 @@ import type {
 } from "../../../../schemas/api";
 import { findDaemon } from "../../client";
 import { closeContext, openContext, type Context } from "../../context";
+import { dataStatus } from "../../data/status";
 import { LatheError } from "../../errors";
+import { HashCache } from "../../pipeline/hashcache";
+import { pipelineFile } from "../../pipeline/parse";
 import { repro } from "../../services/repro";
 import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
@@ -34,9 +38,10 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command("status")
-    .description("say which pipeline stages are stale and why")
-    .option("--pipeline", "the pipeline's stages (the default, for now the only kind)")
-    .option("--check", "exit 1 when any stage is stale")
+    .description("say which pipeline stages are stale and which versioned data changed, and why")
+    .option("--pipeline", "only the pipeline's stages")
+    .option("--data", "only versioned data (pointer files)")
+    .option("--check", "exit 1 when any stage is stale or any data is not up to date")
     .action(action(statusCommand));
 
   const runs = program.command("runs").description("tracked runs");
@@ -137,18 +142,41 @@ function dagCommand(_opts: unknown, cmd: Command): void {
   );
 }
 
-// FIXME(#4): `lathe status` without --pipeline should also report tracked data (pointer files).
-async function statusCommand(opts: { pipeline?: boolean; check?: boolean }, cmd: Command) {
+/**
+ * `lathe status`: the pipeline's stages and the versioned data; `--pipeline` or `--data` for one.
+ * JSON: the PipelineStatus, with `data` (DataStatus) added when data is reported.
+ */
+async function statusCommand(
+  opts: { pipeline?: boolean; data?: boolean; check?: boolean },
+  cmd: Command,
+) {
+  const both = !opts.pipeline && !opts.data;
   await withContext(cmd, async (ctx) => {
-    const status = await pipelineStatus(ctx);
-    status.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
-    print(cmd, status, () => statusText(status));
-    if (opts.check && status.stale) {
-      throw new LatheError("LATHE_CHECK_FAILED", "some stages are stale", {
-        stages: status.stages.filter((s) => s.state === "stale").map((s) => s.stage),
+    const wantPipeline = opts.pipeline || (both && pipelineFile(ctx.ws.root) !== undefined);
+    const status = wantPipeline ? await pipelineStatus(ctx) : undefined;
+    const hashes = new HashCache(ctx.db);
+    const data =
+      opts.data || both ? await dataStatus(ctx.ws, (p) => hashes.hashPath(p)) : undefined;
+    status?.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
+    const value = { ...(status ?? {}), ...(data ? { data } : {}) };
+    print(cmd, value, () =>
+      [status && statusText(status), data && dataText(data)].filter(Boolean).join("\n"),
+    );
+    if (opts.check && (status?.stale || data?.changed)) {
+      throw new LatheError("LATHE_CHECK_FAILED", checkMessage(status, data), {
+        stages: status?.stages.filter((s) => s.state === "stale").map((s) => s.stage) ?? [],
+        data: data?.entries.filter((e) => e.state !== "up-to-date").map((e) => e.path) ?? [],
       });
     }
   });
+}
+
+function checkMessage(status?: PipelineStatus, data?: DataStatus): string {
+  const parts = [
+    status?.stale ? "some stages are stale" : "",
+    data?.changed ? "some versioned data is not up to date" : "",
+  ];
+  return parts.filter(Boolean).join("; ");
 }
 
 function statusText(status: PipelineStatus): string {
@@ -159,6 +187,19 @@ function statusText(status: PipelineStatus): string {
     return `${s.stage.padEnd(width)}  ${label}${why ? `: ${why}` : ""}`;
   });
   return lines.join("\n") || `no stages in ${status.file}`;
+}
+
+function dataText(data: DataStatus): string {
+  if (data.entries.length === 0) {
+    return "data: nothing versioned yet (lathe add <path>)";
+  }
+  const width = Math.max(...data.entries.map((e) => e.path.length));
+  const lines = data.entries.map((e) =>
+    e.state === "up-to-date"
+      ? `  ${e.path.padEnd(width)}  up to date`
+      : `  ${e.path.padEnd(width)}  ${e.message}`,
+  );
+  return ["data:", ...lines].join("\n");
 }
 
 async function runsListCommand(opts: { experiment?: string; limit: number }, cmd: Command) {
