@@ -9,7 +9,9 @@ import { LATHE_VERSION } from "../version";
 import type { Router } from "./router";
 import { streamEvents } from "./events";
 import { registerTrackingRoutes } from "./routes/mlflow";
+import { registerMlflowRegistryRoutes } from "./routes/mlflow-registry";
 import { registerModelRoutes } from "./routes/models";
+import { registerRegistryRoutes } from "./routes/registry";
 import { registerRunRoutes } from "./routes/runs";
 import { registerTrackingQueryRoutes } from "./routes/tracking";
 
@@ -30,4 +32,6 @@ export function registerRoutes(
   registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
   registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch
   registerTrackingQueryRoutes(router, ctx); // runs search/compare, metric history, tags, delete
+  registerRegistryRoutes(router, ctx); // aliases, stages, notes, cards, audit log (#5)
+  registerMlflowRegistryRoutes(router, ctx); // MLflow model registry API (#5)
 }

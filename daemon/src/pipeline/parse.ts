@@ -36,7 +36,8 @@ const STAGE_FIELDS = [
   "frozen",
   "meta",
 ];
-const TOP_FIELDS = ["stages", "experiment", "vars"];
+// `models:` is read by registry/gates-parse.ts (#5); this walker only lets it through.
+const TOP_FIELDS = ["stages", "experiment", "vars", "models"];
 // dvc.yaml may carry these top-level sections, which Lathe ignores with a warning: they list
 // files for dvc's metrics/plots/params commands and do not change what a stage runs.
 // FIXME(#4): read top-level metrics and plots, so the editor can show them.
