@@ -42,7 +42,7 @@ export function renderCard(v: ModelVersion, modelDescription: string, log: Regis
     `| Stage | ${v.stage} |`,
     `| Registered | ${new Date(v.createdAt).toISOString()} |`,
     `| Source run | \`${v.runId}\` |`,
-    `| Git commit | ${v.gitCommit ? `\`${v.gitCommit}\`` : "unknown (not a git repository)"} |`,
+    `| Git commit | ${v.gitCommit ? `\`${v.gitCommit}\`` : "unknown (the run recorded none)"} |`,
     `| File | \`${v.path}\` (\`${v.oid}\`) |`,
     "",
   );

@@ -59,7 +59,14 @@ export function toMlflowModel(m: RegisteredModel): Record<string, unknown> {
 
 export function createRegisteredModel(ctx: Context, req: Request): unknown {
   const name = requiredString(req, "name");
-  createModel(ctx, name, optionalString(req, "description") ?? "", tagMap(req.tags));
+  try {
+    createModel(ctx, name, optionalString(req, "description") ?? "", tagMap(req.tags));
+  } catch (err) {
+    if (err instanceof LatheError && err.code === "LATHE_CONFLICT") {
+      throw mlflowError("RESOURCE_ALREADY_EXISTS", err.message);
+    }
+    throw err;
+  }
   return { registered_model: toMlflowModel(getModel(ctx, name)) };
 }
 
