@@ -17,7 +17,8 @@ import { evaluateGate } from "../../daemon/src/registry/gates";
 import { parseModelsSection } from "../../daemon/src/registry/gates-parse";
 import { register } from "../../daemon/src/registry/register";
 import { linearSoftmaxModel, seedRun } from "../fixtures/onnx";
-import { removeDir, repoRoot, runCli, tempDir } from "../helpers";
+import type { RegisteredModel, ReproResult } from "../../schemas/api";
+import { daemonIn, removeDir, repoRoot, runCli, tempDir } from "../helpers";
 
 const STAGES = `stages:
   train:
@@ -277,4 +278,65 @@ test("weather: a gate syntax error stops repro before any stage, exit 2 naming l
     r.stderr,
   );
   assert.doesNotMatch(r.stdout, /ran/);
+});
+
+// ----- the same through the daemon's repro route -----
+
+test("POST /api/v1/pipeline/repro: a failed gate answers ok false with the conditions; a bad gate is 422", async () => {
+  const root = await tempDir("lathe-gate-route-");
+  writeFileSync(join(root, "src.onnx"), linearSoftmaxModel());
+  writeFileSync(
+    join(root, "train.js"),
+    `const fs = require("fs");\nfs.copyFileSync("src.onnx", "model.onnx");\nfs.writeFileSync("m.json", JSON.stringify({ accuracy: 0.5 }));\n`,
+  );
+  const pipeline = (gate: string) =>
+    writeFileSync(
+      join(root, "lathe.yaml"),
+      `stages:
+  train:
+    cmd: node train.js
+    deps: [src.onnx, train.js]
+    outs: [model.onnx]
+    metrics: [m.json]
+models:
+  tiny:
+    from: train
+    alias: champion
+    gate: [${gate}]
+`,
+    );
+  const d = await daemonIn(root);
+  try {
+    pipeline("accuracy >= 0.9");
+    const failed = await d.client.call<ReproResult>("POST", "/api/v1/pipeline/repro", {});
+    assert.equal(failed.ok, false);
+    assert.equal(failed.stages[0]!.status, "ran");
+    const outcome = failed.models![0]!;
+    assert.deepEqual([outcome.model, outcome.status, outcome.version], ["tiny", "registered", 1]);
+    assert.equal(outcome.gate!.passed, false);
+    assert.equal(outcome.gate!.conditions[0]!.detail, "accuracy 0.5 < 0.9");
+    const model = await d.client.call<RegisteredModel>("GET", "/api/v1/models/tiny");
+    assert.deepEqual(model.aliases, {});
+
+    pipeline("accuracy >= 0.4");
+    const passed = await d.client.call<ReproResult>("POST", "/api/v1/pipeline/repro", {});
+    assert.equal(passed.ok, true, JSON.stringify(passed.models));
+    assert.equal(passed.models![0]!.status, "unchanged");
+    const after = await d.client.call<RegisteredModel>("GET", "/api/v1/models/tiny");
+    assert.deepEqual(after.aliases, { champion: 1 });
+
+    pipeline("accuracy >= ");
+    await assert.rejects(d.client.call("POST", "/api/v1/pipeline/repro", {}), (err: unknown) => {
+      assert.ok(err instanceof LatheError, String(err));
+      assert.equal(err.code, "LATHE_BAD_FILE");
+      assert.match(
+        err.message,
+        /^lathe\.yaml:11:12: models\.tiny\.gate\[0\]: 'accuracy >=' is not a condition/,
+      );
+      return true;
+    });
+  } finally {
+    await d.close();
+    await removeDir(root);
+  }
 });

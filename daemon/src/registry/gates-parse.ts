@@ -43,7 +43,7 @@ export interface ModelEntry {
 const ENTRY_FIELDS = ["from", "path", "metrics", "description", "alias", "gate"];
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const METRIC = /^[A-Za-z_][\w.\-/]*$/;
-const CONDITION = /^\s*(\S+?)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$/;
+const CONDITION = /^\s*(\S+?)\s*(>=|<=|==|!=|>|<)\s*([^<>=!\s].*?)\s*$/;
 const ALIAS_RHS = /^@([A-Za-z][\w-]*)(?:\.(\S+?))?(?:\s*([+-])\s*(\S+))?$/;
 const SHAPE =
   "write '<metric> <op> <number>' or '<metric> <op> @<alias> [+|- <number>]' with op one of >=, >, <=, <, ==, != (e.g. 'accuracy >= 0.8', 'accuracy >= @champion - 0.01')";
