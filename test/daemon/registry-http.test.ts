@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call --
    Replies are checked field by field; typing them first would restate the shapes under test. */
 /**
  * The registry routes (#5) over real HTTP on port 0: aliases that move and are audited, rollback,
