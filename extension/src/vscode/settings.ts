@@ -6,6 +6,8 @@ export interface Settings {
   nodePath: string;
   /** The metric shown in a run's description (`lathe.runs.headlineMetric`). */
   headlineMetric: string;
+  /** Aliases Promote offers before the model's own (`lathe.models.aliases`). */
+  modelAliases: string[];
 }
 
 export function readSettings(): Settings {
@@ -13,5 +15,6 @@ export function readSettings(): Settings {
   return {
     nodePath: config.get<string>("nodePath")?.trim() || "node",
     headlineMetric: config.get<string>("runs.headlineMetric")?.trim() || "accuracy",
+    modelAliases: config.get<string[]>("models.aliases") ?? ["champion", "challenger"],
   };
 }
