@@ -3,6 +3,14 @@
  * Request bodies are also JSON Schemas (bottom of this file), checked with ajv at the edge.
  * Bump API_VERSION's minor for additions and its major for changes; the extension checks it.
  */
+import type {
+  AliasMove,
+  GateResult,
+  ModelGateOutcome,
+  ModelStage,
+  VersionDataId,
+} from "./registry";
+
 export const API_VERSION = "1.0";
 
 export type RunStatus = "RUNNING" | "FINISHED" | "FAILED" | "KILLED" | "SKIPPED";
@@ -162,6 +170,8 @@ export interface ReproResult {
   stages: StageResult[];
   /** Parts of the pipeline file Lathe ignores, with file:line:col (see PipelineStatus). */
   warnings: string[];
+  /** The `models:` section (#5): each entry's registration and gate; `ok` is false if one failed. */
+  models?: ModelGateOutcome[];
 }
 
 export interface ModelSignatureTensor {
@@ -191,12 +201,29 @@ export interface ModelVersion {
   metrics: Record<string, number | null>;
   params: Record<string, string>;
   createdAt: number;
+  /** Registry (#5): lineage, notes, stage, aliases and gate; see schemas/registry.ts. */
+  gitCommit: string | null;
+  /** The source run's inputs (training deps) with their data ids. */
+  dataIds: VersionDataId[];
+  description: string;
+  /** MLflow-style stage: None, Staging, Production or Archived. */
+  stage: ModelStage;
+  tags: Record<string, string>;
+  /** Aliases that point at this version, by name. */
+  aliases: string[];
+  /** The lathe.yaml gate evaluated when this version was registered by `lathe repro`. */
+  gate: GateResult | null;
+  updatedAt: number;
 }
 
 export interface RegisteredModel {
   name: string;
   createdAt: number;
   versions: ModelVersion[];
+  description: string;
+  tags: Record<string, string>;
+  /** Alias name → version. */
+  aliases: Record<string, number>;
 }
 
 export type DeploymentState = "starting" | "ready" | "failed" | "stopped";
@@ -216,7 +243,7 @@ export interface Deployment {
 /** What the event stream (`GET /api/v1/events`, server-sent events) carries, one JSON per event. */
 export type DaemonEvent =
   | { type: "runs/changed"; runId: string }
-  | { type: "models/changed"; model: string }
+  | { type: "models/changed"; model: string; alias?: AliasMove }
   | { type: "deployments/changed"; name: string }
   | { type: "repro/progress"; stage: string; status: StageResult["status"] | "running" }
   /** lathe.yaml, lathe.lock, a params file, a dep or an out changed on disk: states may differ. */

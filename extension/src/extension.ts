@@ -12,6 +12,7 @@ import { runStage } from "./pipelines/runStage";
 import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
 import { registerModel } from "./models/register";
+import { registerRegistryCommands } from "./models/registryCommands";
 import { reproduce } from "./runs/reproduce";
 import { openRunLog, RUN_LOG_SCHEME, RunLogProvider } from "./runs/runLog";
 import { RunsTreeProvider, type RunsNode } from "./runs/runsTree";
@@ -102,6 +103,7 @@ function startWorkspace(context: vscode.ExtensionContext, folder: vscode.Workspa
   command("lathe.deploymentActions", "Failed", () =>
     deploymentActions(status, deployments, daemon),
   );
+  registerRegistryCommands(context, daemon, models); // promote, rollback, compare, card (#5)
 
   void daemon.connect();
 }

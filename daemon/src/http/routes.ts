@@ -10,7 +10,9 @@ import type { Router } from "./router";
 import { streamEvents } from "./events";
 import { registerArtifactRoutes } from "./routes/artifacts";
 import { registerTrackingRoutes } from "./routes/mlflow";
+import { registerMlflowRegistryRoutes } from "./routes/mlflow-registry";
 import { registerModelRoutes } from "./routes/models";
+import { registerRegistryRoutes } from "./routes/registry";
 import { registerRunRoutes } from "./routes/runs";
 import { registerTrackingQueryRoutes } from "./routes/tracking";
 
@@ -32,4 +34,6 @@ export function registerRoutes(
   registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch
   registerTrackingQueryRoutes(router, ctx); // runs search/compare, metric history, tags, delete
   registerArtifactRoutes(router, ctx); // runs/:id/artifacts: list, upload, download
+  registerRegistryRoutes(router, ctx); // aliases, stages, notes, cards, audit log (#5)
+  registerMlflowRegistryRoutes(router, ctx); // MLflow model registry API (#5)
 }

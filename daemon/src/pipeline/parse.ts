@@ -55,6 +55,8 @@ export const TOP_FIELDS = [
   "vars",
   "metrics",
   "plots",
+  // `models:` is read by registry/gates-parse.ts (#5); this walker only lets it through.
+  "models",
   ...Object.keys(LATER_SECTIONS),
 ];
 /** dvc stage fields Lathe does not support, with what to do instead. */

@@ -13,7 +13,6 @@ import { at, type PathEntry, type Pos, type TopPlot } from "./spec";
  */
 export const LATER_SECTIONS: Record<string, string> = {
   validate: "expectations on a data file",
-  models: "registering an output as a model version behind a gate, #5",
   deploy: "serving a registered model, #5",
   monitor: "watching a deployment for drift",
 };

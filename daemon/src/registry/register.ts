@@ -13,8 +13,14 @@ import { readSignature } from "./signature";
 export interface RegisterInput {
   model: string;
   runId: string;
-  /** The run output to register; defaults to its only `.onnx` file output. */
+  /**
+   * The run output to register (or an MLflow artifact of the run: a file, or a folder holding
+   * one .onnx file); defaults to its only `.onnx` file output.
+   */
   path?: string;
+  description?: string;
+  /** Metrics of the stages that evaluated this output; they override the run's same-named ones. */
+  extraMetrics?: Record<string, number | null>;
 }
 
 interface RunFile {
@@ -25,7 +31,9 @@ interface RunFile {
 /** Adds version max+1 of `model` (creating the model) and emits `models/changed`. */
 export function register(ctx: Context, input: RegisterInput): ModelVersion {
   checkModelName(input.model);
-  const output = pickOutput(ctx, input.runId, input.path);
+  const output = runOutput(ctx, input.runId, input.path);
+  const lineage = runLineage(ctx, input.runId);
+  const metrics = { ...latestMetrics(ctx, input.runId), ...input.extraMetrics };
   const bytes = readObject(ctx, output);
   const signature = readSignature(bytes, output.path);
 
@@ -40,8 +48,9 @@ export function register(ctx: Context, input: RegisterInput): ModelVersion {
         .get(input.model) as { next: number };
       ctx.db
         .prepare(
-          `INSERT INTO model_versions (model, version, run_id, oid, path, signature, metrics, params, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO model_versions (model, version, run_id, oid, path, signature, metrics, params,
+             created_at, git_commit, data_ids, description, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.model,
@@ -50,8 +59,12 @@ export function register(ctx: Context, input: RegisterInput): ModelVersion {
           output.oid,
           output.path,
           JSON.stringify(signature),
-          JSON.stringify(latestMetrics(ctx, input.runId)),
+          JSON.stringify(metrics),
           JSON.stringify(runParams(ctx, input.runId)),
+          now,
+          lineage.gitCommit,
+          JSON.stringify(lineage.dataIds),
+          input.description ?? "",
           now,
         );
       return next;
@@ -66,7 +79,8 @@ export function register(ctx: Context, input: RegisterInput): ModelVersion {
   return getVersion(ctx, input.model, version);
 }
 
-function pickOutput(ctx: Context, runId: string, path: string | undefined): RunFile {
+/** The run output a version would hold (see RegisterInput.path). */
+export function runOutput(ctx: Context, runId: string, path: string | undefined): RunFile {
   const run = ctx.db.prepare("SELECT id FROM runs WHERE id = ?").get(runId);
   if (!run) {
     throw new LatheError("LATHE_NOT_FOUND", `Run '${runId}' does not exist.`, { runId });
@@ -78,7 +92,7 @@ function pickOutput(ctx: Context, runId: string, path: string | undefined): RunF
 
   if (path !== undefined) {
     const wanted = path.replace(/\\/g, "/").replace(/^\.\//, "");
-    const found = outs.find((o) => o.path === wanted);
+    const found = outs.find((o) => o.path === wanted) ?? artifactOutput(ctx, runId, wanted);
     if (!found) {
       throw new LatheError(
         "LATHE_NOT_FOUND",
@@ -107,6 +121,38 @@ function pickOutput(ctx: Context, runId: string, path: string | undefined): RunF
   return models[0]!;
 }
 
+/** An MLflow artifact of the run: the file itself, or the only .onnx file under a folder. */
+function artifactOutput(ctx: Context, runId: string, path: string): RunFile | undefined {
+  const rows = ctx.db
+    .prepare("SELECT path, oid FROM artifacts WHERE run_id = ? ORDER BY path")
+    .all(runId) as RunFile[];
+  const file = rows.find((r) => r.path === path);
+  if (file) {
+    return file;
+  }
+  const prefix = path.replace(/\/+$/, "") + "/";
+  const onnx = rows.filter((r) => r.path.startsWith(prefix) && r.path.endsWith(".onnx"));
+  return onnx.length === 1 ? onnx[0] : undefined;
+}
+
+/** The source run's git commit and its inputs (the training deps) with their data ids. */
+function runLineage(ctx: Context, runId: string): { gitCommit: string | null; dataIds: RunFile[] } {
+  const run = ctx.db.prepare("SELECT git_commit FROM runs WHERE id = ?").get(runId) as
+    { git_commit: string | null } | undefined;
+  const dataIds = ctx.db
+    .prepare("SELECT path, oid FROM run_files WHERE run_id = ? AND direction = 'in' ORDER BY path")
+    .all(runId) as RunFile[];
+  return { gitCommit: run?.git_commit ?? null, dataIds };
+}
+
+/** The version of `model` holding exactly these bytes, if one is registered already. */
+export function versionWithOid(ctx: Context, model: string, oid: string): number | undefined {
+  const row = ctx.db
+    .prepare("SELECT version FROM model_versions WHERE model = ? AND oid = ? ORDER BY version DESC")
+    .get(model, oid) as { version: number } | undefined;
+  return row?.version;
+}
+
 function readObject(ctx: Context, output: RunFile): Uint8Array {
   const file = objectPath(ctx.ws, output.oid);
   try {
@@ -132,7 +178,7 @@ function readObject(ctx: Context, output: RunFile): Uint8Array {
 }
 
 /** The latest value of each metric of a run: the highest step, then the latest timestamp. */
-function latestMetrics(ctx: Context, runId: string): Record<string, number | null> {
+export function latestMetrics(ctx: Context, runId: string): Record<string, number | null> {
   const rows = ctx.db
     .prepare("SELECT key, value FROM metrics WHERE run_id = ? ORDER BY step, timestamp, rowid")
     .all(runId) as { key: string; value: number | null }[];

@@ -16,6 +16,8 @@ import { stageOutputs, type Stage } from "../pipeline/spec";
 import { ensureExperiment } from "../store/experiments";
 import { createRun, failInterruptedRepros, finishRun } from "../store/runs";
 import { acquireReproLock } from "./repro-lock";
+import { applyModels } from "../registry/gates";
+import { loadModelsSection } from "../registry/gates-parse";
 import { reproStage, type ReproScope } from "./repro-stage";
 
 export interface ReproOptions {
@@ -52,12 +54,17 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   if (interrupted > 0) {
     ctx.log.warn({ runs: interrupted }, "marked runs of an interrupted repro as FAILED");
   }
-  const { dag, selected, params } = plan(ctx.ws.root, options.stages, options.downstream);
+  const { dag, selected, params, models } = plan(ctx.ws.root, options.stages, options.downstream);
   const scope = await openScope(ctx, dag, options);
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
     const stages = await runStages(scope, dag, selected, params, options);
-    return { ...finishRepro(scope, stages), warnings: dag.pipeline.warnings };
+    const result = { ...finishRepro(scope, stages), warnings: dag.pipeline.warnings };
+    if (models.length === 0) {
+      return result;
+    }
+    const gated = await applyModels(ctx, models, stages, options.daemon);
+    return { ...result, ok: result.ok && gated.every((g) => g.gate?.passed !== false), models: gated };
   } catch (err) {
     // Hashing or the store failed outside a stage run: the parent run must not stay RUNNING.
     finishRun(ctx.db, scope.parentId, { status: "FAILED", error: (err as Error).message });
@@ -143,7 +150,7 @@ function plan(root: string, names: string[] | undefined, downstream = false) {
   const params = new Map<string, StageParams>(
     selected.map((s) => [s.name, reader.forStage(pipeline, s)]),
   );
-  return { dag, selected, params };
+  return { dag, selected, params, models: loadModelsSection(root, pipeline) };
 }
 
 async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise<ReproScope> {

@@ -154,6 +154,50 @@ const migrations: string[] = [
     oid TEXT NOT NULL
   );
   `,
+  // Registry (#5): lineage and notes on versions, MLflow-style stages, tags, aliases and the
+  // audit log of every alias and stage move. Old versions keep defaults; their run still holds
+  // their lineage.
+  `
+  ALTER TABLE model_versions ADD COLUMN git_commit TEXT;
+  ALTER TABLE model_versions ADD COLUMN data_ids TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE model_versions ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  ALTER TABLE model_versions ADD COLUMN stage TEXT NOT NULL DEFAULT 'None';
+  ALTER TABLE model_versions ADD COLUMN gate TEXT;
+  ALTER TABLE model_versions ADD COLUMN updated_at INTEGER;
+  CREATE TABLE model_tags (
+    model TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (model, key)
+  );
+  CREATE TABLE model_version_tags (
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (model, version, key),
+    FOREIGN KEY (model, version) REFERENCES model_versions(model, version) ON DELETE CASCADE
+  );
+  CREATE TABLE model_aliases (
+    model TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (model, alias)
+  );
+  CREATE TABLE registry_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('alias', 'stage')),
+    name TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    actor TEXT NOT NULL DEFAULT '',
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX registry_audit_by_model ON registry_audit(model, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -6,6 +6,7 @@ import { assertNever, headline, shortId } from "../runs/format";
 import { log } from "../vscode/log";
 import { readSettings } from "../vscode/settings";
 import type { Deployments } from "./deployments";
+import { appendRegistryTooltip, versionBadges, versionIcon } from "./versionBadges";
 
 export type ModelsNode =
   | { kind: "model"; model: RegisteredModel }
@@ -100,7 +101,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
       (d) => d.model === model.name && d.state === "ready",
     );
     const count = `${model.versions.length} version${model.versions.length === 1 ? "" : "s"}`;
-    item.description = deployed ? `${count} · v${deployed.version} deployed` : count;
+    const aliases = Object.entries(model.aliases).map(([a, v]) => `@${a} v${v}`);
+    const described = [count, ...aliases].join(" · ");
+    item.description = deployed ? `${described} · v${deployed.version} deployed` : described;
     item.iconPath = new vscode.ThemeIcon("package");
     item.contextValue = "lathe.model";
     return item;
@@ -129,7 +132,7 @@ function versionItem(node: Extract<ModelsNode, { kind: "version" }>): vscode.Tre
   const { version, deployment, run } = node;
   const item = new vscode.TreeItem(`v${version.version}`, vscode.TreeItemCollapsibleState.None);
   item.id = `model:${version.model}:v${version.version}`;
-  const parts: string[] = [];
+  const parts: string[] = versionBadges(version);
   if (deployment) {
     parts.push(deployment.state === "ready" && deployment.url ? deployment.url : "starting…");
   }
@@ -139,7 +142,7 @@ function versionItem(node: Extract<ModelsNode, { kind: "version" }>): vscode.Tre
   }
   parts.push(`from ${run?.stage ?? run?.name ?? "run"} run ${shortId(version.runId)}`);
   item.description = parts.join(" · ");
-  item.iconPath = new vscode.ThemeIcon(deployment ? "rocket" : "versions");
+  item.iconPath = deployment ? new vscode.ThemeIcon("rocket") : versionIcon(version);
   item.contextValue = deployment ? "lathe.modelVersion.deployed" : "lathe.modelVersion";
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${version.model} v${version.version}**\n\n`);
@@ -156,6 +159,7 @@ function versionItem(node: Extract<ModelsNode, { kind: "version" }>): vscode.Tre
   if (version.signature.labels?.length) {
     md.appendMarkdown(`Labels: ${version.signature.labels.join(", ")}\n\n`);
   }
+  appendRegistryTooltip(md, version);
   if (deployment?.url) {
     md.appendMarkdown(`Deployed at ${deployment.url}`);
   }

@@ -8,6 +8,8 @@ export interface Settings {
   headlineMetric: string;
   /** Independent stages run at once from the Pipelines view (`lathe.pipeline.jobs`). */
   pipelineJobs: number;
+  /** Aliases Promote offers before the model's own (`lathe.models.aliases`). */
+  modelAliases: string[];
 }
 
 export function readSettings(): Settings {
@@ -16,5 +18,6 @@ export function readSettings(): Settings {
     nodePath: config.get<string>("nodePath")?.trim() || "node",
     headlineMetric: config.get<string>("runs.headlineMetric")?.trim() || "accuracy",
     pipelineJobs: Math.min(64, Math.max(1, Math.floor(config.get<number>("pipeline.jobs") ?? 1))),
+    modelAliases: config.get<string[]>("models.aliases") ?? ["champion", "challenger"],
   };
 }

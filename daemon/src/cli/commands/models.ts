@@ -8,13 +8,16 @@ import type { Deployment, ModelVersion, RegisteredModel } from "../../../../sche
 import { findDaemon, findOrStartDaemon, type DaemonHandle } from "../../client";
 import { closeContext, openContext } from "../../context";
 import { LatheError } from "../../errors";
-import { getModel, getVersion, listModels } from "../../registry/models";
+import { getVersion, listModels } from "../../registry/models";
 import { register } from "../../registry/register";
+import { resolveTarget } from "../../registry/target";
 import { postJson } from "../../serving/client";
 import { action, cliScript, print, workspaceFor } from "../output";
+import { registerRegistryCommands } from "./registry";
 
 export function registerModelCommands(program: Command): void {
   const models = program.command("models").description("register and list models");
+  registerRegistryCommands(models); // card, promote, rollback, unalias, history, annotate
 
   models
     .command("register <name>")
@@ -49,13 +52,14 @@ export function registerModelCommands(program: Command): void {
 
   models
     .command("show <model>")
-    .description("show a model version (<name> or <name>@<version>): signature, metrics, params")
+    .description(
+      "show a model version (<name>, <name>@<version> or <name>@<alias>): lineage, signature, metrics",
+    )
     .action(
       action((spec: string, _opts: unknown, cmd: Command) => {
-        const { model, version } = parseSpec(spec);
         const found = inProcess(cmd, (ctx) => {
-          getModel(ctx, model);
-          return getVersion(ctx, model, version);
+          const target = resolveTarget(ctx, spec);
+          return getVersion(ctx, target.model, target.version);
         });
         print(cmd, found, () => JSON.stringify(found, null, 2));
       }),

@@ -19,6 +19,7 @@ import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
 import { getRun, listRuns, resolveRunId } from "../../store/runs";
 import { action, globals, print, workspaceFor } from "../output";
+import { modelLines, throwIfGateFailed } from "./registry";
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -87,8 +88,9 @@ async function reproCommand(
       onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
     });
     result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
-    print(cmd, result, () => "");
+    print(cmd, result, () => modelLines(result.models));
     throwIfFailed(ctx, result);
+    throwIfGateFailed(result.models);
   });
 }
 

@@ -1,0 +1,281 @@
+/**
+ * MLflow's model registry REST calls (model_registry.proto), over Lathe's registry: registered
+ * models and versions in MLflow's JSON (version numbers as strings, tags as key/value lists,
+ * `status: READY` since a version is ready once registered), and aliases.
+ */
+import type { ModelVersion, RegisteredModel } from "../../../../schemas/api";
+import { MODEL_STAGES } from "../../../../schemas/registry";
+import type { Context } from "../../context";
+import { LatheError } from "../../errors";
+import { deleteAlias, requireAlias, setAlias, setStage } from "../../registry/aliases";
+import { getModel, getVersion, listModels } from "../../registry/models";
+import { createModel, deleteModel, updateVersion } from "../../registry/notes";
+import { register } from "../../registry/register";
+import { mlflowError } from "./errors";
+import { optionalString, requiredString, type Request } from "./request";
+import { modelSearch, versionSearch } from "./registry-search";
+
+const ACTOR = "mlflow client";
+
+export function toMlflowVersion(v: ModelVersion): Record<string, unknown> {
+  return {
+    name: v.model,
+    version: String(v.version),
+    creation_timestamp: v.createdAt,
+    last_updated_timestamp: v.updatedAt,
+    user_id: "",
+    current_stage: v.stage,
+    description: v.description,
+    source: `runs:/${v.runId}/${v.path}`,
+    run_id: v.runId,
+    status: "READY",
+    tags: keyValues(v.tags),
+    run_link: "",
+    aliases: v.aliases,
+  };
+}
+
+export function toMlflowModel(m: RegisteredModel): Record<string, unknown> {
+  const updated = Math.max(m.createdAt, ...m.versions.map((v) => v.updatedAt));
+  // MLflow's latest_versions: the newest version in each stage.
+  const latest = MODEL_STAGES.flatMap((stage) => {
+    const inStage = m.versions.filter((v) => v.stage === stage);
+    return inStage.length ? [inStage[inStage.length - 1]!] : [];
+  });
+  return {
+    name: m.name,
+    creation_timestamp: m.createdAt,
+    last_updated_timestamp: updated,
+    user_id: "",
+    description: m.description,
+    latest_versions: latest.map(toMlflowVersion),
+    tags: keyValues(m.tags),
+    aliases: Object.entries(m.aliases).map(([alias, version]) => ({
+      alias,
+      version: String(version),
+    })),
+  };
+}
+
+export function createRegisteredModel(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  try {
+    createModel(ctx, name, optionalString(req, "description") ?? "", tagMap(req.tags));
+  } catch (err) {
+    if (err instanceof LatheError && err.code === "LATHE_CONFLICT") {
+      throw mlflowError("RESOURCE_ALREADY_EXISTS", err.message);
+    }
+    throw err;
+  }
+  return { registered_model: toMlflowModel(getModel(ctx, name)) };
+}
+
+export function getRegisteredModel(ctx: Context, req: Request): unknown {
+  return { registered_model: toMlflowModel(knownModel(ctx, requiredString(req, "name"))) };
+}
+
+export function deleteRegisteredModel(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  deleteModel(ctx, name);
+  return {};
+}
+
+export function searchRegisteredModels(ctx: Context, req: Request): unknown {
+  const { items, next } = modelSearch(listModels(ctx), req);
+  return {
+    registered_models: items.map(toMlflowModel),
+    ...(next ? { next_page_token: next } : {}),
+  };
+}
+
+/**
+ * `source` is the run's artifact or output the version holds: `runs:/<run>/<path>`,
+ * `mlflow-artifacts:/<experiment>/<run>/artifacts/<path>`, or a path inside the run.
+ */
+export function createModelVersion(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const source = requiredString(req, "source");
+  const { runId, path } = parseSource(source, optionalString(req, "run_id"));
+  const version = register(ctx, {
+    model: name,
+    runId,
+    path,
+    description: optionalString(req, "description"),
+  });
+  const tags = tagMap(req.tags);
+  const annotated = Object.keys(tags).length
+    ? updateVersion(ctx, name, version.version, { tags })
+    : version;
+  return { model_version: toMlflowVersion(annotated) };
+}
+
+export function getModelVersion(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  return { model_version: toMlflowVersion(knownVersion(ctx, name, versionOf(req))) };
+}
+
+export function searchModelVersions(ctx: Context, req: Request): unknown {
+  const all = listModels(ctx).flatMap((m) => m.versions);
+  const { items, next } = versionSearch(all, req);
+  return { model_versions: items.map(toMlflowVersion), ...(next ? { next_page_token: next } : {}) };
+}
+
+export function transitionStage(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const stage = requiredString(req, "stage");
+  const canonical = MODEL_STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
+  if (!canonical) {
+    throw mlflowError(
+      "INVALID_PARAMETER_VALUE",
+      `Invalid Model Version stage: ${stage}. Value must be one of ${MODEL_STAGES.join(", ")}.`,
+    );
+  }
+  const archive =
+    req.archive_existing_versions === true || req.archive_existing_versions === "true";
+  const version = knownVersion(ctx, name, versionOf(req));
+  const moved = setStage(ctx, name, version.version, canonical, {
+    actor: ACTOR,
+    archiveExisting: archive,
+  });
+  return { model_version: toMlflowVersion(moved) };
+}
+
+export function updateModelVersion(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const version = knownVersion(ctx, name, versionOf(req));
+  const description = optionalString(req, "description");
+  const updated = updateVersion(
+    ctx,
+    name,
+    version.version,
+    description === undefined ? {} : { description },
+  );
+  return { model_version: toMlflowVersion(updated) };
+}
+
+export function setModelVersionTag(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const version = knownVersion(ctx, name, versionOf(req));
+  const key = requiredString(req, "key");
+  updateVersion(ctx, name, version.version, {
+    tags: { [key]: optionalString(req, "value") ?? "" },
+  });
+  return {};
+}
+
+export function setModelAlias(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  const alias = requiredString(req, "alias");
+  knownModel(ctx, name);
+  const version = knownVersion(ctx, name, versionOf(req));
+  setAlias(ctx, name, alias, version.version, { actor: ACTOR });
+  return {};
+}
+
+export function getModelVersionByAlias(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  const alias = requiredString(req, "alias");
+  knownModel(ctx, name);
+  const version = missingAs(
+    () => requireAlias(ctx, name, alias),
+    `Registered model alias ${alias} not found.`,
+  );
+  return { model_version: toMlflowVersion(getVersion(ctx, name, version)) };
+}
+
+export function deleteModelAlias(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  const alias = requiredString(req, "alias");
+  knownModel(ctx, name);
+  missingAs(
+    () => deleteAlias(ctx, name, alias, { actor: ACTOR }),
+    `Registered model alias ${alias} not found.`,
+  );
+  return {};
+}
+
+function knownModel(ctx: Context, name: string): RegisteredModel {
+  return missingAs(() => getModel(ctx, name), `Registered Model with name=${name} not found`);
+}
+
+function knownVersion(ctx: Context, name: string, version: number): ModelVersion {
+  return missingAs(
+    () => getVersion(ctx, name, version),
+    `Model Version (name=${name}, version=${version}) not found`,
+  );
+}
+
+/** MLflow's own message for a missing resource, with RESOURCE_DOES_NOT_EXIST. */
+function missingAs<T>(fn: () => T, message: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof LatheError && err.code === "LATHE_NOT_FOUND") {
+      throw mlflowError("RESOURCE_DOES_NOT_EXIST", message);
+    }
+    throw err;
+  }
+}
+
+function versionOf(req: Request): number {
+  const text = requiredString(req, "version");
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw mlflowError(
+      "INVALID_PARAMETER_VALUE",
+      `Parameter 'version' must be an integer, got '${text}'.`,
+    );
+  }
+  return Number(text);
+}
+
+function parseSource(source: string, runId: string | undefined): { runId: string; path?: string } {
+  const runs = /^runs:\/([^/]+)\/?(.*)$/.exec(source);
+  const artifacts = /^mlflow-artifacts:\/+[^/]+\/([^/]+)\/artifacts\/?(.*)$/.exec(source);
+  const found = runs ?? artifacts;
+  const fromSource = found?.[1];
+  const path = found ? found[2] : source.replace(/^\.\//, "");
+  const id = runId || fromSource;
+  if (!id) {
+    throw mlflowError(
+      "INVALID_PARAMETER_VALUE",
+      `Cannot tell the run of source '${source}': pass run_id, or a runs:/<run_id>/<path> source.`,
+    );
+  }
+  if (runId && fromSource && runId !== fromSource) {
+    throw mlflowError(
+      "INVALID_PARAMETER_VALUE",
+      `run_id '${runId}' does not match the run of source '${source}'.`,
+    );
+  }
+  return { runId: id, path: path ? path : undefined };
+}
+
+function tagMap(tags: unknown): Record<string, string> {
+  if (tags === undefined || tags === null) {
+    return {};
+  }
+  if (!Array.isArray(tags)) {
+    throw mlflowError(
+      "INVALID_PARAMETER_VALUE",
+      "Parameter 'tags' must be a list of {key, value}.",
+    );
+  }
+  const out: Record<string, string> = {};
+  for (const t of tags as { key?: unknown; value?: unknown }[]) {
+    if (typeof t?.key !== "string" || t.key === "") {
+      throw mlflowError("INVALID_PARAMETER_VALUE", `Tag ${JSON.stringify(t)} has no 'key'.`);
+    }
+    out[t.key] = typeof t.value === "string" ? t.value : JSON.stringify(t.value ?? "");
+  }
+  return out;
+}
+
+function keyValues(map: Record<string, string>): { key: string; value: string }[] {
+  return Object.entries(map).map(([key, value]) => ({ key, value }));
+}
