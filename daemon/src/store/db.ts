@@ -154,6 +154,14 @@ const migrations: string[] = [
     oid TEXT NOT NULL
   );
   `,
+  `
+  -- Serving (#5): what a deployment was asked for (target, traffic split, batching options as
+  -- JSON) and how often its worker was restarted after a crash.
+  ALTER TABLE deployments ADD COLUMN target TEXT;
+  ALTER TABLE deployments ADD COLUMN traffic TEXT;
+  ALTER TABLE deployments ADD COLUMN options TEXT;
+  ALTER TABLE deployments ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
