@@ -10,7 +10,7 @@ import { LatheError } from "../errors";
 import { parseCsv } from "./csv";
 import { predictInput } from "./predict";
 import type { TensorData } from "./protocol";
-import { checkComplete, toTensorData } from "./tensors";
+import { checkComplete, jsonValues, toTensorData } from "./tensors";
 
 export type InvocationKind = "dataframe" | "tensor";
 
@@ -235,7 +235,7 @@ export function toMlflowPredictions(
 ): { predictions: unknown } {
   const entries = Object.entries(outputs).map(([name, t]) => [name, t] as const);
   if (kind === "tensor") {
-    const nested = entries.map(([name, t]) => [name, unflatten(plainValues(t), t.dims)] as const);
+    const nested = entries.map(([name, t]) => [name, unflatten(jsonValues(t), t.dims)] as const);
     return {
       predictions: nested.length === 1 ? nested[0]![1] : Object.fromEntries(nested),
     };
@@ -244,18 +244,12 @@ export function toMlflowPredictions(
     Object.fromEntries(
       entries.map(([name, t]) => {
         const width = t.dims.slice(1).reduce((a, b) => a * b, 1);
-        const row = plainValues(t).slice(i * width, (i + 1) * width);
+        const row = jsonValues(t).slice(i * width, (i + 1) * width);
         return [name, t.dims.length === 1 ? row[0] : unflatten(row, t.dims.slice(1))];
       }),
     ),
   );
   return { predictions };
-}
-
-function plainValues(t: TensorData): unknown[] {
-  return Array.from(t.data as ArrayLike<unknown>, (v) =>
-    typeof v === "bigint" ? Number(v) : typeof v === "number" && !Number.isFinite(v) ? null : v,
-  );
 }
 
 function unflatten(values: unknown[], dims: number[]): unknown {

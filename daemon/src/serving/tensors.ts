@@ -258,10 +258,21 @@ function integers(
 
 /** An output tensor as OIP JSON: flat row-major data, 64-bit integers as JSON numbers. */
 export function toOipTensor(name: string, tensor: TensorData): OipTensor {
-  const data = Array.from(tensor.data as ArrayLike<unknown>, (v) =>
+  const data = jsonValues(tensor);
+  return { name, shape: tensor.dims, datatype: datatypesOf[tensor.type] ?? tensor.type, data };
+}
+
+/**
+ * A tensor's values as JSON: 64-bit integers as numbers, NaN and infinities as null, and BOOL as
+ * true/false (onnxruntime-node hands bool outputs over as a Uint8Array of 0 and 1).
+ */
+export function jsonValues(tensor: TensorData): unknown[] {
+  if (tensor.type === "bool") {
+    return Array.from(tensor.data as ArrayLike<unknown>, Boolean);
+  }
+  return Array.from(tensor.data as ArrayLike<unknown>, (v) =>
     typeof v === "bigint" ? Number(v) : typeof v === "number" && !Number.isFinite(v) ? null : v,
   );
-  return { name, shape: tensor.dims, datatype: datatypesOf[tensor.type] ?? tensor.type, data };
 }
 
 function names(tensors: ModelSignatureTensor[]): string {
