@@ -68,7 +68,8 @@ async function handle(deps: ServingDeps, req: IncomingMessage, res: ServerRespon
     }
     const ms = performance.now() - started;
     deps.metrics.observeRequest(endpoint, 200, ms, answer.version ?? null);
-    logRequestDone(deps.log, info, 200, ms);
+    // Thousands of answers a second: /metrics counts them; the log keeps them only at debug.
+    deps.log.debug({ ...info, status: 200, ms }, "request completed");
   } catch (err) {
     const error = toLatheError(err);
     const status = httpStatus[error.code];
