@@ -3,7 +3,7 @@
  * param key is `a.b` for the stage's params.yaml and `file:a.b` for another file (as the daemon
  * records them, daemon/src/pipeline/params.ts). Comments and layout of the file are kept.
  */
-import { parse, parseDocument } from "yaml";
+import { isCollection, isScalar, parse, parseDocument } from "yaml";
 import { LatheError } from "../../../daemon/src/errors";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
@@ -52,7 +52,18 @@ export function applyParamEdits(
         key: edit.key,
       });
     }
-    doc.setIn(edit.path, parseParamValue(edit.value, edit.key));
+    const parsed = parseParamValue(edit.value, edit.key);
+    const old = doc.getIn(edit.path, true);
+    const value = doc.createNode(parsed);
+    if (isScalar(old) && isScalar(value)) {
+      old.value = value.value; // keeps the comment beside it
+      continue;
+    }
+    if (isCollection(value) && isCollection(old)) {
+      value.flow = old.flow ?? false; // `[2012, 2013]` stays on one line
+      value.comment = old.comment;
+    }
+    doc.setIn(edit.path, value);
   }
   return doc.toString();
 }
