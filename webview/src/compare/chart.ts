@@ -98,6 +98,7 @@ export class MetricChart {
     this.plot = new uPlot(this.plotOptions(width), this.data(), this.plotArea);
     this.builtFor = this.signature();
     this.restoreZoom();
+    this.updateNote();
   }
 
   destroy(): void {
@@ -148,6 +149,8 @@ export class MetricChart {
     this.note.textContent = this.zoom ? "zoomed: double-click to reset" : "";
     this.element.dataset.curves = String(this.curveCount());
     this.element.dataset.x = x;
+    // The highest step drawn, for people reading the DOM (and the e2e test of live growth).
+    this.element.dataset.maxStep = String(extent([...this.full.values()], "step")?.[1] ?? "");
   }
 
   private signature(): string {
