@@ -37,7 +37,8 @@ test(
       name: "compare",
       workspaceFiles: { "lathe.yaml": LATHE_YAML },
       // Smoothing off: one curve per run, so the chart's curve count is the run count.
-      settings: { "lathe.compare.smoothing": 0 },
+      // 100 points per curve: the 500-step loss arrives downsampled, so a zoom has finer points.
+      settings: { "lathe.compare.smoothing": 0, "lathe.compare.points": 100 },
     });
     try {
       await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the compare walk-through");
@@ -91,10 +92,18 @@ async function walkThrough(s) {
     const rate = Number(lr) * 10;
     await call("POST", `/api/v1/runs/${ids[name]}/batch`, {
       params: { lr, epochs: "50" },
-      metrics: Array.from({ length: 50 }, (_, step) => [
-        { key: "loss", value: Math.exp(-rate * step * 0.1) + 0.05, step },
-        { key: "accuracy", value: 1 - Math.exp(-rate * step * 0.1) * 0.5, step },
-      ]).flat(),
+      metrics: [
+        ...Array.from({ length: 500 }, (_, step) => ({
+          key: "loss",
+          value: Math.exp(-rate * step * 0.01) + 0.05 + (step % 7 === 0 ? 0.02 : 0),
+          step,
+        })),
+        ...Array.from({ length: 50 }, (_, step) => ({
+          key: "accuracy",
+          value: 1 - Math.exp(-rate * step * 0.1) * 0.5,
+          step,
+        })),
+      ],
     });
   }
   // fast-lr stays RUNNING; slow-lr finishes.
@@ -149,10 +158,16 @@ async function walkThrough(s) {
   await fast.click();
   await slow.click({ modifiers: ["Control"] });
   await slow.click({ button: "right" });
-  await page
-    .locator(".context-view .monaco-menu .action-item", { hasText: "Compare Runs" })
-    .first()
-    .click();
+  const item = page.locator(".context-view .monaco-menu .action-item", { hasText: "Compare Runs" });
+  await item.first().waitFor({ state: "visible", timeout: 10_000 });
+  await item.first().hover();
+  await item.first().click();
+  // A menu still open a moment later lost the click while it was laying out: click again.
+  await page.waitForTimeout(1000);
+  if (await item.first().isVisible()) {
+    await item.first().click();
+  }
+  await page.locator(".tab", { hasText: "Compare 2 runs" }).first().waitFor({ timeout: 15_000 });
   const view = webviewFrame(page);
   const loss = view.locator('.chart[data-metric="loss"]');
   await loss.waitFor({ state: "visible", timeout: 30_000 });
@@ -164,7 +179,7 @@ async function walkThrough(s) {
     await view.locator('.chart[data-metric="accuracy"]').getAttribute("data-curves"),
     "2",
   );
-  assert.equal(await loss.getAttribute("data-max-step"), "49");
+  assert.equal(await loss.getAttribute("data-max-step"), "499");
   // uPlot's legend names both runs; the canvas is drawn.
   const legend = await loss.locator(".u-legend").innerText();
   assert.match(legend, /fast-lr/);
@@ -186,12 +201,39 @@ async function walkThrough(s) {
 
   // 6. The running run logs 10 more steps: its curves grow without reopening the view.
   await call("POST", `/api/v1/runs/${ids["fast-lr"]}/batch`, {
-    metrics: Array.from({ length: 10 }, (_, i) => ({ key: "loss", value: 0.05, step: 50 + i })),
+    metrics: Array.from({ length: 10 }, (_, i) => ({ key: "loss", value: 0.05, step: 500 + i })),
   });
-  await waitFor(async () => (await loss.getAttribute("data-max-step")) === "59", {
+  await waitFor(async () => (await loss.getAttribute("data-max-step")) === "509", {
     timeoutMs: 20_000,
-    what: "the loss chart to grow to step 59",
+    what: "the loss chart to grow to step 509",
   });
   await loss.scrollIntoViewIfNeeded();
+  await page.mouse.move(5, 400); // no tooltip over the shot
   await s.shot("04-grown");
+
+  // 7. Drag across a tenth of the loss chart: the view asks for that step range and gets every
+  //    point in it (about 50 per run), where the whole curve had 100 points for 510 steps.
+  const over = loss.locator(".u-over");
+  const box = await over.boundingBox();
+  assert.ok(box, "the loss chart's plot area has a box");
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.2, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.25, y, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.3, y, { steps: 5 });
+  await page.mouse.up();
+  await waitFor(async () => Number(await loss.getAttribute("data-zoom-points")) >= 80, {
+    timeoutMs: 20_000,
+    what: "the zoomed range's finer points",
+  });
+  const [from, to] = (await loss.getAttribute("data-zoom")).split("..").map(Number);
+  assert.ok(from > 50 && to < 250 && to - from >= 30, `zoomed to steps ${from}..${to}`);
+  await page.mouse.move(5, 400);
+  await s.shot("05-zoomed");
+  // Double-click zooms back out to the whole curve.
+  await page.mouse.dblclick(box.x + box.width / 2, y);
+  await waitFor(async () => (await loss.getAttribute("data-zoom")) === null, {
+    timeoutMs: 10_000,
+    what: "the zoom to reset",
+  });
 }

@@ -34,6 +34,7 @@ export class MetricChart {
     requestId: number;
     min: number;
     max: number;
+    range: StepRange;
     data: Map<string, SeriesPoints>;
   } | null = null;
   /** The runs and options the plot was built for; a change needs a new plot. */
@@ -151,6 +152,14 @@ export class MetricChart {
     this.element.dataset.x = x;
     // The highest step drawn, for people reading the DOM (and the e2e test of live growth).
     this.element.dataset.maxStep = String(extent([...this.full.values()], "step")?.[1] ?? "");
+    if (this.zoom) {
+      const held = [...this.zoom.data.values()].reduce((n, p) => n + p.steps.length, 0);
+      this.element.dataset.zoom = `${this.zoom.range.minStep}..${this.zoom.range.maxStep}`;
+      this.element.dataset.zoomPoints = String(held);
+    } else {
+      delete this.element.dataset.zoom;
+      delete this.element.dataset.zoomPoints;
+    }
   }
 
   private signature(): string {
@@ -200,13 +209,35 @@ export class MetricChart {
       series,
       scales: { x: { time: x === "time" }, y: { distr: logScale ? 3 : 1 } },
       axes: [axis(), { ...axis(), size: 60 }],
-      cursor: { drag: { x: true, y: false, setScale: true } },
+      cursor: {
+        drag: { x: true, y: false, setScale: true },
+        // Double-click goes back to the whole curve (uPlot's own reset would fit the zoomed data).
+        bind: {
+          dblclick: () => () => {
+            this.resetZoom();
+            return null;
+          },
+        },
+      },
       legend: { show: true, live: true },
       hooks: { setScale: [(u, key) => this.onScale(u, key)] },
     };
   }
 
-  /** The user dragged a range or double-clicked: fetch finer points, or go back to all of them. */
+  private resetZoom(): void {
+    this.zoom = null;
+    if (this.plot) {
+      this.internal = true;
+      try {
+        this.plot.setData(this.data(), true);
+      } finally {
+        this.internal = false;
+      }
+    }
+    this.updateNote();
+  }
+
+  /** The user dragged a range: fetch finer points for it (or, for the whole range, drop the zoom). */
   private onScale(u: uPlot, key: string): void {
     if (key !== "x" || this.internal) {
       return;
@@ -226,7 +257,7 @@ export class MetricChart {
       return;
     }
     const requestId = this.host.fetch(this.key, range);
-    this.zoom = { requestId, min, max, data: new Map() };
+    this.zoom = { requestId, min, max, range, data: new Map() };
     this.updateNote();
   }
 }
