@@ -226,7 +226,47 @@ export interface RegisteredModel {
   aliases: Record<string, number>;
 }
 
-export type DeploymentState = "starting" | "ready" | "failed" | "stopped";
+/** `restarting`: the worker crashed and the daemon is starting it again after a backoff (#5). */
+export type DeploymentState = "starting" | "ready" | "failed" | "restarting" | "stopped";
+
+/** How a deployment batches and queues requests (#5); every field has a default. */
+export interface ServingOptions {
+  /** Most rows merged into one session.run (default 64; 1 turns batching off). */
+  maxBatchRows: number;
+  /** Longest a request waits for others to join its batch, in ms (default 2). */
+  maxDelayMs: number;
+  /** Requests waiting per version before new ones get 503 (default 256). */
+  maxQueue: number;
+}
+
+/** A version served by a deployment and its share of the traffic, in percent (#5). */
+export interface TrafficShare {
+  version: number;
+  percent: number;
+}
+
+/** The last few seconds of a deployment's traffic, from its worker (#5). */
+export interface VersionStats {
+  version: number;
+  percent: number;
+  requests: number;
+  errors: number;
+  requestsPerSecond: number;
+  p95Ms: number | null;
+  queueDepth: number;
+}
+
+export interface DeploymentStats {
+  name: string;
+  /** The window the rates and percentiles cover, in seconds. */
+  windowSeconds: number;
+  /** Totals since the worker started. */
+  requests: number;
+  errors: number;
+  requestsPerSecond: number;
+  p95Ms: number | null;
+  versions: VersionStats[];
+}
 
 export interface Deployment {
   name: string;
@@ -238,6 +278,13 @@ export interface Deployment {
   pid: number | null;
   startedAt: number;
   error: string | null;
+  /** What was deployed: `name`, `name@3` or `name@alias` (#5). */
+  target: string;
+  /** The versions served and their shares; one entry at 100 without a split (#5). */
+  traffic: TrafficShare[];
+  options: ServingOptions;
+  /** Restarts after a crash since the last deploy (#5). */
+  restarts: number;
 }
 
 /** What the event stream (`GET /api/v1/events`, server-sent events) carries, one JSON per event. */
@@ -267,9 +314,15 @@ export interface RegisterRequest {
 }
 
 export interface DeployRequest {
+  /** `name`, `name@3` or `name@alias`; the deployment is named after the model. */
   model: string;
-  /** Defaults to the latest version. */
+  /** Defaults to the latest version (or the one `model` names). */
   version?: number;
+  /** Send `percent` of the traffic to another version of the same model (#5). */
+  split?: { target: string; percent: number };
+  maxBatchRows?: number;
+  maxDelayMs?: number;
+  maxQueue?: number;
 }
 
 export const reproRequestSchema = {
@@ -298,8 +351,24 @@ export const deployRequestSchema = {
   additionalProperties: false,
   required: ["model"],
   properties: {
-    model: { type: "string", minLength: 1, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
+    model: {
+      type: "string",
+      minLength: 1,
+      pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._-]+)?$",
+    },
     version: { type: "integer", minimum: 1 },
+    split: {
+      type: "object",
+      additionalProperties: false,
+      required: ["target", "percent"],
+      properties: {
+        target: { type: "string", minLength: 1 },
+        percent: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 100 },
+      },
+    },
+    maxBatchRows: { type: "integer", minimum: 1, maximum: 4096 },
+    maxDelayMs: { type: "number", minimum: 0, maximum: 1000 },
+    maxQueue: { type: "integer", minimum: 1, maximum: 100000 },
   },
 } as const;
 

@@ -83,7 +83,31 @@ await Promise.all([
     ? buildLanguageServer()
     : Promise.resolve(),
   copyNative(),
+  buildWebviews(),
 ]);
+
+// Webviews (#3): browser ESM bundles and their CSS in dist/webview/, the only folder a webview
+// may load from (localResourceRoots); codicons beside them for icon buttons.
+async function buildWebviews() {
+  const out = join(dist, "webview");
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await build({
+    entryPoints: { compare: "webview/src/compare/main.ts" },
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    sourcemap: "linked",
+    outdir: out,
+    logLevel: quiet ? "warning" : "info",
+    absWorkingDir: root,
+  });
+  for (const file of ["codicon.css", "codicon.ttf"]) {
+    await cp(join(root, "node_modules/@vscode/codicons/dist", file), join(out, file));
+  }
+}
 
 // The language server runs under any node and in other editors: pure JS, no native module.
 async function buildLanguageServer() {

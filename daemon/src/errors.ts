@@ -11,6 +11,7 @@ export type ErrorCode =
   | "LATHE_UNAUTHORIZED" // missing or wrong token
   | "LATHE_FORBIDDEN" // Host or Origin not allowed, or a path outside its root
   | "LATHE_TOO_LARGE" // request body over the limit
+  | "LATHE_BAD_MEDIA_TYPE" // a serving request's Content-Type is not one the endpoint reads (#5)
   | "LATHE_UNAVAILABLE" // a queue is full or a worker is not ready
   | "LATHE_STAGE_FAILED" // a pipeline stage exited non-zero
   | "LATHE_CHECK_FAILED" // a gate, validation or --check status did not hold
@@ -42,6 +43,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   LATHE_UNAUTHORIZED: 401,
   LATHE_FORBIDDEN: 403,
   LATHE_TOO_LARGE: 413,
+  LATHE_BAD_MEDIA_TYPE: 415,
   LATHE_UNAVAILABLE: 503,
   LATHE_STAGE_FAILED: 422,
   LATHE_CHECK_FAILED: 422,

@@ -15,7 +15,8 @@ import { registerModel } from "./models/register";
 import { registerRegistryCommands } from "./models/registryCommands";
 import { reproduce } from "./runs/reproduce";
 import { openRunLog, RUN_LOG_SCHEME, RunLogProvider } from "./runs/runLog";
-import { RunsTreeProvider, type RunsNode } from "./runs/runsTree";
+import { registerRuns } from "./runs/register";
+import type { RunsNode } from "./runs/runsTree";
 import { guarded } from "./vscode/errors";
 import { createLog, log } from "./vscode/log";
 import { readSettings } from "./vscode/settings";
@@ -51,18 +52,16 @@ function startWorkspace(context: vscode.ExtensionContext, folder: vscode.Workspa
 
   const daemon = new DaemonConnection(folder.uri.fsPath, context.asAbsolutePath("dist/lathe.js"));
   const deployments = new Deployments(daemon);
-  const runs = new RunsTreeProvider(daemon);
+  const runs = registerRuns(context, daemon, folder.uri.fsPath);
   const models = new ModelsTreeProvider(daemon, deployments);
   const status = new StatusItem(daemon, deployments);
   const runLogs = new RunLogProvider(daemon);
   context.subscriptions.push(
     daemon,
     deployments,
-    runs,
     models,
     status,
     runLogs,
-    vscode.window.createTreeView("lathe.runs", { treeDataProvider: runs, showCollapseAll: true }),
     vscode.window.createTreeView("lathe.models", { treeDataProvider: models }),
     vscode.workspace.registerTextDocumentContentProvider(RUN_LOG_SCHEME, runLogs),
     vscode.workspace.onDidChangeConfiguration((e) => {

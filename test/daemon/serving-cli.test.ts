@@ -6,7 +6,7 @@ import { removeDir, runCli, tempDir } from "../helpers";
 
 // Runs dist/lathe.js (`node scripts/build.mjs --quiet` first); deploy starts a real daemon.
 
-void test("the CLI registers, deploys, predicts and undeploys, with exit 2 for bad input", async () => {
+void test("the CLI registers, deploys (with a split), predicts and undeploys, with exit 2 for bad input", async () => {
   const root = await tempDir();
   const ctx = openContext(root, { quiet: true });
   const { runId } = seedRun(ctx.db, ctx.ws.objectsDir, linearSoftmaxModel(), {
@@ -64,6 +64,34 @@ void test("the CLI registers, deploys, predicts and undeploys, with exit 2 for b
       wrong.stderr,
       /unknown feature 'gusts'; expected precipitation, temp_max, temp_min, wind/,
     );
+
+    const registeredAgain = await lathe("models", "register", "weather-model", "--from", runId);
+    assert.equal(registeredAgain.code, 0, registeredAgain.stderr);
+    const split = await lathe(
+      "deploy",
+      "weather-model@1",
+      "--split",
+      "weather-model@2:25",
+      "--max-delay-ms",
+      "0",
+    );
+    assert.equal(split.code, 0, split.stderr);
+    assert.match(
+      split.stdout,
+      new RegExp(`Deployed weather-model@1 75%, weather-model@2 25% at ${url}\n`),
+    );
+    for (const flags of [
+      ["--split", "weather-model@2"],
+      ["--max-batch-rows", "0"],
+      ["--max-queue", "x"],
+    ]) {
+      const refused = await lathe("deploy", "weather-model", ...flags);
+      assert.equal(refused.code, 2, flags.join(" "));
+      assert.match(
+        refused.stderr,
+        new RegExp(`option '${flags[0]} .*' argument '${flags[1]}' is invalid`),
+      );
+    }
 
     const undeployed = await lathe("undeploy", "weather-model");
     assert.equal(undeployed.code, 0, undeployed.stderr);

@@ -253,7 +253,7 @@ void describe("a deployment started through the daemon", () => {
     );
   });
 
-  void test("redeploying a new version replaces the worker, and undeploy stops it", async () => {
+  void test("redeploying a new version switches it in on the same port, and undeploy stops it", async () => {
     const run = seedRun(
       daemon.ctx.db,
       daemon.ctx.ws.objectsDir,
@@ -264,8 +264,7 @@ void describe("a deployment started through the daemon", () => {
       model: "weather-model",
     });
     assert.equal(next.version, 2);
-    assert.notEqual(next.pid, deployment.pid);
-    assert.ok(await waitGone(deployment.pid!), "the old worker exits once the new one is ready");
+    assert.deepEqual([next.pid, next.url], [deployment.pid, deployment.url]);
     deployment = next;
     const answer = await worker("POST", "/predict", { records });
     assert.equal(answer.json.version, 2);
@@ -289,7 +288,7 @@ void describe("a deployment started through the daemon", () => {
   });
 });
 
-void test("a worker that dies is marked failed, and closing the daemon stops the others", () =>
+void test("a worker that dies is reported failed with its exit, and closing the daemon stops the others", () =>
   withDaemon(async (daemon) => {
     const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, linearSoftmaxModel());
     const deploy = async (model: string) => {
@@ -297,18 +296,27 @@ void test("a worker that dies is marked failed, and closing the daemon stops the
       return daemon.client.call<Deployment>("POST", "/api/v1/deployments", { model, version: 1 });
     };
     const [doomed, survivor] = [await deploy("doomed"), await deploy("survivor")];
+    const failures: Deployment[] = [];
+    const unsubscribe = daemon.ctx.events.on((event) => {
+      if (event.type === "deployments/changed" && event.name === "doomed") {
+        const now = daemon.ctx.db
+          .prepare("SELECT state, error, port FROM deployments WHERE name = 'doomed'")
+          .get() as Deployment;
+        if (now.state === "failed") {
+          failures.push(now);
+        }
+      }
+    });
 
     process.kill(doomed.pid!, "SIGKILL");
     assert.ok(await waitGone(doomed.pid!));
-    let state = "";
-    for (let i = 0; i < 100 && state !== "failed"; i++) {
+    for (let i = 0; i < 100 && failures.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      state = (await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed")).state;
     }
-    const failed = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/doomed");
-    assert.equal(failed.state, "failed");
-    assert.match(failed.error ?? "", /exited \(SIGKILL\)/);
-    assert.equal(failed.url, null);
+    unsubscribe();
+    assert.equal(failures[0]?.state, "failed");
+    assert.match(failures[0]?.error ?? "", /exited \(SIGKILL\)/);
+    assert.equal(failures[0]?.port, null);
 
     assert.ok(isAlive(survivor.pid!));
     await daemon.close();

@@ -13,6 +13,7 @@ const codesByStatus: Record<number, ErrorCode> = {
   404: "LATHE_NOT_FOUND",
   405: "LATHE_BAD_METHOD",
   413: "LATHE_TOO_LARGE",
+  415: "LATHE_BAD_MEDIA_TYPE",
   503: "LATHE_UNAVAILABLE",
 };
 

@@ -1,13 +1,11 @@
 /**
- * The serving worker's handle on its inference thread: loads the model there, then sends one
- * message per request and matches the answers by id. A bounded queue turns overload into 503s
- * instead of unbounded memory.
+ * The serving worker's handle on one inference thread: loads the model there, then sends one
+ * message per batch and matches the answers by id. The batcher in front of it (batcher.ts) bounds
+ * the queue and sends one batch at a time.
  */
 import { Worker } from "node:worker_threads";
 import { LatheError } from "../errors";
 import type { InferReply, InferRequest, TensorData } from "./protocol";
-
-const MAX_PENDING = 64;
 
 interface Pending {
   resolve(outputs: Record<string, TensorData>): void;
@@ -59,16 +57,8 @@ export class InferenceThread {
     return inference;
   }
 
-  /** Runs the session on `feeds`; rejects with LATHE_UNAVAILABLE when the queue is full. */
+  /** Runs the session on `feeds` in the thread. */
   run(feeds: Record<string, TensorData>, outputs: string[]): Promise<Record<string, TensorData>> {
-    if (this.pending.size >= MAX_PENDING) {
-      return Promise.reject(
-        new LatheError(
-          "LATHE_UNAVAILABLE",
-          `The model is busy (${MAX_PENDING} requests queued); retry shortly.`,
-        ),
-      );
-    }
     const id = this.nextId++;
     const request: InferRequest = { id, feeds, outputs };
     return new Promise((resolve, reject) => {

@@ -6,6 +6,7 @@
 import type { ModelSignature } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { TensorData } from "./protocol";
+import { jsonValues } from "./tensors";
 
 export type Prediction = Record<string, unknown>;
 
@@ -81,7 +82,7 @@ export function toPredictions(
   const predictions: Prediction[] = Array.from({ length: rows }, () => ({}));
   for (const [name, tensor] of Object.entries(outputs)) {
     const width = tensor.dims.slice(1).reduce((a, b) => a * b, 1);
-    const values = Array.from(tensor.data as ArrayLike<unknown>, plain);
+    const values = jsonValues(tensor);
     predictions.forEach((p, i) => {
       const row = values.slice(i * width, (i + 1) * width);
       if (labels && name === "label" && tensor.dims.length === 1) {
@@ -96,13 +97,6 @@ export function toPredictions(
   }
   // The class name reads first in JSON: `{label, probabilities}` like the records it answers.
   return predictions.map(({ label, ...rest }) => (label === undefined ? rest : { label, ...rest }));
-}
-
-function plain(value: unknown): unknown {
-  if (typeof value === "bigint") {
-    return Number(value);
-  }
-  return typeof value === "number" && !Number.isFinite(value) ? null : value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,17 +1,25 @@
 /**
  * The messages between the daemon's supervisor and a serving worker (over the child-process IPC
- * channel), and between the worker and its inference thread (worker_threads messages).
+ * channel), and between the worker and its inference threads (worker_threads messages).
  */
-import type { ModelSignature } from "../../../schemas/api";
+import type { DeploymentStats, ModelSignature, ServingOptions } from "../../../schemas/api";
+
+/** One model version a worker serves, with its share of the traffic. */
+export interface SlotConfig {
+  version: number;
+  /** Absolute path of the ONNX file (a content-store object). */
+  modelPath: string;
+  signature: ModelSignature;
+  /** Relative share of requests to the deployment's URL; 0 serves only its versioned paths. */
+  weight: number;
+}
 
 /** Sent once by the supervisor right after spawning; the worker waits for it before anything. */
 export interface WorkerConfig {
   type: "config";
-  /** Absolute path of the ONNX file (a content-store object). */
-  modelPath: string;
   model: string;
-  version: number;
-  signature: ModelSignature;
+  slots: SlotConfig[];
+  options: ServingOptions;
   /** The daemon's token: requests must carry `Authorization: Bearer <token>`. */
   token: string;
   host: "127.0.0.1";
@@ -19,10 +27,22 @@ export interface WorkerConfig {
   port: number;
 }
 
-/** Sent by the worker: ready with its port, or failed before it could serve. */
+/**
+ * Supervisor → a ready worker. `route` loads the versions it does not hold yet, switches to the
+ * new table in one step, answers `routed`, then drains and unloads the versions no longer listed.
+ * `stats` asks for the last few seconds of traffic.
+ */
+export type SupervisorMessage =
+  | { type: "route"; id: number; slots: SlotConfig[]; options: ServingOptions }
+  | { type: "stats"; id: number };
+
+/** Worker → supervisor. */
 export type WorkerReport =
   | { type: "ready"; port: number }
-  | { type: "failed"; code: "LATHE_MODEL_LOAD" | "LATHE_UNAVAILABLE"; message: string };
+  | { type: "failed"; code: "LATHE_MODEL_LOAD" | "LATHE_UNAVAILABLE"; message: string }
+  | { type: "routed"; id: number }
+  | { type: "route-failed"; id: number; code: "LATHE_MODEL_LOAD"; message: string }
+  | { type: "stats"; id: number; stats: DeploymentStats };
 
 /** Element types onnxruntime-node takes and gives for the OIP datatypes Lathe serves. */
 export type TensorType =

@@ -1,7 +1,8 @@
 /**
- * A serving worker's HTTP server: Open Inference Protocol v2 (`/v2/...`) and a plain `/predict`
- * for JSON records. Same access rules as the daemon (127.0.0.1, token, Host/Origin); errors are
- * OIP's `{ "error": "..." }` with the status of their LatheError code.
+ * A serving worker's HTTP server: Open Inference Protocol v2 (`/v2/...`), MLflow's scoring
+ * protocol (`/invocations`, `/ping`, `/health`, `/version`), a plain `/predict` for JSON records
+ * and Prometheus `/metrics`. Same access rules as the daemon (127.0.0.1, token, Host/Origin);
+ * errors are OIP's `{ "error": "..." }` with the status of their LatheError code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -9,19 +10,30 @@ import type { AddressInfo } from "node:net";
 import { LatheError, httpStatus, toLatheError } from "../errors";
 import { checkAccess, sendJson } from "../access";
 import { logRequestDone, type Logger } from "../log";
-import type { InferenceThread } from "./inference";
+import { answerModelPath, MODEL_PATH } from "./oip";
+import type { ServingMetrics } from "./metrics";
+import { parseInvocation, toMlflowPredictions } from "./mlflow";
 import { recordsToFeeds, toPredictions } from "./predict";
 import type { WorkerConfig } from "./protocol";
-import { parseInferRequest, toOipTensor } from "./tensors";
+import { readBody, requireMediaType, parseJsonBody } from "./body";
+import type { Slots } from "./slots";
 
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
-
-const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
+export { MAX_BODY_BYTES } from "./body";
 
 export interface ServingDeps {
   config: WorkerConfig;
-  inference: InferenceThread;
+  slots: Slots;
+  metrics: ServingMetrics;
   log: Logger;
+  /** True once the worker is shutting down: answers then carry `Connection: close`. */
+  isStopping(): boolean;
+}
+
+/** What a route answers: JSON by default, and the model version that served it, if any. */
+export interface Answer {
+  body: unknown;
+  version?: number;
+  text?: { contentType: string; value: string };
 }
 
 /** Listens on config.host:config.port and resolves with the bound server and port. */
@@ -41,144 +53,134 @@ async function handle(deps: ServingDeps, req: IncomingMessage, res: ServerRespon
   const started = performance.now();
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const info = { reqId: randomUUID(), method: req.method ?? "GET", route: url.pathname };
+  const endpoint = endpointOf(url.pathname);
+  if (deps.isStopping()) {
+    res.setHeader("Connection", "close");
+  }
   try {
     checkAccess(req, deps.config.token);
-    const result = await route(deps, req, url.pathname);
-    sendJson(res, 200, result);
-    logRequestDone(deps.log, info, 200, performance.now() - started);
+    const answer = await route(deps, req, url.pathname);
+    if (answer.text) {
+      res.writeHead(200, { "Content-Type": answer.text.contentType, "Cache-Control": "no-store" });
+      res.end(answer.text.value);
+    } else {
+      sendJson(res, 200, answer.body);
+    }
+    const ms = performance.now() - started;
+    deps.metrics.observeRequest(endpoint, 200, ms, answer.version ?? null);
+    // Thousands of answers a second: /metrics counts them; the log keeps them only at debug.
+    deps.log.debug({ ...info, status: 200, ms }, "request completed");
   } catch (err) {
     const error = toLatheError(err);
     const status = httpStatus[error.code];
     if (!res.headersSent) {
       sendJson(res, status, { error: error.message });
     }
-    logRequestDone(deps.log, info, status, performance.now() - started, error);
+    const ms = performance.now() - started;
+    deps.metrics.observeRequest(endpoint, status, ms, null);
+    logRequestDone(deps.log, info, status, ms, error);
   }
 }
 
-async function route(deps: ServingDeps, req: IncomingMessage, path: string): Promise<unknown> {
-  const { config } = deps;
+async function route(deps: ServingDeps, req: IncomingMessage, path: string): Promise<Answer> {
+  const { config, slots } = deps;
   const method = req.method ?? "GET";
-  if (path === "/v2/health/live" || path === "/v2/health/ready") {
-    allow(method, "GET", path);
-    return path.endsWith("live") ? { live: true } : { ready: true };
-  }
-  if (path === "/v2") {
-    allow(method, "GET", path);
-    return { name: "lathe", version: "2", extensions: [] };
-  }
-  if (path === "/predict") {
-    allow(method, "POST", path);
-    return predict(deps, await readJson(req));
+  switch (path) {
+    case "/v2/health/live":
+      allow(method, "GET", path);
+      return { body: { live: true } };
+    case "/v2/health/ready":
+      allow(method, "GET", path);
+      return { body: { ready: slots.versions().length > 0 && !deps.isStopping() } };
+    case "/v2":
+      allow(method, "GET", path);
+      return { body: { name: "lathe", version: "2", extensions: [] } };
+    case "/ping":
+    case "/health":
+      allow(method, "GET", path);
+      return { body: null, text: { contentType: "application/json", value: "\n" } };
+    case "/version":
+      allow(method, "GET", path);
+      return { body: null, text: { contentType: "text/plain", value: "lathe" } };
+    case "/metrics":
+      allow(method, "GET", path);
+      return {
+        body: null,
+        text: {
+          contentType: deps.metrics.registry.contentType,
+          value: await deps.metrics.registry.metrics(),
+        },
+      };
+    case "/predict":
+      allow(method, "POST", path);
+      return predict(deps, req);
+    case "/invocations":
+      allow(method, "POST", path);
+      return invocations(deps, req);
   }
   const match = MODEL_PATH.exec(path);
   if (!match) {
     throw new LatheError(
       "LATHE_NOT_FOUND",
-      `No endpoint ${path}; try POST /predict or POST /v2/models/${config.model}/infer.`,
+      `No endpoint ${path}; try POST /predict, POST /invocations or POST /v2/models/${config.model}/infer.`,
     );
   }
-  checkModel(config, decodeSegment(match[1]!), match[2]);
-  switch (match[3]) {
-    case "/infer":
-      allow(method, "POST", path);
-      return infer(deps, await readJson(req));
-    case "/ready":
-      allow(method, "GET", path);
-      return { name: config.model, ready: true };
-    default:
-      allow(method, "GET", path);
-      return metadata(config);
-  }
+  return answerModelPath(deps, req, method, match);
 }
 
-function metadata(config: WorkerConfig): unknown {
-  return {
-    name: config.model,
-    versions: [String(config.version)],
-    platform: "onnxruntime",
-    inputs: config.signature.inputs,
-    outputs: config.signature.outputs,
-  };
-}
-
-async function infer(deps: ServingDeps, body: unknown): Promise<unknown> {
-  const { config } = deps;
-  const request = parseInferRequest(body, config.signature);
-  const outputs = await deps.inference.run(request.feeds, request.outputs);
-  return {
-    model_name: config.model,
-    model_version: String(config.version),
-    ...(request.id !== undefined ? { id: request.id } : {}),
-    outputs: request.outputs.map((name) => toOipTensor(name, outputs[name]!)),
-  };
-}
-
-async function predict(deps: ServingDeps, body: unknown): Promise<unknown> {
-  const { config } = deps;
-  const feeds = recordsToFeeds(body, config.signature);
+async function predict(deps: ServingDeps, req: IncomingMessage): Promise<Answer> {
+  requireMediaType(req, ["application/json"]);
+  const body = parseJsonBody(await readBody(req));
+  // Choosing the version and queueing happen in one turn of the event loop: a swap cannot
+  // retire the chosen version before its request is queued (slots.ts drains queues).
+  const slot = deps.slots.pick();
+  const feeds = recordsToFeeds(body, slot.signature);
   const rows = Object.values(feeds)[0]!.dims[0]!;
-  const outputs = await deps.inference.run(
+  const outputs = await slot.batcher.submit(
     feeds,
-    config.signature.outputs.map((t) => t.name),
+    slot.signature.outputs.map((t) => t.name),
   );
   return {
-    predictions: toPredictions(outputs, config.signature, rows),
-    model: config.model,
-    version: config.version,
+    body: {
+      predictions: toPredictions(outputs, slot.signature, rows),
+      model: deps.config.model,
+      version: slot.version,
+    },
+    version: slot.version,
   };
 }
 
-function checkModel(config: WorkerConfig, name: string, version: string | undefined): void {
-  if (name !== config.model) {
-    throw new LatheError(
-      "LATHE_NOT_FOUND",
-      `This server serves model '${config.model}', not '${name}'.`,
-    );
-  }
-  if (version !== undefined && version !== String(config.version)) {
-    throw new LatheError(
-      "LATHE_NOT_FOUND",
-      `This server serves version ${config.version} of '${config.model}', not version ${version}.`,
-    );
-  }
+async function invocations(deps: ServingDeps, req: IncomingMessage): Promise<Answer> {
+  const mediaType = requireMediaType(req, ["application/json", "text/csv"], true);
+  const text = await readBody(req);
+  const slot = deps.slots.pick();
+  const { kind, feeds } = parseInvocation(mediaType, text, slot.signature);
+  const rows = Object.values(feeds)[0]?.dims[0] ?? 1;
+  const outputs = await slot.batcher.submit(
+    feeds,
+    slot.signature.outputs.map((t) => t.name),
+  );
+  return { body: toMlflowPredictions(kind, outputs, rows), version: slot.version };
 }
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new LatheError("LATHE_NOT_FOUND", `'${segment}' is not a model name.`);
+/** The metrics label for a path: the route's template, so labels stay few. */
+function endpointOf(path: string): string {
+  if (path.startsWith("/v2/models/")) {
+    return path.endsWith("/infer")
+      ? "infer"
+      : path.endsWith("/ready")
+        ? "model_ready"
+        : "model_metadata";
   }
+  const known = ["/predict", "/invocations", "/metrics", "/ping", "/health", "/version", "/v2"];
+  return known.includes(path) ? path.slice(1) : path.startsWith("/v2/health") ? "health" : "other";
 }
 
-function allow(method: string, expected: string, path: string): void {
+export function allow(method: string, expected: string, path: string): void {
   if (method !== expected) {
     throw new LatheError(
       "LATHE_BAD_METHOD",
       `${method} is not allowed on ${path}; use ${expected}.`,
     );
-  }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    throw new LatheError("LATHE_TOO_LARGE", `Request body over ${MAX_BODY_BYTES} bytes.`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      throw new LatheError("LATHE_TOO_LARGE", `Request body over ${MAX_BODY_BYTES} bytes.`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch (err) {
-    throw new LatheError("LATHE_BAD_INPUT", `Request body is not JSON: ${(err as Error).message}`);
   }
 }

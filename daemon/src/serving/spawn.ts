@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LatheError } from "../errors";
-import type { WorkerConfig, WorkerReport } from "./protocol";
+import type { SupervisorMessage, WorkerConfig, WorkerReport } from "./protocol";
 
 const TAIL_BYTES = 8 * 1024;
 
@@ -17,7 +17,12 @@ export interface WorkerProcess {
   tail(): string;
   /** Set before a deliberate stop, so its exit is not reported as a failure. */
   isStopping: boolean;
+  /** Sends a route or stats message and resolves with the worker's answer to it. */
+  ask(message: AskMessage, timeoutMs?: number): Promise<WorkerReport>;
 }
+
+type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
+export type AskMessage = Distribute<SupervisorMessage>;
 
 /** The folder holding the bundles: beside this code in dist/, or `<repo>/dist` from sources. */
 export function distDir(): string {
@@ -57,7 +62,48 @@ export async function spawnWorker(
   child.once("exit", () => logFile.end());
 
   const port = await waitForReady(child, config, timeoutMs, () => tail);
-  return { child, port, tail: () => tail, isStopping: false };
+  return { child, port, tail: () => tail, isStopping: false, ask: asker(child, config) };
+}
+
+/** Request/answer over IPC, matched by id; rejects when the worker exits or stays silent. */
+function asker(child: ChildProcess, config: WorkerConfig): WorkerProcess["ask"] {
+  let nextId = 1;
+  return (message, timeoutMs = 120_000) =>
+    new Promise<WorkerReport>((resolve, reject) => {
+      const id = nextId++;
+      const done = () => {
+        clearTimeout(timer);
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+      };
+      const onMessage = (report: WorkerReport) => {
+        if ("id" in report && report.id === id) {
+          done();
+          resolve(report);
+        }
+      };
+      const onExit = () => {
+        done();
+        reject(
+          new LatheError(
+            "LATHE_UNAVAILABLE",
+            `The serving worker for ${config.model} exited before answering '${message.type}'.`,
+          ),
+        );
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new LatheError(
+            "LATHE_UNAVAILABLE",
+            `The serving worker for ${config.model} did not answer '${message.type}' within ${timeoutMs} ms.`,
+          ),
+        );
+      }, timeoutMs);
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+      child.send({ ...message, id });
+    });
 }
 
 function waitForReady(
@@ -73,7 +119,7 @@ function waitForReady(
       reject(
         new LatheError(code, message, {
           model: config.model,
-          version: config.version,
+          versions: config.slots.map((slot) => slot.version),
           output: tail(),
         }),
       );
@@ -84,15 +130,15 @@ function waitForReady(
         resolve(report.port);
       } else {
         fail(
-          report.code,
-          `The serving worker for ${config.model}@${config.version} failed to start: ${report.message}`,
+          report.type === "failed" ? report.code : "LATHE_UNAVAILABLE",
+          `The serving worker for ${describe(config)} failed to start: ${report.type === "failed" ? report.message : report.type}`,
         );
       }
     };
     const onExit = (code: number | null, signal: string | null) =>
       fail(
         "LATHE_UNAVAILABLE",
-        `The serving worker for ${config.model}@${config.version} exited (${signal ?? `code ${code}`}) before it was ready: ${lastLines(tail())}`,
+        `The serving worker for ${describe(config)} exited (${signal ?? `code ${code}`}) before it was ready: ${lastLines(tail())}`,
       );
     const onError = (err: Error) =>
       fail("LATHE_UNAVAILABLE", `Could not start the serving worker: ${err.message}`);
@@ -100,7 +146,7 @@ function waitForReady(
       () =>
         fail(
           "LATHE_UNAVAILABLE",
-          `The serving worker for ${config.model}@${config.version} was not ready within ${timeoutMs} ms: ${lastLines(tail())}`,
+          `The serving worker for ${describe(config)} was not ready within ${timeoutMs} ms: ${lastLines(tail())}`,
         ),
       timeoutMs,
     );
@@ -136,4 +182,8 @@ export async function stopWorker(worker: WorkerProcess, graceMs = 5000): Promise
 export function lastLines(text: string, count = 5): string {
   const lines = text.trim().split("\n").slice(-count);
   return lines.length && lines[0] ? lines.join(" | ") : "(no output)";
+}
+
+function describe(config: WorkerConfig): string {
+  return `${config.model}@${config.slots.map((slot) => slot.version).join("+")}`;
 }

@@ -1,36 +1,58 @@
 /**
  * The daemon's side of serving: one worker process per deployment name (the model's name),
- * recorded in the `deployments` table. A redeploy starts the new worker first and stops the old
- * one only once the new one answers, so a deployment never goes dark on a bad new version.
+ * recorded in the `deployments` table. A redeploy (new version, new split) is a `route` message
+ * to the running worker: it loads the new version beside the old, switches in one step on the
+ * same port and drains the old one, so clients never see an error or a new URL. A crashed worker
+ * is restarted with backoff (restart.ts), on its old port when it is free.
  */
 import { existsSync } from "node:fs";
-import type { Deployment, DeploymentState } from "../../../schemas/api";
+import type {
+  DeployRequest,
+  Deployment,
+  DeploymentStats,
+  ServingOptions,
+  TrafficShare,
+} from "../../../schemas/api";
 import type { Context } from "../context";
 import { objectPath } from "../data/objects";
 import { LatheError, toLatheError } from "../errors";
-import { checkModelName, getVersion } from "../registry/models";
+import type { SlotConfig } from "./protocol";
+import { Restarter } from "./restart";
+import {
+  optionsOf,
+  readRow,
+  readRows,
+  toDeployment,
+  trafficOf,
+  writeRow,
+  writeState,
+  type DeploymentRow,
+} from "./rows";
 import { lastLines, spawnWorker, stopWorker, type WorkerProcess } from "./spawn";
+import { parseTarget, resolveDeployTarget } from "./target";
+import { getVersion } from "../registry/models";
 
 export interface SupervisorOptions {
   /** How long a worker may take to load its model and listen (default 60 s). */
   readyTimeoutMs?: number;
+  /** First restart delay after a crash (default 250 ms; doubles up to 10 s). */
+  restartDelayMs?: number;
 }
 
-interface DeploymentRow {
-  name: string;
+/** What a deploy asks the worker to serve. */
+interface Plan {
   model: string;
-  version: number;
-  state: DeploymentState;
-  port: number | null;
-  pid: number | null;
-  started_at: number;
-  error: string | null;
+  target: string;
+  traffic: TrafficShare[];
+  options: ServingOptions;
 }
 
 export class Supervisor {
   private readonly workers = new Map<string, WorkerProcess>();
-  /** Per-name queue: deploys and undeploys of one name run one after another. */
+  /** Per-name queue: deploys, undeploys and restarts of one name run one after another. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly restarter: Restarter;
+  private readonly stopListening: () => void;
   private isClosed = false;
 
   constructor(
@@ -40,150 +62,240 @@ export class Supervisor {
     // Workers die with the daemon that started them (they exit when IPC closes).
     ctx.db
       .prepare(
-        "UPDATE deployments SET state = 'stopped', port = NULL, pid = NULL WHERE state IN ('starting', 'ready')",
+        "UPDATE deployments SET state = 'stopped', port = NULL, pid = NULL WHERE state IN ('starting', 'ready', 'restarting')",
       )
       .run();
+    this.restarter = new Restarter(ctx, options.restartDelayMs ?? 250, (name, port) =>
+      this.serialize(name, () => this.restart(name, port)),
+    );
+    this.stopListening = ctx.events.on((event) => {
+      if (event.type === "models/changed") {
+        this.followAliases(event.model);
+      }
+    });
   }
 
   list(): Deployment[] {
-    const rows = this.ctx.db
-      .prepare("SELECT * FROM deployments ORDER BY name")
-      .all() as DeploymentRow[];
-    return rows.map(toDeployment);
+    return readRows(this.ctx).map(toDeployment);
   }
 
   get(name: string): Deployment {
-    const row = this.ctx.db.prepare("SELECT * FROM deployments WHERE name = ?").get(name) as
-      DeploymentRow | undefined;
-    if (!row) {
-      throw new LatheError(
-        "LATHE_NOT_FOUND",
-        `No deployment named '${name}'; deploy it with 'lathe deploy ${name}'.`,
-        { name },
-      );
-    }
-    return toDeployment(row);
+    return toDeployment(this.row(name));
   }
 
   /**
-   * Deploys a model version (default: latest) under the model's name and resolves once its worker
-   * answers. `token` is what the worker will require from clients: the daemon's token.
+   * Deploys a target (`name`, `name@3`, `name@alias`; default the latest version), optionally
+   * with a traffic split, and resolves once the worker serves it. `token` is what the worker
+   * requires from clients: the daemon's token.
    */
-  deploy(model: string, version: number | undefined, token: string): Promise<Deployment> {
-    checkModelName(model);
+  deploy(request: DeployRequest, token: string): Promise<Deployment> {
     if (this.isClosed) {
       throw new LatheError(
         "LATHE_UNAVAILABLE",
         "The daemon is shutting down; deploy again once it has restarted.",
       );
     }
-    const target = getVersion(this.ctx, model, version);
-    return this.serialize(model, () => this.replace(model, target.version, target.oid, token));
+    const plan = this.plan(request);
+    return this.serialize(plan.model, () => this.apply(plan, token));
   }
 
   /** Stops a deployment's worker; the row stays, in state `stopped`. */
   undeploy(name: string): Promise<Deployment> {
-    this.get(name);
+    this.row(name);
     return this.serialize(name, async () => {
+      this.restarter.forget(name);
       const worker = this.workers.get(name);
       this.workers.delete(name);
       if (worker) {
         await stopWorker(worker);
       }
-      this.setState(name, "stopped", { port: null, pid: null, error: null });
+      writeState(this.ctx, name, "stopped", { port: null, pid: null, error: null });
       this.ctx.log.info({ name }, "deployment stopped");
       return this.get(name);
     });
   }
 
+  /** The last seconds of traffic from the worker; zeros when the deployment is not serving. */
+  async stats(name: string): Promise<DeploymentStats> {
+    const row = this.row(name);
+    const worker = this.workers.get(name);
+    if (worker && row.state === "ready") {
+      const answer = await worker.ask({ type: "stats" }, 5000);
+      if (answer.type === "stats") {
+        return answer.stats;
+      }
+    }
+    const versions = trafficOf(row).map((t) => ({
+      ...t,
+      requests: 0,
+      errors: 0,
+      requestsPerSecond: 0,
+      p95Ms: null,
+      queueDepth: 0,
+    }));
+    return {
+      name,
+      windowSeconds: 10,
+      requests: 0,
+      errors: 0,
+      requestsPerSecond: 0,
+      p95Ms: null,
+      versions,
+    };
+  }
+
   /** Refuses new deploys, lets started ones finish, then stops every worker: the shutdown hook. */
   async stopAll(): Promise<void> {
     this.isClosed = true;
+    this.stopListening();
+    this.restarter.cancelAll();
     await Promise.all([...this.queues.values()]);
     const names = [...this.workers.keys()];
     await Promise.all(names.map((name) => this.undeploy(name)));
   }
 
-  private async replace(
-    name: string,
-    version: number,
-    oid: string,
-    token: string,
-  ): Promise<Deployment> {
-    const previous = this.workers.get(name);
-    const modelPath = objectPath(this.ctx.ws, oid);
-    if (!existsSync(modelPath)) {
-      throw new LatheError(
-        "LATHE_NOT_FOUND",
-        `The ONNX file of ${name}@${version} (${oid.slice(0, 12)}) is missing from the content store.`,
-        { model: name, version, oid },
-      );
-    }
-    if (!previous) {
-      this.upsert({
-        name,
-        model: name,
-        version,
-        state: "starting",
-        port: null,
-        pid: null,
-        started_at: Date.now(),
-        error: null,
-      });
+  private plan(request: DeployRequest): Plan {
+    const parsed = parseTarget(request.model);
+    const target =
+      request.version === undefined ? request.model : `${parsed.model}@${request.version}`;
+    const main = resolveDeployTarget(this.ctx, target);
+    const options = { ...optionsOf(readRow(this.ctx, parsed.model)), ...pickOptions(request) };
+    if (!request.split) {
+      return {
+        model: main.model,
+        target,
+        traffic: [{ version: main.version, percent: 100 }],
+        options,
+      };
     }
 
+    const other = resolveDeployTarget(this.ctx, request.split.target);
+    if (other.model !== main.model || other.version === main.version) {
+      throw new LatheError(
+        "LATHE_BAD_INPUT",
+        `split.target '${request.split.target}' must name another version of '${main.model}' than ${main.version}.`,
+        { field: "split.target", value: request.split.target },
+      );
+    }
+    const percent = request.split.percent;
+    const traffic = [
+      { version: main.version, percent: 100 - percent },
+      { version: other.version, percent },
+    ];
+    return { model: main.model, target, traffic, options };
+  }
+
+  private slotsOf(model: string, traffic: TrafficShare[]): SlotConfig[] {
+    return traffic.map(({ version, percent }) => {
+      const found = getVersion(this.ctx, model, version);
+      const modelPath = objectPath(this.ctx.ws, found.oid);
+      if (!existsSync(modelPath)) {
+        throw new LatheError(
+          "LATHE_NOT_FOUND",
+          `The ONNX file of ${model}@${version} (${found.oid.slice(0, 12)}) is missing from the content store.`,
+          { model, version, oid: found.oid },
+        );
+      }
+      return { version, modelPath, signature: found.signature, weight: percent };
+    });
+  }
+
+  private async apply(plan: Plan, token: string): Promise<Deployment> {
+    const { model: name } = plan;
+    const slots = this.slotsOf(name, plan.traffic);
+    const running = this.workers.get(name);
+    const row = readRow(this.ctx, name);
+    if (running && row?.state === "ready") {
+      const answer = await running.ask({ type: "route", slots, options: plan.options });
+      if (answer.type === "route-failed") {
+        throw new LatheError(
+          answer.code,
+          `The new version did not load; the old one keeps serving: ${answer.message}`,
+          {
+            model: name,
+            versions: plan.traffic.map((t) => t.version),
+          },
+        );
+      }
+      this.record(plan, row.port, row.pid, row.restarts, "ready");
+      this.ctx.log.info({ name, traffic: plan.traffic }, "deployment switched");
+      return this.get(name);
+    }
+
+    this.restarter.forget(name);
+    this.record(plan, null, null, 0, "starting");
     let worker: WorkerProcess;
     try {
-      worker = await spawnWorker(
-        {
-          type: "config",
-          modelPath,
-          model: name,
-          version,
-          signature: getVersion(this.ctx, name, version).signature,
-          token,
-          host: "127.0.0.1",
-          port: 0,
-        },
-        this.ctx.ws.logsDir,
-        this.options.readyTimeoutMs ?? 60_000,
-      );
+      worker = await this.spawn(name, slots, plan.options, token, 0);
     } catch (err) {
       const error = toLatheError(err);
       this.ctx.log.warn(
-        { name, version, code: error.code, message: error.message },
+        { name, code: error.code, message: error.message },
         "deployment failed to start",
       );
-      if (!previous) {
-        this.setState(name, "failed", { port: null, pid: null, error: error.message });
-      }
+      this.record(plan, null, null, 0, "failed", error.message);
       throw error;
     }
-
-    this.workers.set(name, worker);
-    this.watch(name, worker);
-    this.upsert({
-      name,
-      model: name,
-      version,
-      state: "ready",
-      port: worker.port,
-      pid: worker.child.pid ?? null,
-      started_at: Date.now(),
-      error: null,
-    });
-    this.ctx.log.info(
-      { name, version, port: worker.port, pid: worker.child.pid },
-      "deployment ready",
-    );
-    if (previous) {
-      await stopWorker(previous);
-    }
+    this.record(plan, worker.port, worker.child.pid ?? null, 0, "ready");
+    this.ctx.log.info({ name, traffic: plan.traffic, port: worker.port }, "deployment ready");
     return this.get(name);
   }
 
-  /** Marks a deployment failed when its worker exits without being asked to. */
+  /** Starts the worker after a crash, on `port` when it is still free. */
+  private async restart(name: string, port: number): Promise<void> {
+    const row = readRow(this.ctx, name);
+    if (!row || row.state !== "failed" || this.workers.has(name) || this.isClosed) {
+      return; // Undeployed or redeployed meanwhile.
+    }
+    writeState(this.ctx, name, "restarting", { port: null, pid: null, error: row.error });
+    const slots = this.slotsOf(name, trafficOf(row));
+    const token = this.ctx.daemon?.token ?? "";
+    try {
+      const worker = await this.spawn(name, slots, optionsOf(row), token, port).catch(() =>
+        this.spawn(name, slots, optionsOf(row), token, 0),
+      );
+      const plan = {
+        model: name,
+        target: row.target ?? name,
+        traffic: trafficOf(row),
+        options: optionsOf(row),
+      };
+      this.record(plan, worker.port, worker.child.pid ?? null, row.restarts + 1, "ready");
+      this.ctx.log.info(
+        { name, port: worker.port, restarts: row.restarts + 1 },
+        "deployment restarted",
+      );
+    } catch (err) {
+      const error = toLatheError(err);
+      writeState(this.ctx, name, "failed", { port: null, pid: null, error: error.message });
+      this.restarter.crashed(name, port);
+    }
+  }
+
+  private async spawn(
+    name: string,
+    slots: SlotConfig[],
+    options: ServingOptions,
+    token: string,
+    port: number,
+  ): Promise<WorkerProcess> {
+    const worker = await spawnWorker(
+      { type: "config", model: name, slots, options, token, host: "127.0.0.1", port },
+      this.ctx.ws.logsDir,
+      this.options.readyTimeoutMs ?? 60_000,
+    );
+    const previous = this.workers.get(name);
+    this.workers.set(name, worker);
+    this.watch(name, worker);
+    if (previous) {
+      await stopWorker(previous);
+    }
+    return worker;
+  }
+
+  /** Marks a deployment failed when its worker exits without being asked to, and restarts it. */
   private watch(name: string, worker: WorkerProcess): void {
+    const startedAt = Date.now();
     worker.child.once("exit", (code, signal) => {
       if (worker.isStopping || this.workers.get(name) !== worker) {
         return;
@@ -191,9 +303,71 @@ export class Supervisor {
       this.workers.delete(name);
       const error = `The serving worker exited (${signal ?? `code ${code}`}): ${lastLines(worker.tail())}`;
       this.ctx.log.error({ name, code, signal }, "serving worker exited unexpectedly");
-      // FIXME(#5): restart a crashed worker with backoff instead of leaving the deployment failed.
-      this.setState(name, "failed", { port: null, pid: null, error });
+      writeState(this.ctx, name, "failed", { port: null, pid: null, error });
+      this.restarter.crashed(name, worker.port, Date.now() - startedAt);
     });
+  }
+
+  /** Redeploys deployments that follow an alias of `model` when the alias now names another version. */
+  private followAliases(model: string): void {
+    for (const row of readRows(this.ctx)) {
+      const isFollowing = row.model === model && row.state === "ready" && row.target?.includes("@");
+      if (!isFollowing || parseTarget(row.target!).alias === undefined) {
+        continue;
+      }
+      const token = this.ctx.daemon?.token;
+      const traffic = trafficOf(row);
+      const split = traffic[1]
+        ? { target: `${model}@${traffic[1].version}`, percent: traffic[1].percent }
+        : undefined;
+      try {
+        const now = resolveDeployTarget(this.ctx, row.target!);
+        if (now.version !== row.version && token) {
+          this.deploy({ model: row.target!, ...(split ? { split } : {}) }, token).catch(
+            (err: unknown) =>
+              this.ctx.log.warn({ name: row.name, err }, "could not follow the alias move"),
+          );
+        }
+      } catch (err) {
+        this.ctx.log.warn({ name: row.name, err }, "the deployment's alias no longer resolves");
+      }
+    }
+  }
+
+  private record(
+    plan: Plan,
+    port: number | null,
+    pid: number | null,
+    restarts: number,
+    state: DeploymentRow["state"],
+    error: string | null = null,
+  ): void {
+    writeRow(this.ctx, {
+      name: plan.model,
+      model: plan.model,
+      version: plan.traffic[0]!.version,
+      state,
+      port,
+      pid,
+      started_at: Date.now(),
+      error,
+      target: plan.target,
+      traffic: JSON.stringify(plan.traffic),
+      options: JSON.stringify(plan.options),
+      restarts,
+    });
+  }
+
+  private row(name: string): DeploymentRow {
+    const row = readRow(this.ctx, name);
+    if (!row) {
+      throw new LatheError(
+        "LATHE_NOT_FOUND",
+        `No deployment named '${name}'; deploy it with 'lathe deploy ${name}'.`,
+        { name },
+      );
+    }
+    return row;
   }
 
   private serialize<T>(name: string, job: () => Promise<T>): Promise<T> {
@@ -211,42 +385,18 @@ export class Supervisor {
     });
     return next;
   }
-
-  private upsert(row: DeploymentRow): void {
-    this.ctx.db
-      .prepare(
-        `INSERT INTO deployments (name, model, version, state, port, pid, started_at, error)
-         VALUES (@name, @model, @version, @state, @port, @pid, @started_at, @error)
-         ON CONFLICT(name) DO UPDATE SET model = @model, version = @version, state = @state,
-           port = @port, pid = @pid, started_at = @started_at, error = @error`,
-      )
-      .run(row);
-    this.ctx.events.emit({ type: "deployments/changed", name: row.name });
-  }
-
-  private setState(
-    name: string,
-    state: DeploymentState,
-    fields: { port: number | null; pid: number | null; error: string | null },
-  ): void {
-    this.ctx.db
-      .prepare("UPDATE deployments SET state = ?, port = ?, pid = ?, error = ? WHERE name = ?")
-      .run(state, fields.port, fields.pid, fields.error, name);
-    this.ctx.events.emit({ type: "deployments/changed", name });
-  }
 }
 
-function toDeployment(row: DeploymentRow): Deployment {
-  const isServing = row.state === "ready" && row.port !== null;
-  return {
-    name: row.name,
-    model: row.model,
-    version: row.version,
-    state: row.state,
-    url: isServing ? `http://127.0.0.1:${row.port}` : null,
-    port: row.port,
-    pid: row.pid,
-    startedAt: row.started_at,
-    error: row.error,
-  };
+function pickOptions(request: DeployRequest): Partial<ServingOptions> {
+  const options: Partial<ServingOptions> = {};
+  if (request.maxBatchRows !== undefined) {
+    options.maxBatchRows = request.maxBatchRows;
+  }
+  if (request.maxDelayMs !== undefined) {
+    options.maxDelayMs = request.maxDelayMs;
+  }
+  if (request.maxQueue !== undefined) {
+    options.maxQueue = request.maxQueue;
+  }
+  return options;
 }

@@ -35,6 +35,9 @@ const integerRanges: Record<string, [number, number]> = {
   UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
+/** No tensor in a request may hold more values than this (a body is at most 8 MiB anyway). */
+const MAX_ELEMENTS = 16 * 1024 * 1024;
+
 export interface OipTensor {
   name: string;
   shape: number[];
@@ -72,12 +75,7 @@ export function parseInferRequest(body: unknown, signature: ModelSignature): Par
     }
     feeds[name] = toTensorData(input as Record<string, unknown>, expected);
   }
-  const missing = signature.inputs.filter((t) => !feeds[t.name]);
-  if (missing.length) {
-    throw bad(
-      `missing input '${missing[0]!.name}'; the model's inputs are ${names(signature.inputs)}.`,
-    );
-  }
+  checkComplete(feeds, signature);
 
   return {
     id: body.id,
@@ -86,7 +84,27 @@ export function parseInferRequest(body: unknown, signature: ModelSignature): Par
   };
 }
 
-function requestedOutputs(outputs: unknown, signature: ModelSignature): string[] {
+/** Every input given, and all inputs with a free batch dimension agree on its size. */
+export function checkComplete(feeds: Record<string, TensorData>, signature: ModelSignature): void {
+  const missing = signature.inputs.filter((t) => !feeds[t.name]);
+  if (missing.length) {
+    throw bad(
+      `missing input '${missing[0]!.name}'; the model's inputs are ${names(signature.inputs)}.`,
+    );
+  }
+  const batched = signature.inputs.filter((t) => t.shape[0] === -1);
+  const first = batched[0];
+  for (const t of batched.slice(1)) {
+    const [a, b] = [feeds[first!.name]!.dims[0], feeds[t.name]!.dims[0]];
+    if (a !== b) {
+      throw bad(
+        `input '${t.name}' has ${b} rows but input '${first!.name}' has ${a}; all inputs must agree on the batch dimension (the first).`,
+      );
+    }
+  }
+}
+
+export function requestedOutputs(outputs: unknown, signature: ModelSignature): string[] {
   if (outputs === undefined) {
     return signature.outputs.map((t) => t.name);
   }
@@ -105,7 +123,11 @@ function requestedOutputs(outputs: unknown, signature: ModelSignature): string[]
   });
 }
 
-function toTensorData(input: Record<string, unknown>, expected: ModelSignatureTensor): TensorData {
+/** One OIP input object (`{shape, datatype, data}`) checked against the tensor it feeds. */
+export function toTensorData(
+  input: Record<string, unknown>,
+  expected: ModelSignatureTensor,
+): TensorData {
   const name = expected.name;
   if (input.datatype !== expected.datatype) {
     throw bad(
@@ -117,7 +139,7 @@ function toTensorData(input: Record<string, unknown>, expected: ModelSignatureTe
     throw bad(`input '${name}' has datatype ${expected.datatype}, which Lathe cannot serve yet.`);
   }
   const shape = checkShape(name, input.shape, expected.shape);
-  const values = flatten(input.data, name);
+  const values = flatten(input.data, name, shape.length);
   const size = shape.reduce((a, b) => a * b, 1);
   if (values.length !== size) {
     throw bad(
@@ -134,6 +156,11 @@ function checkShape(name: string, given: unknown, expected: number[]): number[] 
     throw bad(`input '${name}' needs a 'shape' array of non-negative integers.`);
   }
   const shape = given as number[];
+  if (shape.reduce((a, b) => a * b, 1) > MAX_ELEMENTS) {
+    throw bad(
+      `input '${name}' has shape [${shape.join(",")}], over ${MAX_ELEMENTS} values in one tensor.`,
+    );
+  }
   const fits =
     shape.length === expected.length && expected.every((d, i) => d === -1 || d === shape[i]);
   if (!fits) {
@@ -144,12 +171,22 @@ function checkShape(name: string, given: unknown, expected: number[]): number[] 
   return shape;
 }
 
-/** OIP allows `data` flat (row-major) or nested as the shape. */
-function flatten(data: unknown, name: string): unknown[] {
+/**
+ * OIP allows `data` flat (row-major) or nested as the shape. Nesting deeper than the shape's rank
+ * is refused rather than followed, so a hostile body cannot recurse without bound.
+ */
+function flatten(data: unknown, name: string, rank: number): unknown[] {
   if (!Array.isArray(data)) {
     throw bad(`input '${name}' needs a 'data' array.`);
   }
-  return data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
+  let values: unknown[] = data;
+  for (let depth = 1; values.some(Array.isArray); depth++) {
+    if (depth >= Math.max(rank, 1)) {
+      throw bad(`input '${name}' has 'data' nested deeper than its shape's ${rank} dimensions.`);
+    }
+    values = values.flat(1);
+  }
+  return values;
 }
 
 function typedValues(name: string, datatype: string, values: unknown[]): TensorData["data"] {
@@ -221,10 +258,21 @@ function integers(
 
 /** An output tensor as OIP JSON: flat row-major data, 64-bit integers as JSON numbers. */
 export function toOipTensor(name: string, tensor: TensorData): OipTensor {
-  const data = Array.from(tensor.data as ArrayLike<unknown>, (v) =>
+  const data = jsonValues(tensor);
+  return { name, shape: tensor.dims, datatype: datatypesOf[tensor.type] ?? tensor.type, data };
+}
+
+/**
+ * A tensor's values as JSON: 64-bit integers as numbers, NaN and infinities as null, and BOOL as
+ * true/false (onnxruntime-node hands bool outputs over as a Uint8Array of 0 and 1).
+ */
+export function jsonValues(tensor: TensorData): unknown[] {
+  if (tensor.type === "bool") {
+    return Array.from(tensor.data as ArrayLike<unknown>, Boolean);
+  }
+  return Array.from(tensor.data as ArrayLike<unknown>, (v) =>
     typeof v === "bigint" ? Number(v) : typeof v === "number" && !Number.isFinite(v) ? null : v,
   );
-  return { name, shape: tensor.dims, datatype: datatypesOf[tensor.type] ?? tensor.type, data };
 }
 
 function names(tensors: ModelSignatureTensor[]): string {

@@ -198,6 +198,14 @@ const migrations: string[] = [
   );
   CREATE INDEX registry_audit_by_model ON registry_audit(model, id);
   `,
+  `
+  -- Serving (#5): what a deployment was asked for (target, traffic split, batching options as
+  -- JSON) and how often its worker was restarted after a crash.
+  ALTER TABLE deployments ADD COLUMN target TEXT;
+  ALTER TABLE deployments ADD COLUMN traffic TEXT;
+  ALTER TABLE deployments ADD COLUMN options TEXT;
+  ALTER TABLE deployments ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -1,19 +1,26 @@
 /**
- * The Runs view: experiments → runs (newest first) → stage runs of a repro → Params and Metrics.
- * Refreshed from the daemon's events (debounced), never by polling.
+ * The Runs view: experiments → runs (newest first, or as sorted) → stage runs of a repro →
+ * Params, Metrics, Artifacts, Data, git commit. A filter or sort from the view title goes to
+ * POST runs/search. Refreshed from the daemon's events (debounced), never by polling.
  */
 import * as vscode from "vscode";
-import type { Experiment, RunStatus, RunSummary } from "../../../schemas/api";
+import type { Experiment, RunDetail, RunSummary, SearchRunsResult } from "../../../schemas/api";
 import type { DaemonConnection } from "../daemon/connection";
 import { log } from "../vscode/log";
-import { readSettings } from "../vscode/settings";
-import { assertNever, formatMetric, runDescription, shortId } from "./format";
+import { listArtifacts } from "./artifacts";
+import { assertNever, formatMetric, shortId } from "./format";
+import {
+  artifactItem,
+  experimentItem,
+  groupItem,
+  runItem,
+  valueItem,
+  type GroupKind,
+  type RunsNode,
+} from "./runNodes";
+import type { RunsQuery } from "./runsQuery";
 
-export type RunsNode =
-  | { kind: "experiment"; experiment: Experiment }
-  | { kind: "run"; run: RunSummary; children: RunSummary[]; newest: boolean }
-  | { kind: "group"; run: RunSummary; group: "params" | "metrics" }
-  | { kind: "value"; run: RunSummary; group: "params" | "metrics"; key: string; value: string };
+export type { RunsNode } from "./runNodes";
 
 const REFRESH_DEBOUNCE_MS = 250;
 
@@ -21,9 +28,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private timer: NodeJS.Timeout | undefined;
+  /** Runs per experiment from the last listing, for the experiment's "N runs match". */
+  private readonly matched = new Map<string, number>();
   readonly onDidChangeTreeData = this.changed.event;
 
-  constructor(private readonly daemon: DaemonConnection) {
+  constructor(
+    private readonly daemon: DaemonConnection,
+    private readonly query: RunsQuery,
+  ) {
     this.disposables.push(
       daemon.onDidChangeState(() => this.refresh()),
       daemon.onEvent((event) => {
@@ -31,6 +43,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
           this.refresh();
         }
       }),
+      query.onDidChange(() => this.refresh()),
     );
   }
 
@@ -48,6 +61,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       return await this.childrenOf(node);
     } catch (err) {
       log.warn("Could not list runs:", err);
+      if (!node && this.query.active) {
+        this.query.reportFailure(err);
+      }
       return [];
     }
   }
@@ -55,16 +71,25 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   getTreeItem(node: RunsNode): vscode.TreeItem {
     switch (node.kind) {
       case "experiment":
-        return experimentItem(node.experiment);
+        return experimentItem(
+          node.experiment,
+          this.query.active ? this.matched.get(node.experiment.id) : undefined,
+        );
       case "run":
         return runItem(node);
       case "group":
         return groupItem(node);
       case "value":
         return valueItem(node);
+      case "artifact":
+        return artifactItem(node);
       default:
         return assertNever(node);
     }
+  }
+
+  getParent(): undefined {
+    return undefined;
   }
 
   dispose(): void {
@@ -76,19 +101,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   private async childrenOf(node: RunsNode | undefined): Promise<RunsNode[]> {
     if (!node) {
-      const experiments = await this.daemon.call<Experiment[]>("GET", "/api/v1/experiments");
-      return experiments
-        .filter((e) => e.runCount > 0)
-        .sort((a, b) => b.createdAt - a.createdAt)
-        .map((experiment) => ({ kind: "experiment", experiment }));
+      return this.experiments();
     }
     switch (node.kind) {
       case "experiment":
         return this.runsOf(node.experiment);
       case "run":
-        return runChildren(node);
+        return this.runChildren(node);
       case "group":
-        return groupValues(node);
+        return this.groupValues(node);
+      case "artifact":
+        return node.isDir ? listArtifacts(this.daemon, node.run, node.path) : [];
       case "value":
         return [];
       default:
@@ -96,15 +119,46 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
   }
 
+  private async experiments(): Promise<RunsNode[]> {
+    const experiments = (await this.daemon.call<Experiment[]>("GET", "/api/v1/experiments"))
+      .filter((e) => e.runCount > 0)
+      .sort((a, b) => b.createdAt - a.createdAt);
+    this.matched.clear();
+    if (this.query.active) {
+      // Only experiments with a matching run; the search also checks the filter once.
+      const runs = await this.search(experiments.map((e) => e.id));
+      for (const run of runs) {
+        this.matched.set(run.experimentId, (this.matched.get(run.experimentId) ?? 0) + 1);
+      }
+      this.query.reportSuccess(runs.length);
+      return experiments
+        .filter((e) => this.matched.has(e.id))
+        .map((experiment) => ({ kind: "experiment", experiment }));
+    }
+    return experiments.map((experiment) => ({ kind: "experiment", experiment }));
+  }
+
+  private search(experimentIds: string[]): Promise<RunSummary[]> {
+    return this.daemon
+      .call<SearchRunsResult>("POST", "/api/v1/runs/search", {
+        experimentIds,
+        ...this.query.request(),
+      })
+      .then((r) => r.runs);
+  }
+
   private async runsOf(experiment: Experiment): Promise<RunsNode[]> {
-    const runs = await this.daemon.call<RunSummary[]>(
-      "GET",
-      `/api/v1/runs?experiment=${encodeURIComponent(experiment.id)}`,
-    );
+    const runs = this.query.active
+      ? await this.search([experiment.id])
+      : await this.daemon.call<RunSummary[]>(
+          "GET",
+          `/api/v1/runs?experiment=${encodeURIComponent(experiment.id)}`,
+        );
     const ids = new Set(runs.map((r) => r.id));
-    const top = runs
-      .filter((r) => r.parentId === null || !ids.has(r.parentId))
-      .sort((a, b) => b.startTime - a.startTime);
+    const top = runs.filter((r) => r.parentId === null || !ids.has(r.parentId));
+    if (!this.query.sorted) {
+      top.sort((a, b) => b.startTime - a.startTime);
+    }
     return top.map((run, i) => ({
       kind: "run",
       run,
@@ -113,135 +167,82 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       newest: i === 0,
     }));
   }
-}
 
-function runChildren(node: Extract<RunsNode, { kind: "run" }>): RunsNode[] {
-  const stages: RunsNode[] = node.children.map((run) => ({
-    kind: "run",
-    run,
-    children: [],
-    newest: false,
-  }));
-  const groups: RunsNode[] = [];
-  if (Object.keys(node.run.params).length > 0) {
-    groups.push({ kind: "group", run: node.run, group: "params" });
-  }
-  if (Object.keys(node.run.metrics).length > 0) {
-    groups.push({ kind: "group", run: node.run, group: "metrics" });
-  }
-  return [...stages, ...groups];
-}
-
-function groupValues(node: Extract<RunsNode, { kind: "group" }>): RunsNode[] {
-  const entries =
-    node.group === "params"
-      ? Object.entries(node.run.params)
-      : Object.entries(node.run.metrics).map(
-          ([key, metric]) => [key, formatMetric(metric)] as const,
-        );
-  return entries
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => ({ kind: "value", run: node.run, group: node.group, key, value }));
-}
-
-function experimentItem(experiment: Experiment): vscode.TreeItem {
-  const item = new vscode.TreeItem(experiment.name, vscode.TreeItemCollapsibleState.Expanded);
-  item.id = `experiment:${experiment.id}`;
-  item.description = `${experiment.runCount} run${experiment.runCount === 1 ? "" : "s"}`;
-  item.iconPath = new vscode.ThemeIcon("beaker");
-  item.contextValue = "lathe.experiment";
-  return item;
-}
-
-function runItem(node: Extract<RunsNode, { kind: "run" }>): vscode.TreeItem {
-  const { run } = node;
-  const isParent = node.children.length > 0;
-  const hasDetails = Object.keys(run.params).length > 0 || Object.keys(run.metrics).length > 0;
-  const state = isParent
-    ? node.newest
-      ? vscode.TreeItemCollapsibleState.Expanded
-      : vscode.TreeItemCollapsibleState.Collapsed
-    : hasDetails
-      ? vscode.TreeItemCollapsibleState.Collapsed
-      : vscode.TreeItemCollapsibleState.None;
-  const item = new vscode.TreeItem(run.name, state);
-  item.id = `run:${run.id}`;
-  const { headlineMetric } = readSettings();
-  item.description = isParent
-    ? `${startLabel(run.startTime)} · ${runDescription({ ...run, metrics: {} }, headlineMetric)}`
-    : runDescription(run, headlineMetric);
-  item.iconPath = statusIcon(run.status);
-  item.tooltip = runTooltip(run);
-  item.contextValue = isParent ? "lathe.reproRun" : "lathe.run";
-  return item;
-}
-
-function groupItem(node: Extract<RunsNode, { kind: "group" }>): vscode.TreeItem {
-  const label = node.group === "params" ? "Params" : "Metrics";
-  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
-  item.id = `${node.group}:${node.run.id}`;
-  item.iconPath = new vscode.ThemeIcon(node.group === "params" ? "settings" : "graph");
-  return item;
-}
-
-function valueItem(node: Extract<RunsNode, { kind: "value" }>): vscode.TreeItem {
-  const item = new vscode.TreeItem(
-    `${node.key} = ${node.value}`,
-    vscode.TreeItemCollapsibleState.None,
-  );
-  item.id = `${node.group}:${node.run.id}:${node.key}`;
-  item.tooltip = `${node.key} = ${node.value}`;
-  return item;
-}
-
-export function statusIcon(status: RunStatus): vscode.ThemeIcon {
-  switch (status) {
-    case "FINISHED":
-      return new vscode.ThemeIcon("pass", new vscode.ThemeColor("testing.iconPassed"));
-    case "FAILED":
-      return new vscode.ThemeIcon("error", new vscode.ThemeColor("testing.iconFailed"));
-    case "RUNNING":
-      return new vscode.ThemeIcon("sync~spin");
-    case "KILLED":
-      return new vscode.ThemeIcon("circle-slash");
-    case "SKIPPED":
-      return new vscode.ThemeIcon("debug-step-over", new vscode.ThemeColor("testing.iconSkipped"));
-    default:
-      return assertNever(status);
-  }
-}
-
-function runTooltip(run: RunSummary): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${escape(run.name)}** — ${run.status.toLowerCase()}\n\n`);
-  md.appendMarkdown(`Run \`${run.id}\`\n\n`);
-  if (run.command) {
-    md.appendMarkdown("Command: ");
-    md.appendCodeblock(run.command, "shell");
-  }
-  if (run.gitCommit) {
-    md.appendMarkdown(`Commit \`${shortId(run.gitCommit)}\`${run.gitDirty ? " (dirty)" : ""}\n\n`);
-  }
-  md.appendMarkdown(`Started ${new Date(run.startTime).toLocaleString()}`);
-  if (run.exitCode !== null && run.exitCode !== 0) {
-    md.appendMarkdown(`\n\nExit code ${run.exitCode}`);
-  }
-  return md;
-}
-
-function startLabel(time: number): string {
-  const date = new Date(time);
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : date.toLocaleString(undefined, {
-        month: "short",
-        day: "numeric",
-        hour: "2-digit",
-        minute: "2-digit",
+  private async runChildren(node: Extract<RunsNode, { kind: "run" }>): Promise<RunsNode[]> {
+    const { run } = node;
+    const stages: RunsNode[] = node.children.map((child) => ({
+      kind: "run",
+      run: child,
+      children: [],
+      newest: false,
+    }));
+    const groups: RunsNode[] = [];
+    const group = (g: GroupKind) => groups.push({ kind: "group", run, group: g });
+    if (Object.keys(run.params).length > 0) {
+      group("params");
+    }
+    if (Object.keys(run.metrics).length > 0) {
+      group("metrics");
+    }
+    if (node.children.length === 0) {
+      const detail = await this.detail(run.id);
+      if (detail.outputs.length > 0 || (await listArtifacts(this.daemon, run, "")).length > 0) {
+        group("artifacts");
+      }
+      if (detail.inputs.length > 0) {
+        group("data");
+      }
+    }
+    if (run.gitCommit) {
+      const dirty = run.gitDirty ? " (dirty)" : "";
+      groups.push({
+        kind: "value",
+        run,
+        group: "git",
+        key: `${run.gitCommit}${dirty}`,
+        value: `${shortId(run.gitCommit)}${dirty}`,
       });
-}
+    }
+    return [...stages, ...groups];
+  }
 
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, "\\$&");
+  private async groupValues(node: Extract<RunsNode, { kind: "group" }>): Promise<RunsNode[]> {
+    const value = (key: string, text: string): RunsNode => ({
+      kind: "value",
+      run: node.run,
+      group: node.group,
+      key,
+      value: text,
+    });
+    const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b);
+    switch (node.group) {
+      case "params":
+        return Object.entries(node.run.params)
+          .sort(byKey)
+          .map(([k, v]) => value(k, v));
+      case "metrics":
+        return Object.entries(node.run.metrics)
+          .sort(byKey)
+          .map(([k, m]) => value(k, formatMetric(m)));
+      case "data":
+        return (await this.detail(node.run.id)).inputs.map((d) => value(d.path, shortId(d.oid)));
+      case "artifacts": {
+        const detail = await this.detail(node.run.id);
+        const outputs: RunsNode[] = detail.outputs.map((o) => ({
+          kind: "artifact",
+          run: node.run,
+          path: o.path,
+          isDir: false,
+          oid: o.oid,
+        }));
+        return [...outputs, ...(await listArtifacts(this.daemon, node.run, ""))];
+      }
+      default:
+        return assertNever(node.group);
+    }
+  }
+
+  private detail(runId: string): Promise<RunDetail> {
+    return this.daemon.call<RunDetail>("GET", `/api/v1/runs/${encodeURIComponent(runId)}`);
+  }
 }

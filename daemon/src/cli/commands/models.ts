@@ -5,14 +5,15 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import type { Deployment, ModelVersion, RegisteredModel } from "../../../../schemas/api";
-import { findDaemon, findOrStartDaemon, type DaemonHandle } from "../../client";
+import { findDaemon, type DaemonHandle } from "../../client";
 import { closeContext, openContext } from "../../context";
 import { LatheError } from "../../errors";
 import { getVersion, listModels } from "../../registry/models";
 import { register } from "../../registry/register";
 import { resolveTarget } from "../../registry/target";
 import { postJson } from "../../serving/client";
-import { action, cliScript, print, workspaceFor } from "../output";
+import { action, print, workspaceFor } from "../output";
+import { registerDeployCommand } from "./deploy";
 import { registerRegistryCommands } from "./registry";
 
 export function registerModelCommands(program: Command): void {
@@ -65,28 +66,7 @@ export function registerModelCommands(program: Command): void {
       }),
     );
 
-  program
-    .command("deploy <model>")
-    .description(
-      "serve a model (<name> or <name>@<version>) on 127.0.0.1 from the workspace daemon",
-    )
-    .action(
-      action(async (spec: string, _opts: unknown, cmd: Command) => {
-        const { model, version } = parseSpec(spec);
-        const ws = workspaceFor(cmd);
-        const daemon = await findOrStartDaemon(ws.root, { cliScript: cliScript() });
-        const deployment = await daemon.call<Deployment>("POST", "/api/v1/deployments", {
-          model,
-          version,
-        });
-        print(
-          cmd,
-          deployment,
-          () =>
-            `Deployed ${model}@${deployment.version} at ${deployment.url}\n  POST ${deployment.url}/predict  ·  POST ${deployment.url}/v2/models/${model}/infer\n  (send 'Authorization: Bearer <token>' from .lathe/daemon.json)`,
-        );
-      }),
-    );
+  registerDeployCommand(program);
 
   program
     .command("undeploy <model>")

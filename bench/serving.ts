@@ -1,0 +1,197 @@
+// Serving throughput and latency (issue #5), all on loopback in one run:
+//   1. raw: onnxruntime-node session.run in this process, one thread, at the batch size the
+//      server reached under load (rows/s): the ceiling;
+//   2. the deployment at 64 concurrent autocannon clients, one row per request, batching on;
+//   3. the same with batching off (maxBatchRows 1);
+//   4. p50/p99 latency at low load (1 client), batching on.
+// Goals: (2) ≥ 0.7 × (1) and (2) ≥ 3 × (3). The model is an MLP (features → hidden → hidden → 10,
+// Gemm + Relu) so inference, not HTTP, is the work; `--hidden 16` shows the opposite case.
+// Run: node scripts/build.mjs && node --import tsx bench/serving.ts [--hidden 1024] [--seconds 10]
+import autocannon from "autocannon";
+import * as ort from "onnxruntime-node";
+import { onnx } from "onnx-proto";
+import { parseArgs } from "node:util";
+import type { Deployment, ModelVersion } from "../schemas/api";
+import { seedRun } from "../test/fixtures/onnx";
+import { daemonIn, removeDir, tempDir } from "../test/helpers";
+
+const { values } = parseArgs({
+  options: {
+    hidden: { type: "string", default: "1024" },
+    features: { type: "string", default: "64" },
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "64" },
+  },
+});
+const HIDDEN = Number(values.hidden);
+const FEATURES = Number(values.features);
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+
+function mlp(): Uint8Array {
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const layer = (name: string, rows: number, cols: number): onnx.ITensorProto[] => [
+    {
+      name: `${name}_w`,
+      dataType: FLOAT,
+      dims: [rows, cols],
+      floatData: Array.from({ length: rows * cols }, (_, i) => Math.sin(i) / Math.sqrt(rows)),
+    },
+    {
+      name: `${name}_b`,
+      dataType: FLOAT,
+      dims: [cols],
+      floatData: Array.from({ length: cols }, (_, i) => Math.cos(i) / 10),
+    },
+  ];
+  const gemm = (name: string, input: string, output: string): onnx.INodeProto => ({
+    opType: "Gemm",
+    name,
+    input: [input, `${name}_w`, `${name}_b`],
+    output: [output],
+  });
+  const info = (name: string, dims: (string | number)[]): onnx.IValueInfoProto => ({
+    name,
+    type: {
+      tensorType: {
+        elemType: FLOAT,
+        shape: {
+          dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })),
+        },
+      },
+    },
+  });
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 13 }],
+    graph: {
+      name: "bench_mlp",
+      initializer: [
+        ...layer("l1", FEATURES, HIDDEN),
+        ...layer("l2", HIDDEN, HIDDEN),
+        ...layer("l3", HIDDEN, 10),
+      ],
+      node: [
+        gemm("l1", "features", "h1"),
+        { opType: "Relu", name: "r1", input: ["h1"], output: ["a1"] },
+        gemm("l2", "a1", "h2"),
+        { opType: "Relu", name: "r2", input: ["h2"], output: ["a2"] },
+        gemm("l3", "a2", "scores"),
+      ],
+      input: [info("features", ["N", FEATURES])],
+      output: [info("scores", ["N", 10])],
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}
+
+async function rawRowsPerSecond(bytes: Uint8Array, batch: number): Promise<number> {
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  const data = Float32Array.from({ length: batch * FEATURES }, (_, i) => (i % 7) / 7);
+  const feeds = { features: new ort.Tensor("float32", data, [batch, FEATURES]) };
+  for (let i = 0; i < 5; i++) {await session.run(feeds);}
+  let rows = 0;
+  const started = performance.now();
+  while (performance.now() - started < SECONDS * 1000) {
+    await session.run(feeds);
+    rows += batch;
+  }
+  const rate = rows / ((performance.now() - started) / 1000);
+  await session.release();
+  return rate;
+}
+
+function load(url: string, token: string, connections: number): Promise<autocannon.Result> {
+  const body = JSON.stringify({
+    inputs: [
+      {
+        name: "features",
+        shape: [1, FEATURES],
+        datatype: "FP32",
+        data: Array.from({ length: FEATURES }, (_, i) => (i % 7) / 7),
+      },
+    ],
+  });
+  return autocannon({
+    url: `${url}/v2/models/bench/infer`,
+    method: "POST",
+    connections,
+    duration: SECONDS,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body,
+  });
+}
+
+async function meanBatch(url: string, token: string): Promise<number> {
+  const text = await (
+    await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` } })
+  ).text();
+  const sum = Number(/lathe_serving_batch_rows_sum\{version="\d+"\} ([\d.e+]+)/.exec(text)?.[1]);
+  const count = Number(/lathe_serving_batch_rows_count\{version="\d+"\} (\d+)/.exec(text)?.[1]);
+  return sum / count;
+}
+
+function line(name: string, r: autocannon.Result): string {
+  const errors = r.errors + r.non2xx;
+  return `${name.padEnd(26)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${errors}`;
+}
+
+async function main(): Promise<void> {
+  const root = await tempDir("lathe-bench-serving-");
+  const daemon = await daemonIn(root);
+  try {
+    const bytes = mlp();
+    const run = seedRun(daemon.ctx.db, daemon.ctx.ws.objectsDir, bytes, {
+      outPath: "models/bench.onnx",
+    });
+    await daemon.client.call<ModelVersion>("POST", "/api/v1/models/bench/versions", {
+      runId: run.runId,
+    });
+    const token = daemon.info.token;
+    const deployTo = (options: object) =>
+      daemon.client.call<Deployment>("POST", "/api/v1/deployments", { model: "bench", ...options });
+
+    const batched = await deployTo({ maxBatchRows: 64, maxDelayMs: 2 });
+    const url = batched.url!;
+    await load(url, token, CONNECTIONS); // warm-up, and the batch size the load reaches
+    const withBatching = await load(url, token, CONNECTIONS);
+    const batch = Math.max(1, Math.round(await meanBatch(url, token)));
+    if (process.env.BENCH_DUMP) {
+      const metrics = await fetch(`${url}/metrics`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      console.log(
+        (await metrics.text())
+          .split("\n")
+          .filter((l) => l.includes("batch_rows"))
+          .join("\n"),
+      );
+    }
+    const lowLoad = await load(url, token, 1);
+
+    await deployTo({ maxBatchRows: 1, maxDelayMs: 0 });
+    const withoutBatching = await load(url, token, CONNECTIONS);
+    const raw = await rawRowsPerSecond(bytes, batch);
+
+    const served = withBatching.requests.average;
+    console.log(
+      `model: MLP ${FEATURES}→${HIDDEN}→${HIDDEN}→10, ${SECONDS} s per run, ${CONNECTIONS} connections`,
+    );
+    console.log(line("batching on, 64 clients", withBatching));
+    console.log(line("batching off, 64 clients", withoutBatching));
+    console.log(line("batching on, 1 client", lowLoad));
+    console.log(`raw session.run at batch ${batch}: ${raw.toFixed(0)} rows/s`);
+    console.log(`ratio served/raw: ${(served / raw).toFixed(2)} (goal ≥ 0.7)`);
+    console.log(
+      `ratio batching on/off: ${(served / withoutBatching.requests.average).toFixed(2)} (goal ≥ 3)`,
+    );
+  } finally {
+    await daemon.close();
+    await removeDir(root);
+  }
+}
+
+void main();

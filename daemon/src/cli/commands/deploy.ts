@@ -1,0 +1,83 @@
+/**
+ * `lathe deploy <target>` (#5): `name`, `name@3` or `name@alias`, with an optional traffic split
+ * and the batching options; it goes through the workspace daemon, which keeps the worker running.
+ */
+import { InvalidArgumentError, type Command } from "commander";
+import type { DeployRequest, Deployment } from "../../../../schemas/api";
+import { findOrStartDaemon } from "../../client";
+import { action, cliScript, print, workspaceFor } from "../output";
+
+interface DeployOptions {
+  split?: DeployRequest["split"];
+  maxBatchRows?: number;
+  maxDelayMs?: number;
+  maxQueue?: number;
+}
+
+export function registerDeployCommand(program: Command): void {
+  program
+    .command("deploy <target>")
+    .description(
+      "serve a model (<name>, <name>@<version> or <name>@<alias>) on 127.0.0.1 from the workspace daemon; deploying again switches versions without downtime",
+    )
+    .option(
+      "--split <target:percent>",
+      "send percent of the traffic to another version, e.g. weather@3:10",
+      parseSplit,
+    )
+    .option(
+      "--max-batch-rows <n>",
+      "most rows merged into one inference (1 turns batching off; default 64)",
+      integer(1, 4096),
+    )
+    .option(
+      "--max-delay-ms <ms>",
+      "longest a request waits for others to batch with (default 2)",
+      integer(0, 1000),
+    )
+    .option(
+      "--max-queue <n>",
+      "requests waiting before new ones get 503 (default 256)",
+      integer(1, 100000),
+    )
+    .action(
+      action(async (target: string, opts: DeployOptions, cmd: Command) => {
+        const ws = workspaceFor(cmd);
+        const daemon = await findOrStartDaemon(ws.root, { cliScript: cliScript() });
+        const request: DeployRequest = { model: target, ...opts };
+        const deployment = await daemon.call<Deployment>("POST", "/api/v1/deployments", request);
+        const name = deployment.name;
+        const shares = deployment.traffic
+          .map((t) => `${name}@${t.version} ${t.percent}%`)
+          .join(", ");
+        print(
+          cmd,
+          deployment,
+          () =>
+            `Deployed ${shares} at ${deployment.url}\n  POST ${deployment.url}/predict  ·  POST ${deployment.url}/invocations  ·  POST ${deployment.url}/v2/models/${name}/infer  ·  GET ${deployment.url}/metrics\n  (send 'Authorization: Bearer <token>' from .lathe/daemon.json)`,
+        );
+      }),
+    );
+}
+
+function parseSplit(raw: string): DeployRequest["split"] {
+  const colon = raw.lastIndexOf(":");
+  const percent = Number(raw.slice(colon + 1));
+  if (colon <= 0 || !(percent > 0 && percent < 100)) {
+    // Commander reports this as a usage error: exit 2 with the option named.
+    throw new InvalidArgumentError(
+      "Expected <target>:<percent> with a percent between 0 and 100, e.g. weather@3:10.",
+    );
+  }
+  return { target: raw.slice(0, colon), percent };
+}
+
+function integer(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`Expected an integer from ${min} to ${max}.`);
+    }
+    return value;
+  };
+}

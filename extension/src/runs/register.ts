@@ -1,0 +1,63 @@
+/**
+ * The Runs view and its commands, registered from extension.ts in one call: the tree (multi-select
+ * for Compare), its filter and sort, and the context actions on runs and artifacts.
+ */
+import * as vscode from "vscode";
+import type { DaemonConnection } from "../daemon/connection";
+import { guarded } from "../vscode/errors";
+import { openArtifact } from "./artifacts";
+import { compareRuns } from "./compare/command";
+import type { RunsNode } from "./runNodes";
+import { RunsQuery } from "./runsQuery";
+import { RunsTreeProvider } from "./runsTree";
+import { deleteRun, rerunWithParams, tagRun } from "./runActions";
+
+export function registerRuns(
+  context: vscode.ExtensionContext,
+  daemon: DaemonConnection,
+  root: string,
+): RunsTreeProvider {
+  const query = new RunsQuery();
+  const runs = new RunsTreeProvider(daemon, query);
+  const view = vscode.window.createTreeView<RunsNode>("lathe.runs", {
+    treeDataProvider: runs,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
+  query.attach(view);
+  context.subscriptions.push(query, runs, view);
+
+  const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
+  command("lathe.compareRuns", "Comparing runs failed", (node?: RunsNode, nodes?: RunsNode[]) =>
+    compareRuns(context, daemon, node, nodes ?? (node ? undefined : [...view.selection])),
+  );
+  command("lathe.runs.filter", "Filtering runs failed", () => query.editFilter());
+  command("lathe.runs.sort", "Sorting runs failed", () => query.pickSort());
+  command("lathe.runs.clearFilter", "Clearing the filter failed", () =>
+    Promise.resolve(query.clear()),
+  );
+  command("lathe.openArtifact", "Opening the artifact failed", (node?: RunsNode) =>
+    openArtifact(daemon, root, node),
+  );
+  command("lathe.tagRun", "Tagging the run failed", (node?: RunsNode) => tagRun(daemon, node));
+  command("lathe.deleteRun", "Deleting the run failed", (node?: RunsNode) =>
+    deleteRun(daemon, node),
+  );
+  command("lathe.rerunWithParams", "Re-running failed", (node?: RunsNode) =>
+    rerunWithParams(daemon, root, node),
+  );
+  return runs;
+}
+
+/** Commands of this module, for the idle registration when there is no workspace. */
+export const RUNS_COMMANDS = [
+  "lathe.compareRuns",
+  "lathe.runs.filter",
+  "lathe.runs.sort",
+  "lathe.runs.clearFilter",
+  "lathe.openArtifact",
+  "lathe.tagRun",
+  "lathe.deleteRun",
+  "lathe.rerunWithParams",
+];

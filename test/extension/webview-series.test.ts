@@ -1,0 +1,91 @@
+/** Curve data of the Compare charts (webview/src/compare/series.ts), values checked by hand. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { SeriesPoints } from "../../schemas/webview";
+import {
+  appendPoints,
+  ema,
+  extent,
+  join,
+  positiveOnly,
+  sortedBy,
+  zoomRange,
+} from "../../webview/src/compare/series";
+
+function pts(steps: number[], values: (number | null)[], times = steps.map((s) => s * 1000)) {
+  return { steps, times, values, texts: values.map((v) => (v === null ? "NaN" : null)) };
+}
+
+test("ema: weight 0 is the identity; debiased, so the first value is kept exactly", () => {
+  assert.deepEqual(ema([1, 2, 3], 0), [1, 2, 3]);
+  const out = ema([10, 20], 0.5);
+  assert.equal(out[0], 10);
+  // (0.5*0.5*... ) last = 0.5*5 + 0.5*20 = 12.5; debias 1 - 0.25 = 0.75 → 16.666…
+  assert.ok(Math.abs(out[1]! - 12.5 / 0.75) < 1e-12);
+  const flat = ema([3, 3, 3, 3], 0.9);
+  assert.ok(
+    flat.every((v) => Math.abs(v! - 3) < 1e-12),
+    "a constant stays constant",
+  );
+});
+
+test("ema: NaN/Infinity points (null) stay gaps and do not enter the average", () => {
+  const out = ema([10, null, 20], 0.5);
+  assert.equal(out[1], null);
+  assert.ok(Math.abs(out[2]! - 12.5 / 0.75) < 1e-12);
+  assert.deepEqual(ema([Infinity, 1], 0.5), [null, 1]);
+});
+
+test("join: same x for all curves is passed through; different x is a union with gaps", () => {
+  assert.deepEqual(
+    join([
+      { xs: [0, 1], ys: [5, 6] },
+      { xs: [0, 1], ys: [7, 8] },
+    ]),
+    [
+      [0, 1],
+      [5, 6],
+      [7, 8],
+    ],
+  );
+  assert.deepEqual(
+    join([
+      { xs: [0, 2], ys: [1, 3] },
+      { xs: [1, 2, 5], ys: [10, 20, 50] },
+    ]),
+    [
+      [0, 1, 2, 5],
+      [1, null, 3, null],
+      [null, 10, 20, 50],
+    ],
+  );
+  assert.deepEqual(join([]), [[]]);
+});
+
+test("sortedBy: time order can differ from step order; x in seconds on the time axis", () => {
+  const p = pts([1, 3, 5], [0.2, 0.3, 0.1], [200_000, 300_000, 100_000]);
+  assert.deepEqual(sortedBy(p, "step"), { xs: [1, 3, 5], ys: [0.2, 0.3, 0.1] });
+  assert.deepEqual(sortedBy(p, "time"), { xs: [100, 200, 300], ys: [0.1, 0.2, 0.3] });
+});
+
+test("positiveOnly: a log scale cannot draw 0 or negatives", () => {
+  assert.deepEqual(positiveOnly([1, 0, -2, null, 0.5]), [1, null, null, null, 0.5]);
+});
+
+test("appendPoints: only steps after the held last step are added", () => {
+  const held = pts([0, 1, 2], [1, 2, 3]);
+  const grown = appendPoints(held, pts([2, 3, 4], [30, 4, null]));
+  assert.deepEqual(grown.steps, [0, 1, 2, 3, 4]);
+  assert.deepEqual(grown.values, [1, 2, 3, 4, null]);
+  assert.deepEqual(grown.texts, [null, null, null, null, "NaN"]);
+  assert.deepEqual(held.steps, [0, 1, 2], "the held curve is not changed in place");
+});
+
+test("zoomRange: whole steps on the step axis; the steps inside a time window on the time axis", () => {
+  const curves: SeriesPoints[] = [pts([0, 10, 20, 30], [1, 1, 1, 1])];
+  assert.deepEqual(zoomRange(curves, "step", 4.2, 17.5), { minStep: 4, maxStep: 18 });
+  assert.deepEqual(zoomRange(curves, "time", 5, 25), { minStep: 10, maxStep: 20 });
+  assert.equal(zoomRange(curves, "time", 11, 12), null);
+  assert.deepEqual(extent(curves, "step"), [0, 30]);
+  assert.equal(extent([], "step"), null);
+});

@@ -1,0 +1,263 @@
+/**
+ * One metric's chart (uPlot, chosen by bench/charts.mjs): every run's curve overlaid, x = step or
+ * time, optional log scale, EMA smoothing drawn over a faint raw curve, and drag-to-zoom that asks
+ * the host for finer points of the zoomed step range (double-click zooms back out).
+ */
+import uPlot from "uplot";
+import type { CompareRun, SeriesPoints, StepRange, XAxis } from "../../../schemas/webview";
+import { el } from "../components";
+import { appendPoints, ema, extent, join, positiveOnly, sortedBy, zoomRange } from "./series";
+import { withAlpha, type ChartTheme } from "./theme";
+
+export interface ChartOptions {
+  x: XAxis;
+  logScale: boolean;
+  smoothing: number;
+}
+
+export interface ChartHost {
+  theme(): ChartTheme;
+  options(): ChartOptions;
+  /** Asks the host for the key's points in a range; returns the request id. */
+  fetch(key: string, range: StepRange | null): number;
+}
+
+const HEIGHT = 240;
+
+export class MetricChart {
+  readonly element: HTMLElement;
+  private readonly plotArea: HTMLElement;
+  private readonly note: HTMLElement;
+  private plot: uPlot | undefined;
+  private readonly full = new Map<string, SeriesPoints>();
+  private zoom: {
+    requestId: number;
+    min: number;
+    max: number;
+    range: StepRange;
+    data: Map<string, SeriesPoints>;
+  } | null = null;
+  /** The runs and options the plot was built for; a change needs a new plot. */
+  private builtFor = "";
+  /** setScale calls made by this class, not by the user's drag or double-click. */
+  private internal = false;
+  private readonly resize = new ResizeObserver(() => this.fit());
+
+  constructor(
+    readonly key: string,
+    private runs: CompareRun[],
+    private readonly host: ChartHost,
+  ) {
+    this.plotArea = el("div", { className: "chart-plot" });
+    this.note = el("span", { className: "chart-note" });
+    this.element = el(
+      "section",
+      { className: "chart" },
+      el("h3", {}, key, " ", this.note),
+      this.plotArea,
+    );
+    this.element.dataset.metric = key;
+    this.resize.observe(this.plotArea);
+  }
+
+  setRuns(runs: CompareRun[]): void {
+    this.runs = runs;
+    this.rebuild();
+  }
+
+  /** Points from the host: the whole curve, a live append, or the answer to a zoom. */
+  receive(
+    runId: string,
+    requestId: number | null,
+    range: StepRange | null,
+    mode: "replace" | "append",
+    points: SeriesPoints,
+  ): void {
+    if (this.zoom && requestId === this.zoom.requestId) {
+      this.zoom.data.set(runId, points);
+      this.redraw();
+      return;
+    }
+    if (mode === "append") {
+      this.full.set(runId, appendPoints(this.full.get(runId) ?? points, points));
+      const zoomed = this.zoom?.data.get(runId);
+      if (this.zoom && zoomed) {
+        this.zoom.data.set(runId, appendPoints(zoomed, points));
+      }
+    } else if (range === null) {
+      this.full.set(runId, points);
+    }
+    this.redraw();
+  }
+
+  /** Rebuilds the plot (options, runs or theme changed). */
+  rebuild(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+    this.plotArea.replaceChildren();
+    const width = Math.max(200, this.plotArea.clientWidth);
+    this.plot = new uPlot(this.plotOptions(width), this.data(), this.plotArea);
+    this.builtFor = this.signature();
+    this.restoreZoom();
+    this.updateNote();
+  }
+
+  destroy(): void {
+    this.resize.disconnect();
+    this.plot?.destroy();
+  }
+
+  /** How many curves the chart draws now (raw ones included); for tests. */
+  curveCount(): number {
+    return this.plot ? this.plot.series.length - 1 : 0;
+  }
+
+  private redraw(): void {
+    if (!this.plot || this.signature() !== this.builtFor) {
+      this.rebuild();
+      this.updateNote();
+      return;
+    }
+    this.internal = true;
+    try {
+      this.plot.setData(this.data(), this.zoom === null);
+    } finally {
+      this.internal = false;
+    }
+    this.restoreZoom();
+    this.updateNote();
+  }
+
+  private restoreZoom(): void {
+    if (this.zoom && this.plot) {
+      this.internal = true;
+      try {
+        this.plot.setScale("x", { min: this.zoom.min, max: this.zoom.max });
+      } finally {
+        this.internal = false;
+      }
+    }
+  }
+
+  private fit(): void {
+    if (this.plot) {
+      this.plot.setSize({ width: Math.max(200, this.plotArea.clientWidth), height: HEIGHT });
+    }
+  }
+
+  private updateNote(): void {
+    const { x } = this.host.options();
+    this.note.textContent = this.zoom ? "zoomed: double-click to reset" : "";
+    this.element.dataset.curves = String(this.curveCount());
+    this.element.dataset.x = x;
+    // The highest step drawn, for people reading the DOM (and the e2e test of live growth).
+    this.element.dataset.maxStep = String(extent([...this.full.values()], "step")?.[1] ?? "");
+    if (this.zoom) {
+      const held = [...this.zoom.data.values()].reduce((n, p) => n + p.steps.length, 0);
+      this.element.dataset.zoom = `${this.zoom.range.minStep}..${this.zoom.range.maxStep}`;
+      this.element.dataset.zoomPoints = String(held);
+    } else {
+      delete this.element.dataset.zoom;
+      delete this.element.dataset.zoomPoints;
+    }
+  }
+
+  private signature(): string {
+    return JSON.stringify([this.shown().map((r) => r.id), this.host.options()]);
+  }
+
+  private shown(): CompareRun[] {
+    return this.runs.filter((r) => this.full.has(r.id));
+  }
+
+  private data(): uPlot.AlignedData {
+    const { x, logScale, smoothing } = this.host.options();
+    const curves = this.shown().flatMap((run) => {
+      const points = this.zoom?.data.get(run.id) ?? this.full.get(run.id)!;
+      const { xs, ys } = sortedBy(points, x);
+      const raw = logScale ? positiveOnly(ys) : ys;
+      return smoothing > 0
+        ? [
+            { xs, ys: raw },
+            { xs, ys: ema(raw, smoothing) },
+          ]
+        : [{ xs, ys: raw }];
+    });
+    return join(curves);
+  }
+
+  private plotOptions(width: number): uPlot.Options {
+    const theme = this.host.theme();
+    const { x, logScale, smoothing } = this.host.options();
+    const series: uPlot.Series[] = [{ label: x === "step" ? "step" : "time" }];
+    for (const run of this.shown()) {
+      const colour = theme.run(run.index);
+      if (smoothing > 0) {
+        series.push({ label: `${run.name} (raw)`, stroke: withAlpha(colour, 0.25), width: 1 });
+      }
+      series.push({ label: run.name, stroke: colour, width: 1.5 });
+    }
+    const axis = (): uPlot.Axis => ({
+      stroke: theme.muted,
+      grid: { stroke: withAlpha(theme.grid, 0.5), width: 1 },
+      ticks: { stroke: theme.grid, width: 1 },
+      font: theme.font,
+    });
+    return {
+      width,
+      height: HEIGHT,
+      series,
+      scales: { x: { time: x === "time" }, y: { distr: logScale ? 3 : 1 } },
+      axes: [axis(), { ...axis(), size: 60 }],
+      cursor: {
+        drag: { x: true, y: false, setScale: true },
+        // Double-click goes back to the whole curve (uPlot's own reset would fit the zoomed data).
+        bind: {
+          dblclick: () => () => {
+            this.resetZoom();
+            return null;
+          },
+        },
+      },
+      legend: { show: true, live: true },
+      hooks: { setScale: [(u, key) => this.onScale(u, key)] },
+    };
+  }
+
+  private resetZoom(): void {
+    this.zoom = null;
+    if (this.plot) {
+      this.internal = true;
+      try {
+        this.plot.setData(this.data(), true);
+      } finally {
+        this.internal = false;
+      }
+    }
+    this.updateNote();
+  }
+
+  /** The user dragged a range: fetch finer points for it (or, for the whole range, drop the zoom). */
+  private onScale(u: uPlot, key: string): void {
+    if (key !== "x" || this.internal) {
+      return;
+    }
+    const { min, max } = u.scales.x ?? {};
+    const { x } = this.host.options();
+    const all = extent([...this.full.values()], x);
+    if (min === undefined || max === undefined || !all || (min <= all[0] && max >= all[1])) {
+      if (this.zoom) {
+        this.zoom = null;
+        this.redraw();
+      }
+      return;
+    }
+    const range = zoomRange([...this.full.values()], x, min, max);
+    if (!range) {
+      return;
+    }
+    const requestId = this.host.fetch(this.key, range);
+    this.zoom = { requestId, min, max, range, data: new Map() };
+    this.updateNote();
+  }
+}
