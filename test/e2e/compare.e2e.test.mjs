@@ -236,4 +236,20 @@ async function walkThrough(s) {
     timeoutMs: 10_000,
     what: "the zoom to reset",
   });
+
+  // 8. Smoothing from the keyboard (the slider takes arrow keys): each run gets a smoothed curve
+  //    over its faint raw one; then a log scale.
+  const smoothing = view.locator('input[type="range"][aria-label="Smoothing"]');
+  await smoothing.focus();
+  for (let i = 0; i < 60; i++) {
+    await smoothing.press("ArrowRight");
+  }
+  await waitFor(async () => (await loss.getAttribute("data-curves")) === "4", {
+    timeoutMs: 10_000,
+    what: "raw and smoothed curves for both runs",
+  });
+  await view.locator("vscode-checkbox", { hasText: "Log scale" }).click();
+  await page.mouse.move(5, 400);
+  await page.waitForTimeout(500);
+  await s.shot("06-smoothed-log");
 }

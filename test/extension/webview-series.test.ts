@@ -36,7 +36,7 @@ test("ema: NaN/Infinity points (null) stay gaps and do not enter the average", (
   assert.deepEqual(ema([Infinity, 1], 0.5), [null, 1]);
 });
 
-test("join: same x for all curves is passed through; different x is a union with gaps", () => {
+test("join: same x is passed through; different x is a union, undefined (drawn across) where a curve has no point", () => {
   assert.deepEqual(
     join([
       { xs: [0, 1], ys: [5, 6] },
@@ -55,11 +55,23 @@ test("join: same x for all curves is passed through; different x is a union with
     ]),
     [
       [0, 1, 2, 5],
-      [1, null, 3, null],
-      [null, 10, 20, 50],
+      [1, undefined, 3, undefined],
+      [undefined, 10, 20, 50],
     ],
   );
   assert.deepEqual(join([]), [[]]);
+  // A NaN point (null) stays a gap, distinct from a missing one.
+  assert.deepEqual(
+    join([
+      { xs: [0, 1], ys: [null, 1] },
+      { xs: [1], ys: [2] },
+    ]),
+    [
+      [0, 1],
+      [null, 1],
+      [undefined, 2],
+    ],
+  );
 });
 
 test("sortedBy: time order can differ from step order; x in seconds on the time axis", () => {

@@ -57,6 +57,8 @@ export async function deleteRun(daemon: DaemonConnection, node?: RunsNode): Prom
   if (choice !== "Delete") {
     return;
   }
+  // FIXME(#3): deleting a repro run should delete (and restore) its stage runs with it; today
+  // the daemon deletes the one run and its stage runs show at the top level until restored.
   await daemon.call("DELETE", runPath(run));
   const undo = await vscode.window.showInformationMessage(`Deleted run ${run.name}.`, "Undo");
   if (undo === "Undo") {

@@ -47,24 +47,26 @@ export function sortedBy(points: SeriesPoints, x: XAxis): { xs: number[]; ys: (n
 
 /**
  * Joins curves with their own sorted x values onto one ascending x axis (the union), as uPlot's
- * data table wants: `[xs, ys0, ys1, …]`, null where a curve has no point at that x.
+ * data table wants: `[xs, ys0, ys1, …]`. Where a curve has no point at an x the cell is
+ * `undefined`, which uPlot draws across; `null` (NaN, ±Infinity, non-positive on a log scale)
+ * stays a gap.
  */
 export function join(
   curves: { xs: number[]; ys: (number | null)[] }[],
-): [number[], ...(number | null)[][]] {
-  const same = curves.every(
-    (c) => c.xs.length === curves[0]!.xs.length && c.xs.every((v, i) => v === curves[0]!.xs[i]),
-  );
+): [number[], ...(number | null | undefined)[][]] {
   if (curves.length === 0) {
     return [[]];
   }
+  const same = curves.every(
+    (c) => c.xs.length === curves[0]!.xs.length && c.xs.every((v, i) => v === curves[0]!.xs[i]),
+  );
   if (same) {
     return [curves[0]!.xs.slice(), ...curves.map((c) => c.ys.slice())];
   }
   const xs = [...new Set(curves.flatMap((c) => c.xs))].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const columns = curves.map((c) => {
-    const column: (number | null)[] = new Array<number | null>(xs.length).fill(null);
+    const column = new Array<number | null | undefined>(xs.length).fill(undefined);
     c.xs.forEach((x, i) => {
       column[index.get(x)!] = c.ys[i] ?? null;
     });
