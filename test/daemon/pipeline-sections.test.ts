@@ -33,8 +33,8 @@ plots:
       x: step
       y:
         bin/data.txt: loss
-models:
-  weather: {path: model.onnx}
+monitor:
+  weather: {drift: psi}
 `;
 
 const files = {
@@ -97,7 +97,7 @@ test("a run-cache restore keeps an out's executable bit and leaves the others 06
   assert.match(readFileSync(join(root, "bin/run.sh"), "utf8"), /echo 1$/);
 });
 
-test("top-level metrics and plots are read with their files; 'models' is named as not yet implemented", () => {
+test("top-level metrics and plots are read with their files; 'monitor' is named as not yet implemented", () => {
   const dag = pipelineDag(root);
   assert.deepEqual(dag.metrics, ["greeting.txt"]);
   assert.deepEqual(dag.plots, [
@@ -106,7 +106,7 @@ test("top-level metrics and plots are read with their files; 'models' is named a
   ]);
   const parsed = parsePipeline("lathe.yaml", pipeline("x"));
   assert.deepEqual(parsed.warnings, [
-    "lathe.yaml:21:1: 'models' (registering an output as a model version behind a gate, #5) is not implemented yet and is ignored",
+    "lathe.yaml:21:1: 'monitor' (watching a deployment for drift) is not implemented yet and is ignored",
   ]);
 });
 
