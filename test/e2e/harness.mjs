@@ -41,7 +41,8 @@
  *                                                          // that label (never Enter)
  *   await contextMenu(page, row, "Register Model…")      // right-click row, run that item
  *                                                          // (retried: see its comment)
- *   treeRow(page, "run 1" | /^run \d/)   // Locator of tree/list rows inside view panes
+ *   treeRow(page, "run 1" | /^run \d/, { view: "Runs" })  // Locator of tree/list rows inside
+ *                                        // view panes (of one view, when `view` is given)
  *   await statusBarText(page)            // all status bar items' text, one per line
  *   await waitForToast(page, "Reproduced" | /regex/)  // Locator of the visible notification toast
  *   await openViewContainer(page, "Lathe")            // clicks the activity-bar icon of that title
@@ -533,8 +534,16 @@ export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT }
 }
 
 /** Rows of tree and list views inside view panes (sidebar, panel, auxiliary bar). */
-export function treeRow(page, text) {
-  return page.locator(".pane-body .monaco-list-row").filter({ hasText: textMatcher(text) });
+export function treeRow(page, text, { view } = {}) {
+  // With `view` ("Runs", "Pipelines"…), only that view's rows: several views show a "train".
+  const scope = view
+    ? page.locator(".pane", {
+        has: page.locator(".pane-header .title", {
+          hasText: new RegExp(`^\\s*${escapeRegExp(view)}\\s*$`, "i"),
+        }),
+      })
+    : page;
+  return scope.locator(".pane-body .monaco-list-row").filter({ hasText: textMatcher(text) });
 }
 
 /** The text of every status bar item, one per line. */

@@ -97,7 +97,7 @@ async function walkThrough(s) {
   // 1. Reproduce: a repro run with its train stage run.
   await runCommand(page, "Lathe: Reproduce Pipeline");
   await waitForToast(page, /Pipeline reproduced: 1 ran/, { timeoutMs: 60_000 });
-  const train = treeRow(page, /^\s*train/).first();
+  const train = treeRow(page, /^\s*train/, { view: "Runs" }).first();
   await train.waitFor({ state: "visible", timeout: 30_000 });
 
   // 2. The run's Artifacts hold its output; clicking it opens the run's version of the file.
@@ -158,7 +158,7 @@ async function walkThrough(s) {
   await s.shot("03-rerun");
 
   // 4. Tag the newest train run.
-  const newest = treeRow(page, /^\s*train/).first();
+  const newest = treeRow(page, /^\s*train/, { view: "Runs" }).first();
   await contextMenu(page, newest, "Tag Run…");
   await input.waitFor({ state: "visible", timeout: 10_000 });
   await input.fill("best=yes");
