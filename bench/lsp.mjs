@@ -6,7 +6,7 @@
 // the same file (what any YAML-based tool pays for one look at it), and the ratios to it.
 // Run: node scripts/build.mjs && node bench/lsp.mjs [stages]
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -66,6 +66,7 @@ try {
   const base = text.replace(anchor, `params: [s${STAGES - 1}.lr, ]`);
   let version = 1;
   const completion = [];
+  const cpu0 = serverCpuMs();
   let lastCount = 0;
   for (let i = 0; i < COMPLETIONS; i++) {
     const typed = i % 2 === 0 ? "s" : "s4";
@@ -90,7 +91,9 @@ try {
     lastCount = (Array.isArray(items) ? items : items.items).length;
   }
 
+  const completionCpu = (serverCpuMs() - cpu0) / COMPLETIONS;
   const diagnostics = [];
+  const cpu1 = serverCpuMs();
   const mid = Math.floor(STAGES / 2);
   for (let i = 0; i < DIAGNOSTICS; i++) {
     await conn.sendNotification("textDocument/didChange", {
@@ -110,6 +113,7 @@ try {
     diagnostics.push(performance.now() - t0);
   }
 
+  const diagnosticsCpu = (serverCpuMs() - cpu1) / DIAGNOSTICS;
   // The reference: parse the whole file with `yaml` (positions on, as an editor needs them).
   const parses = [];
   for (let i = 0; i < DIAGNOSTICS; i++) {
@@ -127,6 +131,9 @@ try {
   console.log(
     `completion (edit + request, ${c.n} samples, ${lastCount} items): p50 ${c.p50.toFixed(1)} ms, p95 ${c.p95.toFixed(1)} ms (goal < 20 ms)`,
   );
+  console.log(
+    `server CPU time (user + system, from /proc; load-independent): ${completionCpu.toFixed(1)} ms per completion, ${diagnosticsCpu.toFixed(1)} ms per diagnostics`,
+  );
   console.log(`first diagnostics of the opened file (nothing cached): ${cold.toFixed(1)} ms`);
   console.log(
     `full diagnostics after an edit in the middle stage (${d.n} samples): p50 ${d.p50.toFixed(1)} ms, p95 ${d.p95.toFixed(1)} ms, max ${d.max.toFixed(1)} ms (goal < 100 ms)`,
@@ -141,6 +148,12 @@ try {
   conn.dispose();
   server.kill();
   rmSync(ws, { recursive: true, force: true });
+}
+
+/** The server process's user + system CPU time so far (Linux /proc, clock ticks of 10 ms). */
+function serverCpuMs() {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function stats(samples) {

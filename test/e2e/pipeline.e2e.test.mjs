@@ -3,7 +3,8 @@
  * stage row opens it at the stage), type a new params entry, press Ctrl+Space and accept a param
  * key completion; type an unknown param key and see its diagnostic (squiggle and Problems), delete
  * it and see the diagnostic go; then Run Stage from the Pipelines view and watch the states move
- * from stale through running to up to date. Screenshots: test-results/e2e/pipeline/.
+ * from stale through running to up to date; a failing stage and its log; Cancel from the progress
+ * notification. Screenshots: test-results/e2e/pipeline/.
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -202,6 +203,24 @@ async function walkThrough(s) {
     .first()
     .waitFor({ state: "visible", timeout: 30_000 });
   await s.shot("11-stage-log");
+
+  // 8. Cancel from the progress notification kills the running stage: the row says cancelled.
+  writeFileSync(join(s.workspace, "train.js"), `setTimeout(() => {}, 120000);`);
+  await openViewContainer(page, "Lathe");
+  const rerun = treeRow(page, /train.*failed/).first(); // still failed: it has not run since
+  await rerun.waitFor({ state: "visible", timeout: 30_000 });
+  await rerun.hover();
+  await rerun.locator('.actions .action-label[aria-label="Run Stage"]').click();
+  await treeRow(page, /train.*running/)
+    .first()
+    .waitFor({ state: "visible", timeout: 60_000 });
+  const progress = await waitForToast(page, /Lathe: running train/, { timeoutMs: 30_000 });
+  await progress.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+  await waitForToast(page, /Pipeline run cancelled/, { timeoutMs: 30_000 });
+  await treeRow(page, /train.*cancelled/)
+    .first()
+    .waitFor({ state: "visible", timeout: 30_000 });
+  await s.shot("12-cancelled");
 }
 
 async function goToLine(page, line) {

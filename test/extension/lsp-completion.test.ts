@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { copyWorkspace, positionOf, repoRoot, startLsp, type Lsp } from "./lsp-client";
@@ -170,4 +170,27 @@ test("a long params list is filtered by what is typed and cut to 200, marked inc
   assert.ok(s4.items.some((i) => i.label === "s142.lr"));
   const short = limitItems(many.slice(0, 5), "zz");
   assert.equal(short.items.length, 5, "a short list goes whole");
+});
+
+test("a plot's x and y complete the metric names the stages write", async () => {
+  mkdirSync(join(ws.root, "metrics"), { recursive: true });
+  writeFileSync(join(ws.root, "metrics/train_history.csv"), "step,loss,val_loss\n0,1,1\n");
+  writeFileSync(
+    join(ws.root, "metrics/eval.json"),
+    '{"accuracy": 0.8, "per_class": {"rain": 0.9}}',
+  );
+  const text = edited(
+    weather,
+    "    plots: [metrics/train_history.csv]\n",
+    "    plots:\n      - metrics/train_history.csv:\n          x: \n",
+  );
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "x: \n", 3));
+
+  assert.deepEqual(
+    items.map((i) => i.label),
+    ["accuracy", "loss", "per_class.rain", "val_loss"],
+  );
 });

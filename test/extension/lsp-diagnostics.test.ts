@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Diagnostic } from "vscode-languageserver";
@@ -54,6 +54,19 @@ test("a params file that does not exist is reported on its name", async () => {
   assert.deepEqual(
     await problems(edited("params: [train.epochs,", "params: [{other.yaml: [a]}, train.epochs,")),
     [["10:14-10:24", "params file other.yaml does not exist"]],
+  );
+});
+
+test("a params file named with no key of it used is a warning on its name", async () => {
+  writeFileSync(join(ws.root, "other.yaml"), "a: 1\n");
+  assert.deepEqual(
+    await problems(edited("params: [train.epochs,", "params: [{other.yaml: []}, train.epochs,")),
+    [
+      [
+        "10:14-10:24",
+        "params file other.yaml is named but none of its keys is used: list the keys the stage reads, or remove it",
+      ],
+    ],
   );
 });
 

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { MarkupContent } from "vscode-languageserver";
+import { stringify } from "yaml";
+import { hashPath } from "../../daemon/src/data/hash";
+import { writePointer } from "../../daemon/src/data/pointer";
 import { copyWorkspace, positionOf, rangeOf, repoRoot, startLsp, type Lsp } from "./lsp-client";
 
 const text = readFileSync(join(repoRoot, "examples/weather/lathe.yaml"), "utf8");
@@ -123,4 +126,33 @@ test("renaming a stage edits its name", async () => {
   assert.deepEqual(await lsp.rename(uri, positionOf(text, "  prepare:", 3), "prep"), {
     changes: { [uri]: [{ range: stageKey("prepare"), newText: "prep" }] },
   });
+});
+
+test("hover on a dep gives its id from lathe.lock and whether it changed since the stage ran", async () => {
+  const csv = join(ws.root, "data/weather.csv");
+  const locked = await hashPath(csv);
+  await writePointer(csv, locked);
+  writeFileSync(
+    join(ws.root, "lathe.lock"),
+    stringify({
+      schema: "1.0",
+      stages: { prepare: { cmd: "x", deps: [{ path: "data/weather.csv", oid: locked.oid }] } },
+    }),
+  );
+  const short = locked.oid.slice(0, 12);
+  const facts = async () => (await hoverText("data/weather.csv"))!.split("\n\n").slice(3);
+  assert.deepEqual(await facts(), [
+    `versioned as \`${short}\` (data/weather.csv.lathe)`,
+    `id \`${short}\`, unchanged since stage 'prepare' last ran`,
+  ]);
+
+  appendFileSync(csv, "2016-01-01,0,1,0,1,sun\n");
+  const now = (await hashPath(csv)).oid.slice(0, 12);
+  assert.equal(
+    (await facts())[1],
+    `id \`${now}\`; **changed** since stage 'prepare' last ran (\`${short}\`): it is stale`,
+  );
+  assert.deepEqual((await hoverText("src/prepare.js", 1))!.split("\n\n").slice(3), [
+    "not in lathe.lock: stage 'prepare' has not run with it yet",
+  ]);
 });

@@ -52,7 +52,7 @@ export function readLock(root: string): LockFile {
   }
   let data: unknown;
   try {
-    data = cachedParse(root, "lock", [abs], () => parse(readFileSync(abs, "utf8")));
+    data = cachedParse(root, "lock", [abs], () => parse(readFileSync(abs, "utf8")) as unknown);
   } catch (err) {
     const reason = (err as Error).message.split("\n")[0];
     throw new LatheError(

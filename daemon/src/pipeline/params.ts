@@ -48,8 +48,11 @@ export class ParamsReader {
     }
     let data: unknown;
     try {
-      data = cachedParse(this.root, `params:${file}`, [abs], () =>
-        parse(readFileSync(abs, "utf8")),
+      data = cachedParse(
+        this.root,
+        `params:${file}`,
+        [abs],
+        () => parse(readFileSync(abs, "utf8")) as unknown,
       );
     } catch (err) {
       const reason = (err as Error).message.split("\n")[0];

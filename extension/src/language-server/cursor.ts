@@ -22,8 +22,7 @@ const KEY_LINE = /^(\s*)(?:-\s+)?([^\s:#'"{}[\],-][^:#{}[\],]*?|"[^"]*"|'[^']*')
 export function cursorAt(text: string, offset: number): Cursor {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const before = text.slice(lineStart, offset);
-  const lines = text.slice(0, lineStart).split("\n");
-  lines.pop(); // the empty piece after the last newline
+  const lines = new LinesAbove(text, lineStart);
 
   const varOpen = before.lastIndexOf("${");
   if (varOpen >= 0 && !before.slice(varOpen).includes("}")) {
@@ -72,17 +71,40 @@ export function cursorAt(text: string, offset: number): Cursor {
   return { kind: "value", path: [], prefix: "", prefixStart: offset, inVar: false };
 }
 
+/**
+ * The lines above the cursor, last first, read lazily: in a 3,000-line file the walk up to a
+ * stage's key must not split the whole text on every keystroke.
+ */
+class LinesAbove {
+  constructor(
+    private readonly text: string,
+    private readonly end: number,
+  ) {}
+
+  *reversed(): Generator<string> {
+    let end = this.end - 1; // the newline before the cursor's line
+    while (end >= 0) {
+      const start = this.text.lastIndexOf("\n", end - 1) + 1;
+      yield this.text.slice(start, end);
+      end = start - 1;
+    }
+  }
+}
+
 /** The keys of the lines above with less indentation than `column`, root first. */
-function ancestors(lines: string[], column: number, item: boolean): string[] {
+function ancestors(lines: LinesAbove, column: number, item: boolean): string[] {
   const path: string[] = [];
   let limit = column;
   let allowEqual = item;
-  for (let i = lines.length - 1; i >= 0 && limit > 0; i--) {
-    const line = lines[i]!;
-    if (/^\s*(#.*)?$/.test(line)) {
-      continue;
+  for (const line of lines.reversed()) {
+    if (limit <= 0) {
+      break;
     }
     const indent = line.length - line.trimStart().length;
+    // Most lines are deeper than the key being looked for: skip them before any regex.
+    if (indent > limit || (indent === limit && !allowEqual) || /^\s*(#.*)?$/.test(line)) {
+      continue;
+    }
     const m = KEY_LINE.exec(line);
     const isItem = /^\s*-(\s|$)/.test(line);
     if (

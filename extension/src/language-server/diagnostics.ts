@@ -21,6 +21,7 @@ export const Code = {
   overlappingOuts: "overlapping-outs",
   cycle: "cycle",
   undeclaredDep: "undeclared-dep",
+  unusedParamsFile: "unused-params-file",
 } as const;
 
 export interface DiagnoseOptions {
@@ -89,6 +90,13 @@ function checkParams(ctx: DocContext, add: Add): void {
       if (!ref.file.includes("${") && !ctx.files!.paramsFile(ref.file)) {
         add(ref.span, `params file ${ref.file} does not exist`, Code.missingParamsFile);
         reported.add(ref.file);
+      } else if (!stage.params.some((p) => p.file === ref.file)) {
+        add(
+          ref.span,
+          `params file ${ref.file} is named but none of its keys is used: list the keys the stage reads, or remove it`,
+          Code.unusedParamsFile,
+          DiagnosticSeverity.Warning,
+        );
       }
     }
     for (const param of stage.params) {

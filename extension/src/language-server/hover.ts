@@ -4,6 +4,7 @@ import type { PathRef, StageInfo } from "./analysis";
 import { allVars, rangeOf, type DocContext } from "./context";
 import { targetAt } from "./lookup";
 import { fieldsAt } from "./schema";
+import { depFacts } from "./depState";
 import { valueText } from "./workspaceFiles";
 
 export function hover(ctx: DocContext, position: Position): Hover | null {
@@ -67,6 +68,9 @@ function pathText(ctx: DocContext, ref: PathRef): string {
         ? `produced by stage ${[...new Set(producers)].join(", ")}`
         : "a source file (no stage produces it)",
     );
+    if (ctx.files) {
+      lines.push(...depFacts(ctx.files.root, ref.stage.name, ref.wsPath));
+    }
   } else {
     const users = ctx.model.stages.filter((s) =>
       s.deps.some((d) => d.wsPath !== undefined && ctx.index.producers(d.wsPath).includes(ref)),

@@ -2,6 +2,7 @@
  * Registers the Pipelines view (`lathe.pipelines`) and its commands: Run Stage, Run Downstream,
  * Open lathe.yaml at the Stage, Show Log of the stage's last run, Cancel and Refresh.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { DaemonConnection } from "../daemon/connection";
@@ -90,7 +91,8 @@ async function pickStage(tree: PipelinesTreeProvider): Promise<string | undefine
 
 /** Opens the pipeline file with the cursor on the stage's name (or on the error's place). */
 async function openStage(root: string, node?: PipelinesNode): Promise<void> {
-  const file = node?.file ?? "lathe.yaml";
+  const file =
+    node?.file ?? ["lathe.yaml", "dvc.yaml"].find((f) => existsSync(join(root, f))) ?? "lathe.yaml";
   const [line, col] =
     node?.kind === "stage" ? [node.stage.line, node.stage.col] : [node?.line ?? 1, node?.col ?? 1];
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(root, file)));
