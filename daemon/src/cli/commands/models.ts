@@ -228,7 +228,13 @@ function describeModel(model: RegisteredModel): string {
     const metrics = Object.entries(v.metrics)
       .map(([k, value]) => `${k}=${value === null ? "NaN" : Number(value.toPrecision(4))}`)
       .join(" ");
-    return `  v${v.version}  run ${v.runId.slice(0, 8)}  ${new Date(v.createdAt).toISOString()}  ${metrics}`;
+    const badges = [
+      ...v.aliases.map((alias) => `@${alias}`),
+      ...(v.stage === "None" ? [] : [v.stage]),
+      ...(v.gate ? [v.gate.passed ? "gate passed" : "gate FAILED"] : []),
+    ];
+    const marks = badges.length ? `  [${badges.join(", ")}]` : "";
+    return `  v${v.version}  run ${v.runId.slice(0, 8)}  ${new Date(v.createdAt).toISOString()}  ${metrics}${marks}`;
   });
   return [model.name, ...lines].join("\n");
 }
