@@ -108,6 +108,25 @@ async function walkThrough(s) {
   );
   await s.shot("03-model-card");
 
+  // Compare v1 with v2: both versions' metrics and params side by side.
+  await contextMenu(s, treeRow(page, /^\s*v1\s*@champion/).first(), "Compare Versions…");
+  await quickPickRow(page, /^\s*v2/).click();
+  await waitFor(
+    async () => {
+      for (const frame of page.frames()) {
+        const text = await frame
+          .locator("body")
+          .innerText({ timeout: 1000 })
+          .catch(() => "");
+        if (/weather-model: v1 ↔ v2/.test(text) && /train\.epochs\s+100\s+60/.test(text))
+          return true;
+      }
+      return undefined;
+    },
+    { timeoutMs: 30_000, what: "the comparison preview" },
+  );
+  await s.shot("03b-compare");
+
   // Promote v2, then Roll Back from the model's row: @champion is back on v1.
   await promote(s, treeRow(page, /^\s*v2\s*@challenger/).first(), "");
   await waitForToast(page, /weather-model@champion → v2/, { timeoutMs: 30_000 });
