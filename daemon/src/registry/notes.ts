@@ -92,7 +92,7 @@ export function createModel(
 export function deleteModel(ctx: Context, name: string): void {
   getModel(ctx, name);
   const live = ctx.db
-    .prepare("SELECT name FROM deployments WHERE model = ? AND state IN ('starting', 'ready')")
+    .prepare("SELECT name FROM deployments WHERE model = ? AND state NOT IN ('stopped', 'failed')")
     .all(name) as { name: string }[];
   if (live.length > 0) {
     throw new LatheError(
