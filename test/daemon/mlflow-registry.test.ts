@@ -384,6 +384,25 @@ test("update, set-tag, delete-tag and get-latest-versions answer in MLflow's sha
   assert.equal(all.json.model_versions.length, 2);
 });
 
+test("registered-models/delete of a deployed model is refused until it is undeployed", async () => {
+  const deployed = await d.post("/api/v1/deployments", { model: "iris", version: 1 });
+  assert.equal(deployed.status, 200, deployed.text);
+  try {
+    const refused = await del("registered-models/delete", { name: "iris" });
+    assertMlflowError(
+      refused,
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /Model 'iris' is deployed \(iris\); undeploy it/,
+    );
+    const still = await d.get(`${M}/registered-models/get`, { name: "iris" });
+    assert.equal(still.status, 200);
+  } finally {
+    const stopped = await d.call("DELETE", "/api/v1/deployments/iris");
+    assert.equal(stopped.status, 200, stopped.text);
+  }
+});
+
 test("registered-models/delete removes the model and its versions; then get is RESOURCE_DOES_NOT_EXIST", async () => {
   assert.deepEqual((await del("registered-models/delete", { name: "wine" })).json, {});
   assertMlflowError(
