@@ -328,6 +328,81 @@ test("registered-models/search and model-versions/search filter by name and run_
   );
 });
 
+test("update, set-tag, delete-tag and get-latest-versions answer in MLflow's shapes", async () => {
+  const updated = await d.call("PATCH", `${M}/registered-models/update`, {
+    name: "iris",
+    description: "now with two versions",
+  });
+  assert.equal(updated.status, 200, updated.text);
+  assert.equal(updated.json.registered_model.description, "now with two versions");
+
+  assert.deepEqual(
+    (await d.post(`${M}/registered-models/set-tag`, { name: "iris", key: "k", value: "v" })).json,
+    {},
+  );
+  const tagged = (await d.get(`${M}/registered-models/get`, { name: "iris" })).json
+    .registered_model;
+  assert.deepEqual(tagged.tags, [
+    { key: "k", value: "v" },
+    { key: "team", value: "ml" },
+  ]);
+  assert.deepEqual(
+    (await del("registered-models/delete-tag", { name: "iris", key: "k" })).json,
+    {},
+  );
+  assertMlflowError(
+    await del("registered-models/delete-tag", { name: "iris", key: "k" }),
+    404,
+    "RESOURCE_DOES_NOT_EXIST",
+    /No tag with name: k/,
+  );
+
+  await d.post(`${M}/model-versions/set-tag`, {
+    name: "iris",
+    version: "2",
+    key: "checked",
+    value: "yes",
+  });
+  const v2 = (await d.get(`${M}/model-versions/get`, { name: "iris", version: "2" })).json
+    .model_version;
+  assert.deepEqual(v2.tags, [{ key: "checked", value: "yes" }]);
+  assert.deepEqual(
+    (await del("model-versions/delete-tag", { name: "iris", version: "2", key: "checked" })).json,
+    {},
+  );
+
+  const latest = await d.post(`${M}/registered-models/get-latest-versions`, {
+    name: "iris",
+    stages: ["Production"],
+  });
+  assert.equal(latest.status, 200, latest.text);
+  assert.deepEqual(
+    latest.json.model_versions.map((v: { version: string }) => v.version),
+    ["1"],
+  );
+  const all = await d.post(`${M}/registered-models/get-latest-versions`, { name: "iris" });
+  assert.equal(all.json.model_versions.length, 2);
+});
+
+test("registered-models/delete of a deployed model is refused until it is undeployed", async () => {
+  const deployed = await d.post("/api/v1/deployments", { model: "iris", version: 1 });
+  assert.equal(deployed.status, 200, deployed.text);
+  try {
+    const refused = await del("registered-models/delete", { name: "iris" });
+    assertMlflowError(
+      refused,
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /Model 'iris' is deployed \(iris\); undeploy it/,
+    );
+    const still = await d.get(`${M}/registered-models/get`, { name: "iris" });
+    assert.equal(still.status, 200);
+  } finally {
+    const stopped = await d.call("DELETE", "/api/v1/deployments/iris");
+    assert.equal(stopped.status, 200, stopped.text);
+  }
+});
+
 test("registered-models/delete removes the model and its versions; then get is RESOURCE_DOES_NOT_EXIST", async () => {
   assert.deepEqual((await del("registered-models/delete", { name: "wine" })).json, {});
   assertMlflowError(

@@ -14,6 +14,7 @@ import { linearSoftmaxModel, seedRun } from "../fixtures/onnx";
 import { daemonIn, removeDir, runCli, tempDir } from "../helpers";
 
 let root = "";
+const runIds: string[] = [];
 const lathe = (...args: string[]) => runCli(args, { cwd: root });
 
 before(async () => {
@@ -26,6 +27,7 @@ before(async () => {
         metrics: { accuracy },
       });
       register(ctx, { model: "weather-model", runId: run.runId });
+      runIds.push(run.runId);
     });
   } finally {
     closeContext(ctx);
@@ -129,7 +131,7 @@ test("rollback with no earlier version exits 2 (a conflict, not a crash)", async
   assert.match(r.stderr, /has no earlier version to roll back to/);
 });
 
-test("with a daemon running, moves go through it and its event bus carries the alias move", async () => {
+test("with a daemon running, moves and registrations go through it: its event bus hears them", async () => {
   const d = await daemonIn(root);
   const events: DaemonEvent[] = [];
   d.ctx.events.on((e) => events.push(e));
@@ -147,8 +149,14 @@ test("with a daemon running, moves go through it and its event bus carries the a
     assert.equal(back.code, 0, back.stderr);
     const gone = await lathe("models", "unalias", "weather-model@challenger");
     assert.equal(gone.code, 0, gone.stderr);
+    const reg = await lathe("models", "register", "weather-model", "--from", runIds[1]!);
+    assert.equal(reg.code, 0, reg.stderr);
+    assert.match(reg.stdout, /Registered weather-model version 3/);
+    assert.deepEqual(events.at(-1), { type: "models/changed", model: "weather-model" });
     assert.deepEqual(
-      events.filter((e) => e.type === "models/changed").map((e) => e.alias),
+      events
+        .filter((e) => e.type === "models/changed" && e.alias)
+        .map((e) => e.type === "models/changed" && e.alias),
       [
         { name: "champion", from: 1, to: 2 },
         { name: "champion", from: 2, to: 1 },

@@ -107,6 +107,16 @@ test("models: errors name lathe.yaml:line:col, the field and what was expected",
   badFile("  m:\n    from: train\n    alias: latest\n", 11, /'latest' is not a valid alias/);
   badFile("  bad name:\n    from: train\n", 9, /'bad name' is not a valid model name/);
   badFile("  - m\n", 9, /models: must be a mapping/);
+  badFile(
+    "  m:\n    from: evaluate\n",
+    10,
+    /models\.m: stage 'evaluate' has no \.onnx output; name the file with 'path:' \(its outputs: none\)/,
+  );
+  badFile(
+    "  m:\n    from: train\n    path: other.onnx\n",
+    11,
+    /models\.m\.path: stage 'train' has no output 'other\.onnx'; its outputs: model\.onnx/,
+  );
 });
 
 test("a pipeline with a models: section still parses its stages", () => {

@@ -6,6 +6,7 @@
  * deployment of `model@alias` follows. Versions come from real ONNX bytes in the content store.
  */
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, before, test } from "node:test";
 import type { DaemonEvent } from "../../schemas/api";
 import { register } from "../../daemon/src/registry/register";
@@ -289,4 +290,43 @@ test("the model card of an alias, a version or the latest names what the version
     /either/,
   );
   assertError(await d.get("/api/v1/models/nope/history"), 404, "LATHE_NOT_FOUND", /nope/);
+});
+
+test("the event stream (GET /api/v1/events) carries the alias move to clients", async () => {
+  const event = new Promise<DaemonEvent>((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: d.port,
+        path: "/api/v1/events",
+        headers: { Authorization: `Bearer ${d.token}` },
+      },
+      (res) => {
+        res.setEncoding("utf8");
+        let buffer = "";
+        res.on("data", (chunk: string) => {
+          buffer += chunk;
+          if (buffer.includes(": connected")) {
+            buffer = buffer.replace(": connected", "");
+            void put(`${M}/aliases/streamed`, { version: 2 });
+          }
+          for (let m = /data: (.*)\n\n/.exec(buffer); m; m = /data: (.*)\n\n/.exec(buffer)) {
+            const parsed = JSON.parse(m[1]!) as DaemonEvent;
+            buffer = buffer.slice(m.index + m[0].length);
+            if (parsed.type === "models/changed" && parsed.alias?.name === "streamed") {
+              req.destroy();
+              resolve(parsed);
+            }
+          }
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+  assert.deepEqual(await event, {
+    type: "models/changed",
+    model: "weather-model",
+    alias: { name: "streamed", from: null, to: 2 },
+  });
 });

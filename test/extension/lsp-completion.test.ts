@@ -194,3 +194,18 @@ test("a plot's x and y complete the metric names the stages write", async () => 
     ["accuracy", "loss", "per_class.rain", "val_loss"],
   );
 });
+
+test("completes the fields of a models: entry from the schema, with their documentation (#5)", async () => {
+  const text = `${weather}models:\n  weather-model:\n    from: train\n    al\n`;
+  const uri = ws.uri("lathe.yaml");
+  lsp.change(uri, text);
+
+  const items = await lsp.completion(uri, positionOf(text, "    al\n", 6));
+
+  const labels = items.map((i) => i.label);
+  for (const field of ["alias", "gate", "metrics", "path", "description"]) {
+    assert.ok(labels.includes(field), `${field} offered; got ${labels.join(", ")}`);
+  }
+  const gate = items.find((i) => i.label === "gate")!;
+  assert.match((gate.documentation as { value: string }).value, /@champion - 0\.01/);
+});

@@ -9,7 +9,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pai
 import { ALIAS_PATTERN } from "../../../schemas/registry";
 import { LatheError } from "../errors";
 import { pipelineFile } from "../pipeline/parse";
-import type { Pipeline } from "../pipeline/spec";
+import { stageOutputs, type Pipeline } from "../pipeline/spec";
 import { MODEL_NAME_PATTERN } from "./models";
 
 export type GateOp = ">=" | ">" | "<=" | "<" | "==" | "!=";
@@ -135,6 +135,7 @@ class Walker {
     if (fields.has("path")) {
       entry.path = this.string(fields.get("path")!, `${where}.path`).replace(/^\.\//, "");
     }
+    this.checkOutput(entry, fields.get("path") ?? fields.get("from")!, where);
     if (fields.has("description")) {
       entry.description = this.string(fields.get("description")!, `${where}.description`);
     }
@@ -186,6 +187,30 @@ class Walker {
       this.fail(node, `${where}: no stage named '${stage}'; stages: ${known.join(", ")}`);
     }
     return stage;
+  }
+
+  /** The output must be one file the stage writes: named by `path`, or its only .onnx out. */
+  private checkOutput(entry: ModelEntry, node: Node | null, where: string): void {
+    const stage = this.pipeline.stages.find((s) => s.name === entry.from)!;
+    const outs = stageOutputs(stage).map((o) => o.wsPath);
+    const listed = outs.join(", ") || "none";
+    if (entry.path !== undefined && !outs.includes(entry.path)) {
+      this.fail(
+        node,
+        `${where}.path: stage '${entry.from}' has no output '${entry.path}'; its outputs: ${listed}`,
+      );
+    }
+    const onnx = outs.filter((o) => o.toLowerCase().endsWith(".onnx"));
+    if (entry.path === undefined && onnx.length !== 1) {
+      const why =
+        onnx.length === 0
+          ? "has no .onnx output"
+          : `has several .onnx outputs (${onnx.join(", ")})`;
+      this.fail(
+        node,
+        `${where}: stage '${entry.from}' ${why}; name the file with 'path:' (its outputs: ${listed})`,
+      );
+    }
   }
 
   private alias(node: Node | null, where: string): string {

@@ -118,7 +118,7 @@ function modelNotFound(ctx: Context, name: string): LatheError {
 function toModel(ctx: Context, row: ModelRow, versions: VersionRow[]): RegisteredModel {
   const notes = readNotes(ctx, row.name);
   const tags = ctx.db
-    .prepare("SELECT key, value FROM model_tags WHERE model = ?")
+    .prepare("SELECT key, value FROM model_tags WHERE model = ? ORDER BY key")
     .all(row.name) as {
     key: string;
     value: string;

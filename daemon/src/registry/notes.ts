@@ -92,7 +92,7 @@ export function createModel(
 export function deleteModel(ctx: Context, name: string): void {
   getModel(ctx, name);
   const live = ctx.db
-    .prepare("SELECT name FROM deployments WHERE model = ? AND state IN ('starting', 'ready')")
+    .prepare("SELECT name FROM deployments WHERE model = ? AND state NOT IN ('stopped', 'failed')")
     .all(name) as { name: string }[];
   if (live.length > 0) {
     throw new LatheError(
@@ -108,6 +108,44 @@ export function deleteModel(ctx: Context, name: string): void {
       }
       ctx.db.prepare("DELETE FROM model_versions WHERE model = ?").run(name);
       ctx.db.prepare("DELETE FROM models WHERE name = ?").run(name);
+    })
+    .immediate();
+  ctx.events.emit({ type: "models/changed", model: name });
+}
+
+/** Sets a model's description and tags, deletes tags (MLflow's registered-models/update, set-tag). */
+export function updateModel(
+  ctx: Context,
+  name: string,
+  update: { description?: string; tags?: Record<string, string>; deleteTags?: string[] },
+): void {
+  const model = getModel(ctx, name);
+  for (const key of update.deleteTags ?? []) {
+    if (!(key in model.tags)) {
+      throw new LatheError("LATHE_NOT_FOUND", `Model '${name}' has no tag '${key}'.`, {
+        model: name,
+        tag: key,
+      });
+    }
+  }
+  ctx.db
+    .transaction(() => {
+      if (update.description !== undefined) {
+        ctx.db
+          .prepare("UPDATE models SET description = ? WHERE name = ?")
+          .run(update.description, name);
+      }
+      const set = ctx.db.prepare(
+        `INSERT INTO model_tags (model, key, value) VALUES (?, ?, ?)
+         ON CONFLICT (model, key) DO UPDATE SET value = excluded.value`,
+      );
+      for (const [key, value] of Object.entries(update.tags ?? {})) {
+        set.run(name, key, value);
+      }
+      const del = ctx.db.prepare("DELETE FROM model_tags WHERE model = ? AND key = ?");
+      for (const key of update.deleteTags ?? []) {
+        del.run(name, key);
+      }
     })
     .immediate();
   ctx.events.emit({ type: "models/changed", model: name });

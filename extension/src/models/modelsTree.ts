@@ -34,7 +34,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     this.disposables.push(
       daemon.onDidChangeState(() => this.refresh()),
       daemon.onEvent((event) => {
-        if (event.type === "models/changed") {
+        // A `lathe repro` from a terminal registers versions in process; its lathe.lock write
+        // is what the daemon sees (#5).
+        if (event.type === "models/changed" || event.type === "pipeline/changed") {
           this.refresh();
         }
       }),

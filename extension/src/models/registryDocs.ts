@@ -9,7 +9,7 @@ import type { DaemonConnection } from "../daemon/connection";
 
 export const REGISTRY_DOC_SCHEME = "lathe-registry";
 
-/** `lathe-registry:/card/<model>/<version>.md` and `…/compare/<model>/<a>-<b>.md`. */
+/** `lathe-registry:/card/<model>/<model>@v<n>.md` and `…/compare/<model>/<model> v<a> ↔ v<b>.md`. */
 export class RegistryDocProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
@@ -30,15 +30,18 @@ export class RegistryDocProvider implements vscode.TextDocumentContentProvider, 
     this.open.add(uri.toString());
     const [, kind, model, file] = uri.path.split("/");
     const name = decodeURIComponent(model ?? "");
-    const stem = (file ?? "").replace(/\.md$/, "");
+    // `weather-model@v2.md`, `weather-model v1 ↔ v2.md`: the tab shows the file name.
+    const name_ = decodeURIComponent(file ?? "");
+    const m = /@v(\d+)\.md$/.exec(name_) ?? /v(\d+) ↔ v(\d+)\.md$/.exec(name_);
+    const numbers = (m ?? []).slice(1).map(Number);
     if (kind === "card") {
       const card = await this.daemon.call<ModelCardResponse>(
         "GET",
-        `/api/v1/models/${encodeURIComponent(name)}/card?version=${stem}`,
+        `/api/v1/models/${encodeURIComponent(name)}/card?version=${numbers[0]}`,
       );
       return card.markdown;
     }
-    const [a, b] = stem.split("-").map(Number);
+    const [a, b] = numbers;
     const get = (v: number | undefined) =>
       this.daemon.call<ModelVersion>(
         "GET",
@@ -56,14 +59,14 @@ export class RegistryDocProvider implements vscode.TextDocumentContentProvider, 
 export function cardUri(model: string, version: number): vscode.Uri {
   return vscode.Uri.from({
     scheme: REGISTRY_DOC_SCHEME,
-    path: `/card/${encodeURIComponent(model)}/${version}.md`,
+    path: `/card/${encodeURIComponent(model)}/${model}@v${version}.md`,
   });
 }
 
 export function compareUri(model: string, a: number, b: number): vscode.Uri {
   return vscode.Uri.from({
     scheme: REGISTRY_DOC_SCHEME,
-    path: `/compare/${encodeURIComponent(model)}/${a}-${b}.md`,
+    path: `/compare/${encodeURIComponent(model)}/${model} v${a} ↔ v${b}.md`,
   });
 }
 

@@ -26,10 +26,17 @@ export function registerModelCommands(program: Command): void {
     .requiredOption("--from <runId>", "the run whose output to register")
     .option("--path <path>", "the run output to register (default: its only .onnx output)")
     .action(
-      action((name: string, opts: { from: string; path?: string }, cmd: Command) => {
-        const version = inProcess(cmd, (ctx) =>
-          register(ctx, { model: name, runId: opts.from, path: opts.path }),
-        );
+      action(async (name: string, opts: { from: string; path?: string }, cmd: Command) => {
+        // Through a running daemon, so that the editor and deployments hear of it (#5).
+        const daemon = await findDaemon(workspaceFor(cmd).root);
+        const request = { runId: opts.from, ...(opts.path ? { path: opts.path } : {}) };
+        const version = daemon
+          ? await daemon.call<ModelVersion>(
+              "POST",
+              `/api/v1/models/${encodeURIComponent(name)}/versions`,
+              request,
+            )
+          : inProcess(cmd, (ctx) => register(ctx, { model: name, ...request }));
         print(
           cmd,
           version,
@@ -208,7 +215,13 @@ function describeModel(model: RegisteredModel): string {
     const metrics = Object.entries(v.metrics)
       .map(([k, value]) => `${k}=${value === null ? "NaN" : Number(value.toPrecision(4))}`)
       .join(" ");
-    return `  v${v.version}  run ${v.runId.slice(0, 8)}  ${new Date(v.createdAt).toISOString()}  ${metrics}`;
+    const badges = [
+      ...v.aliases.map((alias) => `@${alias}`),
+      ...(v.stage === "None" ? [] : [v.stage]),
+      ...(v.gate ? [v.gate.passed ? "gate passed" : "gate FAILED"] : []),
+    ];
+    const marks = badges.length ? `  [${badges.join(", ")}]` : "";
+    return `  v${v.version}  run ${v.runId.slice(0, 8)}  ${new Date(v.createdAt).toISOString()}  ${metrics}${marks}`;
   });
   return [model.name, ...lines].join("\n");
 }

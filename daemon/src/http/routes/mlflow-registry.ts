@@ -8,7 +8,10 @@ import {
   createModelVersion,
   createRegisteredModel,
   deleteModelAlias,
+  deleteModelVersionTag,
   deleteRegisteredModel,
+  deleteRegisteredModelTag,
+  getLatestVersions,
   getModelVersion,
   getModelVersionByAlias,
   getRegisteredModel,
@@ -16,8 +19,10 @@ import {
   searchRegisteredModels,
   setModelAlias,
   setModelVersionTag,
+  setRegisteredModelTag,
   transitionStage,
   updateModelVersion,
+  updateRegisteredModel,
 } from "../../tracking/mlflow/registry";
 import { fromBody, fromQuery, type Request } from "../../tracking/mlflow/request";
 import type { Router } from "../router";
@@ -38,6 +43,11 @@ export function registerMlflowRegistryRoutes(router: Router, ctx: Context): void
   on("GET", "registered-models/search", searchRegisteredModels);
   on("POST", "registered-models/search", searchRegisteredModels);
   on("DELETE", "registered-models/delete", deleteRegisteredModel);
+  on("PATCH", "registered-models/update", updateRegisteredModel);
+  on("POST", "registered-models/set-tag", setRegisteredModelTag);
+  on("DELETE", "registered-models/delete-tag", deleteRegisteredModelTag);
+  on("POST", "registered-models/get-latest-versions", getLatestVersions);
+  on("GET", "registered-models/get-latest-versions", getLatestVersions);
   on("POST", "registered-models/alias", setModelAlias);
   on("GET", "registered-models/alias", getModelVersionByAlias);
   on("DELETE", "registered-models/alias", deleteModelAlias);
@@ -49,4 +59,7 @@ export function registerMlflowRegistryRoutes(router: Router, ctx: Context): void
   on("POST", "model-versions/transition-stage", transitionStage);
   on("PATCH", "model-versions/update", updateModelVersion);
   on("POST", "model-versions/set-tag", setModelVersionTag);
+  on("DELETE", "model-versions/delete-tag", deleteModelVersionTag);
+  // FIXME(#5): registered-models/rename, model-versions/delete and get-download-uri answer
+  // ENDPOINT_NOT_FOUND; rename needs aliases, tags, audit log and deployments to follow the name.
 }

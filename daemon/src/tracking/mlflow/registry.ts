@@ -9,53 +9,14 @@ import type { Context } from "../../context";
 import { LatheError } from "../../errors";
 import { deleteAlias, requireAlias, setAlias, setStage } from "../../registry/aliases";
 import { getModel, getVersion, listModels } from "../../registry/models";
-import { createModel, deleteModel, updateVersion } from "../../registry/notes";
+import { createModel, deleteModel, updateModel, updateVersion } from "../../registry/notes";
 import { register } from "../../registry/register";
 import { mlflowError } from "./errors";
-import { optionalString, requiredString, type Request } from "./request";
+import { toMlflowModel, toMlflowVersion } from "./registry-entities";
+import { list, optionalString, requiredString, type Request } from "./request";
 import { modelSearch, versionSearch } from "./registry-search";
 
 const ACTOR = "mlflow client";
-
-export function toMlflowVersion(v: ModelVersion): Record<string, unknown> {
-  return {
-    name: v.model,
-    version: String(v.version),
-    creation_timestamp: v.createdAt,
-    last_updated_timestamp: v.updatedAt,
-    user_id: "",
-    current_stage: v.stage,
-    description: v.description,
-    source: `runs:/${v.runId}/${v.path}`,
-    run_id: v.runId,
-    status: "READY",
-    tags: keyValues(v.tags),
-    run_link: "",
-    aliases: v.aliases,
-  };
-}
-
-export function toMlflowModel(m: RegisteredModel): Record<string, unknown> {
-  const updated = Math.max(m.createdAt, ...m.versions.map((v) => v.updatedAt));
-  // MLflow's latest_versions: the newest version in each stage.
-  const latest = MODEL_STAGES.flatMap((stage) => {
-    const inStage = m.versions.filter((v) => v.stage === stage);
-    return inStage.length ? [inStage[inStage.length - 1]!] : [];
-  });
-  return {
-    name: m.name,
-    creation_timestamp: m.createdAt,
-    last_updated_timestamp: updated,
-    user_id: "",
-    description: m.description,
-    latest_versions: latest.map(toMlflowVersion),
-    tags: keyValues(m.tags),
-    aliases: Object.entries(m.aliases).map(([alias, version]) => ({
-      alias,
-      version: String(version),
-    })),
-  };
-}
 
 export function createRegisteredModel(ctx: Context, req: Request): unknown {
   const name = requiredString(req, "name");
@@ -169,6 +130,58 @@ export function setModelVersionTag(ctx: Context, req: Request): unknown {
   return {};
 }
 
+export function updateRegisteredModel(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const description = optionalString(req, "description");
+  updateModel(ctx, name, description === undefined ? {} : { description });
+  return { registered_model: toMlflowModel(getModel(ctx, name)) };
+}
+
+export function setRegisteredModelTag(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const key = requiredString(req, "key");
+  updateModel(ctx, name, { tags: { [key]: optionalString(req, "value") ?? "" } });
+  return {};
+}
+
+export function deleteRegisteredModelTag(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const key = requiredString(req, "key");
+  missingAs(
+    () => updateModel(ctx, name, { deleteTags: [key] }),
+    `No tag with name: ${key} in registered model ${name}.`,
+  );
+  return {};
+}
+
+export function deleteModelVersionTag(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const version = knownVersion(ctx, name, versionOf(req));
+  const key = requiredString(req, "key");
+  missingAs(
+    () => updateVersion(ctx, name, version.version, { deleteTags: [key] }),
+    `No tag with name: ${key} for model ${name} version ${version.version}.`,
+  );
+  return {};
+}
+
+/** MLflow's get-latest-versions: the newest version of each stage (of the stages asked for). */
+export function getLatestVersions(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  const model = toMlflowModel(knownModel(ctx, name));
+  const stages = list(req, "stages").map((s) => String(s as string).toLowerCase());
+  const latest = model.latest_versions as { current_stage: string }[];
+  return {
+    model_versions: stages.length
+      ? latest.filter((v) => stages.includes(v.current_stage.toLowerCase()))
+      : latest,
+  };
+}
+
 export function setModelAlias(ctx: Context, req: Request): unknown {
   const name = requiredString(req, "name");
   const alias = requiredString(req, "alias");
@@ -274,8 +287,4 @@ function tagMap(tags: unknown): Record<string, string> {
     out[t.key] = typeof t.value === "string" ? t.value : JSON.stringify(t.value ?? "");
   }
   return out;
-}
-
-function keyValues(map: Record<string, string>): { key: string; value: string }[] {
-  return Object.entries(map).map(([key, value]) => ({ key, value }));
 }
