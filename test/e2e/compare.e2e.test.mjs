@@ -252,4 +252,6 @@ async function walkThrough(s) {
   await page.mouse.move(5, 400);
   await page.waitForTimeout(500);
   await s.shot("06-smoothed-log");
+  // Nothing of the view was blocked by its content security policy.
+  assert.equal(await view.locator("#app").getAttribute("data-csp-violations"), null);
 }
