@@ -254,4 +254,18 @@ async function walkThrough(s) {
   await s.shot("06-smoothed-log");
   // Nothing of the view was blocked by its content security policy.
   assert.equal(await view.locator("#app").getAttribute("data-csp-violations"), null);
+  // And the policy is live: an inline script is refused (no 'unsafe-inline').
+  await view.locator("#app").evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "document.body.dataset.inlineRan = 'yes'";
+    document.body.append(script);
+  });
+  await waitFor(
+    async () => (await view.locator("#app").getAttribute("data-csp-violations")) === "1",
+    {
+      timeoutMs: 10_000,
+      what: "the inline script to be refused",
+    },
+  );
+  assert.equal(await view.locator("body").getAttribute("data-inline-ran"), null);
 }
