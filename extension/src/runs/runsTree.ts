@@ -147,6 +147,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       .then((r) => r.runs);
   }
 
+  // FIXME(#3): page an experiment's runs (a "more…" node) instead of listing them all at once.
   private async runsOf(experiment: Experiment): Promise<RunsNode[]> {
     const runs = this.query.active
       ? await this.search([experiment.id])
