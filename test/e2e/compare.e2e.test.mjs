@@ -15,6 +15,7 @@ import {
   runCommand,
   treeRow,
   waitFor,
+  waitForToast,
   webviewFrame,
   withTimeout,
 } from "./harness.mjs";
@@ -157,6 +158,18 @@ async function walkThrough(s) {
   await s.shot("02-filtered");
   await runCommand(page, "Lathe: Clear Runs Filter and Sort");
   await fast.waitFor({ state: "visible", timeout: 15_000 });
+
+  // A filter the daemon cannot parse: its message in a toast, and the view stays unfiltered.
+  await runCommand(page, "Lathe: Filter Runs…");
+  await input.waitFor({ state: "visible", timeout: 10_000 });
+  await input.fill("metrics.accuracy >> 1");
+  await input.press("Enter");
+  await waitForToast(page, /Filtering runs failed: .*accuracy|Filtering runs failed: .*>>/, {
+    timeoutMs: 15_000,
+  });
+  await s.shot("02b-bad-filter");
+  await fast.waitFor({ state: "visible", timeout: 15_000 });
+  await slow.waitFor({ state: "visible", timeout: 5_000 });
 
   // 5. Select both runs (click, ctrl+click) and Compare from the context menu.
   await fast.click();
