@@ -62,7 +62,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     } catch (err) {
       log.warn("Could not list runs:", err);
       if (!node && this.query.active) {
+        // The query was refused: it is dropped, and the runs show unfiltered at once.
         this.query.reportFailure(err);
+        return this.getChildren(node);
       }
       return [];
     }
