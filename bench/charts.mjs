@@ -34,10 +34,16 @@ try {
       times.push(await page.evaluate((l) => window.renderOnce(l), lib));
     }
     times.sort((a, b) => a - b);
-    results[lib] = { median: times[Math.floor(times.length / 2)], min: times[0], max: times.at(-1) };
+    results[lib] = {
+      median: times[Math.floor(times.length / 2)],
+      min: times[0],
+      max: times.at(-1),
+    };
   }
   const base = results.uplot.median;
-  console.log(`charts: ${RUNS} runs x ${POINTS} points, ${REPEATS} renders each (median, min-max ms)`);
+  console.log(
+    `charts: ${RUNS} runs x ${POINTS} points, ${REPEATS} renders each (median, min-max ms)`,
+  );
   for (const [lib, r] of Object.entries(results)) {
     console.log(
       `  ${lib.padEnd(18)} ${r.median.toFixed(1).padStart(8)} ms  (${r.min.toFixed(1)}-${r.max.toFixed(1)})  ratio to uPlot ${(r.median / base).toFixed(2)}x`,

@@ -15,6 +15,7 @@ import {
   runCommand,
   treeRow,
   waitFor,
+  waitForToast,
   webviewFrame,
   withTimeout,
 } from "./harness.mjs";
@@ -80,6 +81,7 @@ async function walkThrough(s) {
     name: "sweep",
   });
   const ids = {};
+  const started = Date.now() - 60_000;
   for (const [name, lr] of [
     ["fast-lr", "0.1"],
     ["slow-lr", "0.01"],
@@ -97,11 +99,14 @@ async function walkThrough(s) {
           key: "loss",
           value: Math.exp(-rate * step * 0.01) + 0.05 + (step % 7 === 0 ? 0.02 : 0),
           step,
+          // A step every 100 ms of wall time, for the time axis.
+          timestamp: started + step * 100,
         })),
         ...Array.from({ length: 50 }, (_, step) => ({
           key: "accuracy",
           value: 1 - Math.exp(-rate * step * 0.1) * 0.5,
           step,
+          timestamp: started + step * 1000,
         })),
       ],
     });
@@ -154,6 +159,18 @@ async function walkThrough(s) {
   await runCommand(page, "Lathe: Clear Runs Filter and Sort");
   await fast.waitFor({ state: "visible", timeout: 15_000 });
 
+  // A filter the daemon cannot parse: its message in a toast, and the view stays unfiltered.
+  await runCommand(page, "Lathe: Filter Runs…");
+  await input.waitFor({ state: "visible", timeout: 10_000 });
+  await input.fill("metrics.accuracy >> 1");
+  await input.press("Enter");
+  await waitForToast(page, /Filtering runs failed: .*accuracy|Filtering runs failed: .*>>/, {
+    timeoutMs: 15_000,
+  });
+  await s.shot("02b-bad-filter");
+  await fast.waitFor({ state: "visible", timeout: 15_000 });
+  await slow.waitFor({ state: "visible", timeout: 5_000 });
+
   // 5. Select both runs (click, ctrl+click) and Compare from the context menu.
   await fast.click();
   await slow.click({ modifiers: ["Control"] });
@@ -201,7 +218,12 @@ async function walkThrough(s) {
 
   // 6. The running run logs 10 more steps: its curves grow without reopening the view.
   await call("POST", `/api/v1/runs/${ids["fast-lr"]}/batch`, {
-    metrics: Array.from({ length: 10 }, (_, i) => ({ key: "loss", value: 0.05, step: 500 + i })),
+    metrics: Array.from({ length: 10 }, (_, i) => ({
+      key: "loss",
+      value: 0.05,
+      step: 500 + i,
+      timestamp: started + (500 + i) * 100,
+    })),
   });
   await waitFor(async () => (await loss.getAttribute("data-max-step")) === "509", {
     timeoutMs: 20_000,
@@ -252,4 +274,45 @@ async function walkThrough(s) {
   await page.mouse.move(5, 400);
   await page.waitForTimeout(500);
   await s.shot("06-smoothed-log");
+  // 9. Wall time on the x axis, from the dropdown.
+  await view.locator('vscode-dropdown[aria-label="X axis"]').click();
+  await view.locator("vscode-option", { hasText: "Wall time" }).click();
+  await waitFor(async () => (await loss.getAttribute("data-x")) === "time", {
+    timeoutMs: 10_000,
+    what: "the time axis",
+  });
+  assert.equal(await loss.getAttribute("data-curves"), "4");
+
+  // 10. A dark theme: the page follows it (CSS variables, and the canvas re-reads them).
+  await runCommand(page, "Preferences: Color Theme");
+  const themeInput = page.locator(".quick-input-widget input");
+  await themeInput.fill("Dark Modern");
+  await page
+    .locator(".quick-input-widget .monaco-list-row.focused", { hasText: "Dark Modern" })
+    .first()
+    .waitFor({ timeout: 10_000 });
+  await themeInput.press("Enter");
+  await waitFor(async () => /vscode-dark/.test(await view.locator("body").getAttribute("class")), {
+    timeoutMs: 20_000,
+    what: "the webview to switch to the dark theme",
+  });
+  await page.waitForTimeout(500);
+  await s.shot("07-time-axis-dark");
+
+  // Nothing of the view was blocked by its content security policy.
+  assert.equal(await view.locator("#app").getAttribute("data-csp-violations"), null);
+  // And the policy is live: an inline script is refused (no 'unsafe-inline').
+  await view.locator("#app").evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "document.body.dataset.inlineRan = 'yes'";
+    document.body.append(script);
+  });
+  await waitFor(
+    async () => (await view.locator("#app").getAttribute("data-csp-violations")) === "1",
+    {
+      timeoutMs: 10_000,
+      what: "the inline script to be refused",
+    },
+  );
+  assert.equal(await view.locator("body").getAttribute("data-inline-ran"), null);
 }

@@ -6,6 +6,8 @@
 import { isCollection, isScalar, parse, parseDocument } from "yaml";
 import { LatheError } from "../../../daemon/src/errors";
 
+// FIXME(#3): a stage with `wdir` keeps its unprefixed params in <wdir>/params.yaml; they are
+// written to the root params.yaml here (the run does not record its stage's wdir).
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
 /** `train.lr` → params.yaml, ["train","lr"]; `conf/x.yaml:model.depth` → conf/x.yaml, [...]. */

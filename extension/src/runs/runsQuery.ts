@@ -99,23 +99,22 @@ export class RunsQuery implements vscode.Disposable {
     }
   }
 
-  /** The daemon refused the filter (it names what is wrong): say so, offer to edit it. */
+  /**
+   * The daemon refused the query (its message names what is wrong): the query is dropped, so
+   * later refreshes do not fail again, and "Edit Filter" starts from the refused text.
+   */
   reportFailure(err: unknown): void {
     const message = messageOf(err);
+    const refused = this.filter;
+    this.filter = undefined;
+    this.order = undefined;
+    this.changedQuery();
     if (this.view) {
       this.view.message = `Filter not applied: ${message}`;
     }
     void vscode.window
-      .showErrorMessage(`Filtering runs failed: ${message}`, "Edit Filter", "Clear Filter")
-      .then((choice) => {
-        if (choice === "Edit Filter") {
-          return this.editFilter();
-        }
-        if (choice === "Clear Filter") {
-          this.clear();
-        }
-        return undefined;
-      });
+      .showErrorMessage(`Filtering runs failed: ${message}`, "Edit Filter")
+      .then((choice) => (choice === "Edit Filter" ? this.editFilter(refused) : undefined));
   }
 
   dispose(): void {

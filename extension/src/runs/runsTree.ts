@@ -66,7 +66,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     } catch (err) {
       log.warn("Could not list runs:", err);
       if (!node && this.query.active) {
+        // The query was refused: it is dropped, and the runs show unfiltered at once.
         this.query.reportFailure(err);
+        return this.getChildren(node);
       }
       return [];
     }
@@ -151,6 +153,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       .then((r) => r.runs);
   }
 
+  // FIXME(#3): page an experiment's runs (a "more…" node) instead of listing them all at once.
   private async runsOf(experiment: Experiment): Promise<RunsNode[]> {
     const runs = this.query.active
       ? await this.search([experiment.id])

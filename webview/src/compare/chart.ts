@@ -193,7 +193,7 @@ export class MetricChart {
     for (const run of this.shown()) {
       const colour = theme.run(run.index);
       if (smoothing > 0) {
-        series.push({ label: `${run.name} (raw)`, stroke: withAlpha(colour, 0.25), width: 1 });
+        series.push({ label: `${run.name} (raw)`, stroke: withAlpha(colour, 0.3), width: 1 });
       }
       series.push({ label: run.name, stroke: colour, width: 1.5 });
     }
@@ -237,6 +237,8 @@ export class MetricChart {
     this.updateNote();
   }
 
+  // FIXME(#3): zoom from the keyboard too (arrow keys on a focused chart); today a drag zooms
+  // and a double-click resets, mouse only.
   /** The user dragged a range: fetch finer points for it (or, for the whole range, drop the zoom). */
   private onScale(u: uPlot, key: string): void {
     if (key !== "x" || this.internal) {

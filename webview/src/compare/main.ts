@@ -44,6 +44,12 @@ const host = {
 };
 
 window.addEventListener("message", (event: MessageEvent<HostMessage>) => receive(event.data));
+// Anything the content security policy blocks is counted where a test (or a person) can see it.
+let violations = 0;
+document.addEventListener("securitypolicyviolation", (event) => {
+  app.dataset.cspViolations = String(++violations);
+  console.error(`CSP blocked ${event.blockedURI || "inline"} (${event.violatedDirective})`);
+});
 onThemeChange(() => {
   theme = readTheme();
   rebuildCharts();
