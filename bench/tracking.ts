@@ -21,7 +21,16 @@ import { join } from "node:path";
 import { findDaemon } from "../daemon/src/client";
 import { openDb, type Db } from "../daemon/src/store/db";
 import { ensureExperiment } from "../daemon/src/store/experiments";
-import { createRun, finishRun, logMetrics, logParams, setRunTags } from "../daemon/src/store/runs";
+import {
+  createRun,
+  finishRun,
+  listRuns,
+  logMetrics,
+  logParams,
+  setRunTags,
+} from "../daemon/src/store/runs";
+import { listRunsJson } from "../daemon/src/store/runs-json";
+import { metricHistoryFor } from "../daemon/src/tracking/history";
 
 const root = join(__dirname, "..");
 const which = process.argv.slice(2);
@@ -87,12 +96,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-async function timeRuns(n: number, fn: () => Promise<unknown> | unknown): Promise<number[]> {
+async function timeRuns(n: number, fn: () => unknown): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await fn();
     times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/** CPU milliseconds (user + system) of each of `n` in-process calls: less moved by other load. */
+function cpuRuns(n: number, fn: () => unknown): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    times.push((c.user + c.system) / 1000);
   }
   return times;
 }
@@ -235,6 +256,8 @@ async function benchList(): Promise<void> {
   };
   rawQuery();
   const raw = await timeRuns(n, rawQuery);
+  const cpuJson = cpuRuns(n, () => listRunsJson(db, { limit: RUNS }));
+  const cpuObjects = cpuRuns(n, () => JSON.stringify(listRuns(db, { limit: RUNS })));
   await stopDaemon(d);
   db.close();
   rmSync(ws, { recursive: true, force: true });
@@ -245,6 +268,9 @@ async function benchList(): Promise<void> {
   console.log(`  POST /api/v1/runs/search (filter, order by metric, 1000) ${ms(median(found))}`);
   console.log(`  raw SQL of the same rows + JSON    ${ms(median(raw)).padStart(10)}`);
   console.log(`  ratio lathe list / raw ${(median(list) / median(raw)).toFixed(2)}×`);
+  console.log(
+    `  in process, CPU: listRunsJson ${ms(median(cpuJson))}, listRuns + JSON.stringify ${ms(median(cpuObjects))}`,
+  );
 }
 
 // ---- 3. history -------------------------------------------------------------------------------
@@ -288,6 +314,9 @@ async function benchHistory(): Promise<void> {
   };
   rawScan();
   const raw = await timeRuns(n, rawScan);
+  const query = { key: "loss", points: 2000, x: "step" as const };
+  const cpuHistory = cpuRuns(n, () => metricHistoryFor(db, runId, query));
+  const cpuScan = cpuRuns(n, rawScan);
   await stopDaemon(d);
   db.close();
   rmSync(ws, { recursive: true, force: true });
@@ -298,6 +327,9 @@ async function benchHistory(): Promise<void> {
   console.log(`  same, steps 250k–750k               ${ms(median(zoomed)).padStart(10)}`);
   console.log(`  raw SQL scan of the 1M rows         ${ms(median(raw)).padStart(10)}`);
   console.log(`  ratio lathe / raw scan ${(median(full) / median(raw)).toFixed(2)}×`);
+  console.log(
+    `  in process, CPU: history ${ms(median(cpuHistory))}, raw scan ${ms(median(cpuScan))}`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -154,6 +154,29 @@ const migrations: string[] = [
     oid TEXT NOT NULL
   );
   `,
+  // Tracking (#3): metric rollups, per run, key and step bucket, so a long history is downsampled
+  // from a few hundred rows (store/rollups.ts). Series already stored are rolled up when first read.
+  `
+  CREATE TABLE metric_rollups (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    first_step INTEGER, first_ts INTEGER, first_value REAL, first_text TEXT,
+    last_step INTEGER, last_ts INTEGER, last_value REAL, last_text TEXT,
+    min_step INTEGER, min_ts INTEGER, min_value REAL, min_text TEXT,
+    max_step INTEGER, max_ts INTEGER, max_value REAL, max_text TEXT,
+    nan_step INTEGER, nan_ts INTEGER, nan_value REAL, nan_text TEXT,
+    PRIMARY KEY (run_id, key, width, bucket)
+  ) WITHOUT ROWID;
+  CREATE TABLE metric_rollups_pending (
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  INSERT INTO metric_rollups_pending (run_id, key) SELECT run_id, key FROM latest_metrics;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -13,6 +13,7 @@ import type {
 } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { Db } from "./db";
+import { updateRollups } from "./rollups";
 
 export interface NewRun {
   experimentId: string;
@@ -182,6 +183,7 @@ export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
   const now = Date.now();
   db.transaction(() => {
     const latest = new Map<string, Required<MetricInput>>();
+    const normalized: Required<MetricInput>[] = [];
     for (const p of points) {
       const point = {
         ...p,
@@ -189,6 +191,7 @@ export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
         step: p.step ?? 0,
         timestamp: p.timestamp ?? now,
       };
+      normalized.push(point);
       insert.run(runId, p.key, p.value, point.text, point.step, point.timestamp);
       const seen = latest.get(p.key);
       if (!seen || isLater(point, seen)) {
@@ -200,6 +203,7 @@ export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
     for (const p of latest.values()) {
       upsert.run(runId, p.key, p.value, p.text, p.step, p.timestamp);
     }
+    updateRollups(db, runId, normalized);
   })();
 }
 
