@@ -14,7 +14,7 @@
  * Medians of repeated runs; the machine's load is printed with them.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,6 +106,13 @@ async function timeRuns(n: number, fn: () => unknown): Promise<number[]> {
   return times;
 }
 
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
 /** CPU milliseconds (user + system) of each of `n` in-process calls: less moved by other load. */
 function cpuRuns(n: number, fn: () => unknown): number[] {
   const times: number[] = [];
@@ -151,6 +158,8 @@ async function benchIngest(): Promise<void> {
   const rounds = 3;
   const lathe: number[] = [];
   const raw: number[] = [];
+  const latheCpu: number[] = [];
+  const rawCpu: number[] = [];
   for (let round = 0; round < rounds; round++) {
     // Lathe: a fresh workspace and daemon each round, one run, every batch over HTTP.
     const ws = workspace("ingest");
@@ -159,10 +168,12 @@ async function benchIngest(): Promise<void> {
     const runId = createRun(db, { experimentId: ensureExperiment(db, "bench").id, name: "ingest" });
     db.close();
     const t0 = performance.now();
+    const cpu0 = processCpuMs(d.child.pid!);
     for (const body of bodies) {
       await call(d, "POST", `/api/v1/runs/${runId}/batch`, body);
     }
     lathe.push(performance.now() - t0);
+    latheCpu.push(processCpuMs(d.child.pid!) - cpu0);
     await stopDaemon(d);
     rmSync(ws, { recursive: true, force: true });
 
@@ -183,10 +194,13 @@ async function benchIngest(): Promise<void> {
     });
     const batches = Array.from({ length: BATCHES }, (_, b) => batchPoints(b));
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     for (const points of batches) {
       writeBatch(points);
     }
     raw.push(performance.now() - t1);
+    const c = process.cpuUsage(c1);
+    rawCpu.push((c.user + c.system) / 1000);
     rawDb.close();
     rmSync(rawWs, { recursive: true, force: true });
   }
@@ -197,6 +211,8 @@ async function benchIngest(): Promise<void> {
   console.log(`  lathe HTTP batch API  ${ms(l).padStart(10)}  ${rate(l)} points/s`);
   console.log(`  raw better-sqlite3    ${ms(r).padStart(10)}  ${rate(r)} points/s`);
   console.log(`  ratio lathe/raw (throughput) ${(r / l).toFixed(2)} (goal ≥ 0.5)`);
+  const [lc, rc] = [median(latheCpu), median(rawCpu)];
+  console.log(`  CPU: daemon ${ms(lc)}, raw ${ms(rc)}; ratio raw/daemon ${(rc / lc).toFixed(2)}`);
 }
 
 // ---- 2. list ----------------------------------------------------------------------------------

@@ -163,11 +163,8 @@ const migrations: string[] = [
     width INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
     n INTEGER NOT NULL,
-    first_step INTEGER, first_ts INTEGER, first_value REAL, first_text TEXT,
-    last_step INTEGER, last_ts INTEGER, last_value REAL, last_text TEXT,
-    min_step INTEGER, min_ts INTEGER, min_value REAL, min_text TEXT,
-    max_step INTEGER, max_ts INTEGER, max_value REAL, max_text TEXT,
-    nan_step INTEGER, nan_ts INTEGER, nan_value REAL, nan_text TEXT,
+    -- first, last, min, max and first NaN point: 20 float64s (store/rollups.ts, pack()).
+    points BLOB NOT NULL,
     PRIMARY KEY (run_id, key, width, bucket)
   ) WITHOUT ROWID;
   CREATE TABLE metric_rollups_pending (

@@ -6,6 +6,7 @@
  * `metric_rollups_pending` by their migration and rolled up the first time they are read.
  */
 import type { Db } from "./db";
+import { statement } from "./statements";
 
 /** Bucket widths in steps, finest first: a read uses at most 8 rollups per output bucket. */
 export const ROLLUP_WIDTHS = [64, 512, 4096, 32768, 262144] as const;
@@ -68,6 +69,30 @@ export function mergeInto(a: Rollup, b: Rollup): Rollup {
   return a;
 }
 
+/** Adds one point (written after everything in `r`) to `r` in place, allocating nothing. */
+function accumulate(r: Rollup, p: RollupPoint): void {
+  r.n += 1;
+  if (before(p, r.first)) {
+    r.first = p;
+  }
+  if (!before(p, r.last)) {
+    r.last = p;
+  }
+  const v = numericValue(p);
+  if (v === undefined) {
+    if (!r.nan || before(p, r.nan)) {
+      r.nan = p;
+    }
+    return;
+  }
+  if (!r.min || lower(p, r.min)) {
+    r.min = p;
+  }
+  if (!r.max || higher(p, r.max)) {
+    r.max = p;
+  }
+}
+
 function lower(y: RollupPoint, x: RollupPoint): boolean {
   const [vy, vx] = [numericValue(y)!, numericValue(x)!];
   return vy < vx || (vy === vx && before(y, x));
@@ -79,37 +104,48 @@ function higher(y: RollupPoint, x: RollupPoint): boolean {
 }
 
 const POINTS = ["first", "last", "min", "max", "nan"] as const;
-const COLUMNS = POINTS.flatMap((p) => [`${p}_step`, `${p}_ts`, `${p}_value`, `${p}_text`]);
+const TEXTS = [null, "NaN", "Infinity", "-Infinity"] as const;
 
-type Row = Record<string, number | string | null>;
-
-function toRow(r: Rollup): unknown[] {
-  return [
-    r.n,
-    ...POINTS.flatMap((k) => {
-      const p = r[k];
-      return p ? [p.step, p.timestamp, p.value, p.text] : [null, null, null, null];
-    }),
-  ];
+interface Row {
+  bucket: number;
+  n: number;
+  points: Buffer;
 }
 
-function fromRow(row: Row): Rollup {
-  const point = (k: string): RollupPoint | undefined =>
-    row[`${k}_step`] === null
+/**
+ * The five points as one blob of 20 float64s (step, timestamp, value, text code each; a missing
+ * point has a NaN step): binding one blob instead of 20 values halves the cost of a write.
+ */
+function pack(r: Rollup): Buffer {
+  const out = new Float64Array(20);
+  POINTS.forEach((k, i) => {
+    const p = r[k];
+    out[i * 4] = p ? p.step : NaN;
+    out[i * 4 + 1] = p ? p.timestamp : NaN;
+    out[i * 4 + 2] = p?.value ?? NaN;
+    out[i * 4 + 3] = p ? Math.max(0, TEXTS.indexOf(p.text as (typeof TEXTS)[number])) : 0;
+  });
+  return Buffer.from(out.buffer);
+}
+
+function unpack(row: Row): Rollup {
+  const f = new Float64Array(new Uint8Array(row.points).buffer);
+  const point = (i: number): RollupPoint | undefined =>
+    Number.isNaN(f[i * 4]!)
       ? undefined
       : {
-          step: row[`${k}_step`] as number,
-          timestamp: row[`${k}_ts`] as number,
-          value: row[`${k}_value`] as number | null,
-          text: row[`${k}_text`] as string | null,
+          step: f[i * 4]!,
+          timestamp: f[i * 4 + 1]!,
+          value: f[i * 4 + 3] === 0 ? f[i * 4 + 2]! : null,
+          text: TEXTS[f[i * 4 + 3]!] ?? null,
         };
   return {
-    n: row.n as number,
-    first: point("first")!,
-    last: point("last")!,
-    min: point("min"),
-    max: point("max"),
-    nan: point("nan"),
+    n: row.n,
+    first: point(0)!,
+    last: point(1)!,
+    min: point(2),
+    max: point(3),
+    nan: point(4),
   };
 }
 
@@ -131,17 +167,19 @@ export function updateRollups(
     const bucket = Math.floor(p.step / finest);
     const r = buckets.get(bucket);
     if (r) {
-      mergeInto(r, pointRollup(p));
+      accumulate(r, p);
     } else {
       buckets.set(bucket, pointRollup(p));
     }
   }
-  const read = db.prepare(
+  const read = statement(
+    db,
     `SELECT * FROM metric_rollups WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ?`,
   );
-  const write = db.prepare(
-    `INSERT OR REPLACE INTO metric_rollups (run_id, key, width, bucket, n, ${COLUMNS.join(", ")})
-     VALUES (?, ?, ?, ?, ?, ${COLUMNS.map(() => "?").join(", ")})`,
+  const write = statement(
+    db,
+    `INSERT OR REPLACE INTO metric_rollups (run_id, key, width, bucket, n, points)
+     VALUES (?, ?, ?, ?, ?, ?)`,
   );
   for (const [key, fine] of byKey) {
     let level = fine;
@@ -158,12 +196,12 @@ export function updateRollups(
         Math.min(...buckets),
         Math.max(...buckets),
       ) as Row[];
-      const old = new Map(stored.map((row) => [row.bucket as number, fromRow(row)]));
+      const old = new Map(stored.map((row) => [row.bucket, unpack(row)]));
       for (const [bucket, r] of level) {
         // Into the stored rollup, never into `r`: `level` still feeds the next width.
         const prior = old.get(bucket);
         const merged = prior ? mergeInto(prior, r) : r;
-        write.run(runId, key, width, bucket, ...toRow(merged));
+        write.run(runId, key, width, bucket, merged.n, pack(merged));
       }
     }
   }
@@ -199,7 +237,7 @@ export function readRollups(
        ORDER BY bucket`,
     )
     .all(runId, key, width, from, to) as Row[];
-  return rows.map(fromRow);
+  return rows.map(unpack);
 }
 
 /** Rolls up a series written before rollups existed, once; a no-op for every other series. */

@@ -14,6 +14,7 @@ import type {
 import { LatheError } from "../errors";
 import type { Db } from "./db";
 import { updateRollups } from "./rollups";
+import { statement } from "./statements";
 
 export interface NewRun {
   experimentId: string;
@@ -177,7 +178,8 @@ export function runTags(db: Db, runId: string): Record<string, string> {
 }
 
 export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
-  const insert = db.prepare(
+  const insert = statement(
+    db,
     "INSERT INTO metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const now = Date.now();
@@ -199,7 +201,7 @@ export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
       }
     }
     // One upsert per key, not per point: a batch of 1000 points usually has a handful of keys.
-    const upsert = db.prepare(UPSERT_LATEST);
+    const upsert = statement(db, UPSERT_LATEST);
     for (const p of latest.values()) {
       upsert.run(runId, p.key, p.value, p.text, p.step, p.timestamp);
     }

@@ -40,6 +40,7 @@ export function metricHistoryFor(db: Db, runId: string, query: HistoryQuery): Me
     query.minStep ?? Number.MIN_SAFE_INTEGER,
     query.maxStep ?? Number.MAX_SAFE_INTEGER,
   ] as [number, number];
+  // FIXME(#3): x=time should use rollups by time too; a long series by time is scanned.
   if (query.x === "step") {
     const rolled = fromRollups(db, runId, query, range);
     if (rolled) {
