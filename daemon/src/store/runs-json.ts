@@ -2,14 +2,16 @@
  * The run list as JSON text built by SQLite: the same `RunSummary[]` that `listRuns` returns,
  * serialized, but without a JavaScript object per run, param and metric. Listing 10,000 runs is
  * the Runs view's and the CLI's hot path; building the objects and stringifying them cost three
- * times the queries (docs/benchmarks.md, "Tracking").
+ * times the queries (docs/benchmarks.md, "Tracking"). The nested objects rely on SQLite (3.53,
+ * bundled by better-sqlite3) keeping the JSON subtype of a scalar subquery's result;
+ * test/daemon/runs-list-json.test.ts checks the output against `listRuns`.
  */
 import type { Db } from "./db";
 import type { RunFilter } from "./runs";
 
 const KEY_VALUES = (table: "params" | "tags") =>
-  `json((SELECT json_group_object(key, value) FROM
-     (SELECT key, value FROM ${table} t WHERE t.run_id = r.id ORDER BY key)))`;
+  `(SELECT json_group_object(key, value) FROM
+     (SELECT key, value FROM ${table} t WHERE t.run_id = r.id ORDER BY key))`;
 
 const METRIC = `CASE WHEN text IS NULL
     THEN json_object('key', key, 'value', value, 'step', step, 'timestamp', timestamp)
@@ -23,8 +25,8 @@ const SUMMARY = `json_object(
   'gitCommit', r.git_commit,
   'gitDirty', CASE r.git_dirty WHEN 1 THEN json('true') WHEN 0 THEN json('false') END,
   'params', ${KEY_VALUES("params")},
-  'metrics', json((SELECT json_group_object(key, json(${METRIC})) FROM
-     (SELECT * FROM latest_metrics m WHERE m.run_id = r.id ORDER BY key))),
+  'metrics', (SELECT json_group_object(key, ${METRIC}) FROM
+     (SELECT * FROM latest_metrics m WHERE m.run_id = r.id ORDER BY key)),
   'tags', ${KEY_VALUES("tags")},
   'lifecycleStage', r.lifecycle_stage)`;
 
