@@ -14,14 +14,23 @@
  * Medians of repeated runs; the machine's load is printed with them.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { findDaemon } from "../daemon/src/client";
 import { openDb, type Db } from "../daemon/src/store/db";
 import { ensureExperiment } from "../daemon/src/store/experiments";
-import { createRun, finishRun, logMetrics, logParams, setRunTags } from "../daemon/src/store/runs";
+import {
+  createRun,
+  finishRun,
+  listRuns,
+  logMetrics,
+  logParams,
+  setRunTags,
+} from "../daemon/src/store/runs";
+import { listRunsJson } from "../daemon/src/store/runs-json";
+import { metricHistoryFor } from "../daemon/src/tracking/history";
 
 const root = join(__dirname, "..");
 const which = process.argv.slice(2);
@@ -87,12 +96,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-async function timeRuns(n: number, fn: () => Promise<unknown> | unknown): Promise<number[]> {
+async function timeRuns(n: number, fn: () => unknown): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await fn();
     times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU milliseconds (user + system) of each of `n` in-process calls: less moved by other load. */
+function cpuRuns(n: number, fn: () => unknown): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    times.push((c.user + c.system) / 1000);
   }
   return times;
 }
@@ -130,6 +158,8 @@ async function benchIngest(): Promise<void> {
   const rounds = 3;
   const lathe: number[] = [];
   const raw: number[] = [];
+  const latheCpu: number[] = [];
+  const rawCpu: number[] = [];
   for (let round = 0; round < rounds; round++) {
     // Lathe: a fresh workspace and daemon each round, one run, every batch over HTTP.
     const ws = workspace("ingest");
@@ -138,10 +168,12 @@ async function benchIngest(): Promise<void> {
     const runId = createRun(db, { experimentId: ensureExperiment(db, "bench").id, name: "ingest" });
     db.close();
     const t0 = performance.now();
+    const cpu0 = processCpuMs(d.child.pid!);
     for (const body of bodies) {
       await call(d, "POST", `/api/v1/runs/${runId}/batch`, body);
     }
     lathe.push(performance.now() - t0);
+    latheCpu.push(processCpuMs(d.child.pid!) - cpu0);
     await stopDaemon(d);
     rmSync(ws, { recursive: true, force: true });
 
@@ -162,10 +194,13 @@ async function benchIngest(): Promise<void> {
     });
     const batches = Array.from({ length: BATCHES }, (_, b) => batchPoints(b));
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     for (const points of batches) {
       writeBatch(points);
     }
     raw.push(performance.now() - t1);
+    const c = process.cpuUsage(c1);
+    rawCpu.push((c.user + c.system) / 1000);
     rawDb.close();
     rmSync(rawWs, { recursive: true, force: true });
   }
@@ -176,6 +211,8 @@ async function benchIngest(): Promise<void> {
   console.log(`  lathe HTTP batch API  ${ms(l).padStart(10)}  ${rate(l)} points/s`);
   console.log(`  raw better-sqlite3    ${ms(r).padStart(10)}  ${rate(r)} points/s`);
   console.log(`  ratio lathe/raw (throughput) ${(r / l).toFixed(2)} (goal ≥ 0.5)`);
+  const [lc, rc] = [median(latheCpu), median(rawCpu)];
+  console.log(`  CPU: daemon ${ms(lc)}, raw ${ms(rc)}; ratio raw/daemon ${(rc / lc).toFixed(2)}`);
 }
 
 // ---- 2. list ----------------------------------------------------------------------------------
@@ -220,11 +257,10 @@ async function benchList(): Promise<void> {
     maxResults: 1000,
   });
   const n = 15;
-  await call(d, "GET", `/api/v1/runs?limit=${RUNS}`); // warm-up
-  let count = 0;
-  const list = await timeRuns(n, async () => {
-    count = (JSON.parse(await call(d, "GET", `/api/v1/runs?limit=${RUNS}`)) as unknown[]).length;
-  });
+  // Warm-up, and the count; the timed calls read the response text without parsing it.
+  const count = (JSON.parse(await call(d, "GET", `/api/v1/runs?limit=${RUNS}`)) as unknown[])
+    .length;
+  const list = await timeRuns(n, () => call(d, "GET", `/api/v1/runs?limit=${RUNS}`));
   const found = await timeRuns(n, () => call(d, "POST", "/api/v1/runs/search", search));
   const rawQuery = () => {
     const runs = db.prepare("SELECT * FROM runs ORDER BY start_time DESC").all();
@@ -235,6 +271,8 @@ async function benchList(): Promise<void> {
   };
   rawQuery();
   const raw = await timeRuns(n, rawQuery);
+  const cpuJson = cpuRuns(n, () => listRunsJson(db, { limit: RUNS }));
+  const cpuObjects = cpuRuns(n, () => JSON.stringify(listRuns(db, { limit: RUNS })));
   await stopDaemon(d);
   db.close();
   rmSync(ws, { recursive: true, force: true });
@@ -245,6 +283,9 @@ async function benchList(): Promise<void> {
   console.log(`  POST /api/v1/runs/search (filter, order by metric, 1000) ${ms(median(found))}`);
   console.log(`  raw SQL of the same rows + JSON    ${ms(median(raw)).padStart(10)}`);
   console.log(`  ratio lathe list / raw ${(median(list) / median(raw)).toFixed(2)}×`);
+  console.log(
+    `  in process, CPU: listRunsJson ${ms(median(cpuJson))}, listRuns + JSON.stringify ${ms(median(cpuObjects))}`,
+  );
 }
 
 // ---- 3. history -------------------------------------------------------------------------------
@@ -288,6 +329,9 @@ async function benchHistory(): Promise<void> {
   };
   rawScan();
   const raw = await timeRuns(n, rawScan);
+  const query = { key: "loss", points: 2000, x: "step" as const };
+  const cpuHistory = cpuRuns(n, () => metricHistoryFor(db, runId, query));
+  const cpuScan = cpuRuns(n, rawScan);
   await stopDaemon(d);
   db.close();
   rmSync(ws, { recursive: true, force: true });
@@ -298,6 +342,9 @@ async function benchHistory(): Promise<void> {
   console.log(`  same, steps 250k–750k               ${ms(median(zoomed)).padStart(10)}`);
   console.log(`  raw SQL scan of the 1M rows         ${ms(median(raw)).padStart(10)}`);
   console.log(`  ratio lathe / raw scan ${(median(full) / median(raw)).toFixed(2)}×`);
+  console.log(
+    `  in process, CPU: history ${ms(median(cpuHistory))}, raw scan ${ms(median(cpuScan))}`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -37,7 +37,11 @@ function tokenMatches(req: IncomingMessage, token: string): boolean {
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
+  sendJsonText(res, status, JSON.stringify(value));
+}
+
+/** Sends JSON that is already serialized (a large list built by SQLite). */
+export function sendJsonText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, test } from "node:test";
-import type { BatchResult, DaemonEvent, RunDetail } from "../../schemas/api";
+import type { BatchResult, DaemonEvent, MetricHistory, RunDetail } from "../../schemas/api";
 import { M, trackingDaemon, type TrackingDaemon } from "./tracking-helpers";
 
 let d: TrackingDaemon;
@@ -113,4 +113,47 @@ test("a batch emits runs/changed on the event stream", async () => {
   }
   req.destroy();
   assert.deepEqual(events[0], { type: "runs/changed", runId });
+});
+
+test("a batch over the limits stores nothing, not even its valid points", async () => {
+  const r = await batch({
+    metrics: Array.from({ length: 1001 }, (_, i) => ({ key: "overflow", value: i, step: i })),
+  });
+  assert.equal(r.status, 400);
+  const bad = await batch({
+    metrics: [{ key: "partial", value: 1 }],
+    tags: { ok: "yes", "bad\u0000key": "x" },
+  });
+  assert.equal(bad.status, 400);
+  const run = (await d.get(`/api/v1/runs/${runId}`)).json as RunDetail;
+  assert.equal(run.metrics.overflow, undefined);
+  assert.equal(run.metrics.partial, undefined);
+  assert.equal(run.tags.ok, undefined);
+});
+
+test("unicode keys, a 250-character key, and negative and out-of-order steps are kept", async () => {
+  const long = "k".repeat(250);
+  const r = await batch({
+    metrics: [
+      { key: "точность", value: 0.5, step: 5 },
+      { key: "точность", value: 0.25, step: -3 },
+      { key: "точность", value: "Infinity", step: 1 },
+      { key: long, value: 1 },
+    ],
+    params: { 学习率: "0.1" },
+  });
+  assert.equal(r.status, 200, r.text);
+  const history = await d.get(`/api/v1/runs/${runId}/metrics/history`, { key: "точность" });
+  assert.deepEqual(
+    (history.json as MetricHistory).points.map((p) => [p.step, p.text ?? p.value]),
+    [
+      [-3, 0.25],
+      [1, "Infinity"],
+      [5, 0.5],
+    ],
+  );
+  const run = (await d.get(`/api/v1/runs/${runId}`)).json as RunDetail;
+  assert.equal(run.metrics["точность"]?.value, 0.5, "the latest is the highest step");
+  assert.equal(run.metrics[long]?.value, 1);
+  assert.equal(run.params["学习率"], "0.1");
 });

@@ -206,6 +206,26 @@ const migrations: string[] = [
   ALTER TABLE deployments ADD COLUMN options TEXT;
   ALTER TABLE deployments ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
   `,
+  // Tracking (#3): metric rollups, per run, key and step bucket, so a long history is downsampled
+  // from a few hundred rows (store/rollups.ts). Series already stored are rolled up when first read.
+  `
+  CREATE TABLE metric_rollups (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    -- first, last, min, max and first NaN point: 20 float64s (store/rollups.ts, pack()).
+    points BLOB NOT NULL,
+    PRIMARY KEY (run_id, key, width, bucket)
+  ) WITHOUT ROWID;
+  CREATE TABLE metric_rollups_pending (
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  INSERT INTO metric_rollups_pending (run_id, key) SELECT run_id, key FROM latest_metrics;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

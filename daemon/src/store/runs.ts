@@ -13,6 +13,8 @@ import type {
 } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { Db } from "./db";
+import { updateRollups } from "./rollups";
+import { statement } from "./statements";
 
 export interface NewRun {
   experimentId: string;
@@ -176,12 +178,14 @@ export function runTags(db: Db, runId: string): Record<string, string> {
 }
 
 export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
-  const insert = db.prepare(
+  const insert = statement(
+    db,
     "INSERT INTO metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const now = Date.now();
   db.transaction(() => {
     const latest = new Map<string, Required<MetricInput>>();
+    const normalized: Required<MetricInput>[] = [];
     for (const p of points) {
       const point = {
         ...p,
@@ -189,6 +193,7 @@ export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
         step: p.step ?? 0,
         timestamp: p.timestamp ?? now,
       };
+      normalized.push(point);
       insert.run(runId, p.key, p.value, point.text, point.step, point.timestamp);
       const seen = latest.get(p.key);
       if (!seen || isLater(point, seen)) {
@@ -196,10 +201,11 @@ export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
       }
     }
     // One upsert per key, not per point: a batch of 1000 points usually has a handful of keys.
-    const upsert = db.prepare(UPSERT_LATEST);
+    const upsert = statement(db, UPSERT_LATEST);
     for (const p of latest.values()) {
       upsert.run(runId, p.key, p.value, p.text, p.step, p.timestamp);
     }
+    updateRollups(db, runId, normalized);
   })();
 }
 

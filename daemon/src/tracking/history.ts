@@ -2,11 +2,13 @@
  * A metric's history for charts, downsampled on the server. The x range (steps or timestamps of
  * the points in the step range) is cut into equal buckets; each bucket keeps its first, lowest,
  * highest and last point and its first NaN, so a one-step spike or a divergence survives any
- * zoom level. Rows are read once, in x order, with only the columns a point needs.
+ * zoom level. Rows are read once, in x order, with only the columns a point needs; a long range
+ * by step is drawn from the stored rollups instead (history-rollups.ts).
  */
 import type { MetricHistory, MetricHistoryPoint } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { Db } from "../store/db";
+import { KEPT_PER_BUCKET, fromRollups } from "./history-rollups";
 import { requireRun } from "./records";
 
 export interface HistoryQuery {
@@ -17,9 +19,6 @@ export interface HistoryQuery {
   maxStep?: number;
   x: "step" | "time";
 }
-
-/** Points kept per bucket: first, min, max, last and the first NaN. */
-const KEPT_PER_BUCKET = 5;
 
 /** A row as SQLite gives it in raw mode: [step, timestamp, value, text]. */
 type Row = [number, number, number | null, MetricHistoryPoint["text"] | null];
@@ -40,7 +39,14 @@ export function metricHistoryFor(db: Db, runId: string, query: HistoryQuery): Me
   const range = [
     query.minStep ?? Number.MIN_SAFE_INTEGER,
     query.maxStep ?? Number.MAX_SAFE_INTEGER,
-  ];
+  ] as [number, number];
+  // FIXME(#3): x=time should use rollups by time too; a long series by time is scanned.
+  if (query.x === "step") {
+    const rolled = fromRollups(db, runId, query, range);
+    if (rolled) {
+      return rolled;
+    }
+  }
   const xColumn = query.x === "step" ? "step" : "timestamp";
   const bounds = db
     .prepare(

@@ -1,0 +1,263 @@
+/**
+ * Metric rollups: per run, key and step bucket (64 to 262,144 steps wide), the bucket's point
+ * count and its first, last, lowest, highest and first NaN point. Kept current by every write of
+ * metric points, so a chart of a million-point series is drawn from a few hundred rows instead of
+ * a scan (tracking/history.ts). Series written before this table existed are listed in
+ * `metric_rollups_pending` by their migration and rolled up the first time they are read.
+ */
+import type { Db } from "./db";
+import { statement } from "./statements";
+
+/** Bucket widths in steps, finest first: a read uses at most 8 rollups per output bucket. */
+export const ROLLUP_WIDTHS = [64, 512, 4096, 32768, 262144] as const;
+
+export interface RollupPoint {
+  step: number;
+  timestamp: number;
+  value: number | null;
+  text: string | null;
+}
+
+export interface Rollup {
+  n: number;
+  first: RollupPoint;
+  last: RollupPoint;
+  min?: RollupPoint;
+  max?: RollupPoint;
+  nan?: RollupPoint;
+}
+
+/** A point's value for min/max: ±Infinity count, NaN does not (undefined). */
+export function numericValue(p: RollupPoint): number | undefined {
+  if (p.value !== null) {
+    return p.value;
+  }
+  return p.text === "Infinity" ? Infinity : p.text === "-Infinity" ? -Infinity : undefined;
+}
+
+const before = (a: RollupPoint, b: RollupPoint) =>
+  a.step < b.step || (a.step === b.step && a.timestamp < b.timestamp);
+
+/** A rollup of one point. */
+export function pointRollup(p: RollupPoint): Rollup {
+  return numericValue(p) === undefined
+    ? { n: 1, first: p, last: p, nan: p }
+    : { n: 1, first: p, last: p, min: p, max: p };
+}
+
+/**
+ * Folds `b` (written later) into `a`, in place: first and NaN keep the earlier point on a tie,
+ * last takes the later write, min and max keep the earliest of equal values.
+ */
+export function mergeInto(a: Rollup, b: Rollup): Rollup {
+  a.n += b.n;
+  if (before(b.first, a.first)) {
+    a.first = b.first;
+  }
+  if (!before(b.last, a.last)) {
+    a.last = b.last;
+  }
+  if (b.min && (!a.min || lower(b.min, a.min))) {
+    a.min = b.min;
+  }
+  if (b.max && (!a.max || higher(b.max, a.max))) {
+    a.max = b.max;
+  }
+  if (b.nan && (!a.nan || before(b.nan, a.nan))) {
+    a.nan = b.nan;
+  }
+  return a;
+}
+
+/** Adds one point (written after everything in `r`) to `r` in place, allocating nothing. */
+function accumulate(r: Rollup, p: RollupPoint): void {
+  r.n += 1;
+  if (before(p, r.first)) {
+    r.first = p;
+  }
+  if (!before(p, r.last)) {
+    r.last = p;
+  }
+  const v = numericValue(p);
+  if (v === undefined) {
+    if (!r.nan || before(p, r.nan)) {
+      r.nan = p;
+    }
+    return;
+  }
+  if (!r.min || lower(p, r.min)) {
+    r.min = p;
+  }
+  if (!r.max || higher(p, r.max)) {
+    r.max = p;
+  }
+}
+
+function lower(y: RollupPoint, x: RollupPoint): boolean {
+  const [vy, vx] = [numericValue(y)!, numericValue(x)!];
+  return vy < vx || (vy === vx && before(y, x));
+}
+
+function higher(y: RollupPoint, x: RollupPoint): boolean {
+  const [vy, vx] = [numericValue(y)!, numericValue(x)!];
+  return vy > vx || (vy === vx && before(y, x));
+}
+
+const POINTS = ["first", "last", "min", "max", "nan"] as const;
+const TEXTS = [null, "NaN", "Infinity", "-Infinity"] as const;
+
+interface Row {
+  bucket: number;
+  n: number;
+  points: Buffer;
+}
+
+/**
+ * The five points as one blob of 20 float64s (step, timestamp, value, text code each; a missing
+ * point has a NaN step): binding one blob instead of 20 values halves the cost of a write.
+ */
+function pack(r: Rollup): Buffer {
+  const out = new Float64Array(20);
+  POINTS.forEach((k, i) => {
+    const p = r[k];
+    out[i * 4] = p ? p.step : NaN;
+    out[i * 4 + 1] = p ? p.timestamp : NaN;
+    out[i * 4 + 2] = p?.value ?? NaN;
+    out[i * 4 + 3] = p ? Math.max(0, TEXTS.indexOf(p.text as (typeof TEXTS)[number])) : 0;
+  });
+  return Buffer.from(out.buffer);
+}
+
+function unpack(row: Row): Rollup {
+  const f = new Float64Array(new Uint8Array(row.points).buffer);
+  const point = (i: number): RollupPoint | undefined =>
+    Number.isNaN(f[i * 4]!)
+      ? undefined
+      : {
+          step: f[i * 4]!,
+          timestamp: f[i * 4 + 1]!,
+          value: f[i * 4 + 3] === 0 ? f[i * 4 + 2]! : null,
+          text: TEXTS[f[i * 4 + 3]!] ?? null,
+        };
+  return {
+    n: row.n,
+    first: point(0)!,
+    last: point(1)!,
+    min: point(2),
+    max: point(3),
+    nan: point(4),
+  };
+}
+
+/** Folds points (in write order) into the rollups of their run; call inside the write's transaction. */
+export function updateRollups(
+  db: Db,
+  runId: string,
+  points: (RollupPoint & { key: string })[],
+): void {
+  // The finest buckets from the points, then each coarser width from the one below it.
+  const byKey = new Map<string, Map<number, Rollup>>();
+  const finest = ROLLUP_WIDTHS[0];
+  for (const p of points) {
+    let buckets = byKey.get(p.key);
+    if (!buckets) {
+      buckets = new Map();
+      byKey.set(p.key, buckets);
+    }
+    const bucket = Math.floor(p.step / finest);
+    const r = buckets.get(bucket);
+    if (r) {
+      accumulate(r, p);
+    } else {
+      buckets.set(bucket, pointRollup(p));
+    }
+  }
+  const read = statement(
+    db,
+    `SELECT * FROM metric_rollups WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ?`,
+  );
+  const write = statement(
+    db,
+    `INSERT OR REPLACE INTO metric_rollups (run_id, key, width, bucket, n, points)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  for (const [key, fine] of byKey) {
+    let level = fine;
+    for (let i = 0; i < ROLLUP_WIDTHS.length; i++) {
+      const width = ROLLUP_WIDTHS[i]!;
+      if (i > 0) {
+        level = coarser(level, width / ROLLUP_WIDTHS[i - 1]!);
+      }
+      const buckets = [...level.keys()];
+      const stored = read.all(
+        runId,
+        key,
+        width,
+        Math.min(...buckets),
+        Math.max(...buckets),
+      ) as Row[];
+      const old = new Map(stored.map((row) => [row.bucket, unpack(row)]));
+      for (const [bucket, r] of level) {
+        // Into the stored rollup, never into `r`: `level` still feeds the next width.
+        const prior = old.get(bucket);
+        const merged = prior ? mergeInto(prior, r) : r;
+        write.run(runId, key, width, bucket, merged.n, pack(merged));
+      }
+    }
+  }
+}
+
+/** Buckets `factor` times wider, merged from `fine` (which is left as it was). */
+function coarser(fine: Map<number, Rollup>, factor: number): Map<number, Rollup> {
+  const out = new Map<number, Rollup>();
+  for (const [bucket, r] of fine) {
+    const b = Math.floor(bucket / factor);
+    const current = out.get(b);
+    if (current) {
+      mergeInto(current, r);
+    } else {
+      out.set(b, { ...r });
+    }
+  }
+  return out;
+}
+
+/** The stored rollups of buckets `from` to `to` (inclusive), in bucket order. */
+export function readRollups(
+  db: Db,
+  runId: string,
+  key: string,
+  width: number,
+  from: number,
+  to: number,
+): Rollup[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM metric_rollups WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ?
+       ORDER BY bucket`,
+    )
+    .all(runId, key, width, from, to) as Row[];
+  return rows.map(unpack);
+}
+
+/** Rolls up a series written before rollups existed, once; a no-op for every other series. */
+export function ensureRollups(db: Db, runId: string, key: string): void {
+  const pending = db.prepare("SELECT 1 FROM metric_rollups_pending WHERE run_id = ? AND key = ?");
+  if (!pending.get(runId, key)) {
+    return;
+  }
+  db.transaction(() => {
+    db.prepare("DELETE FROM metric_rollups WHERE run_id = ? AND key = ?").run(runId, key);
+    const rows = db
+      .prepare(
+        `SELECT step, timestamp, value, text FROM metrics WHERE run_id = ? AND key = ? ORDER BY rowid`,
+      )
+      .all(runId, key) as RollupPoint[];
+    updateRollups(
+      db,
+      runId,
+      rows.map((r) => ({ ...r, key })),
+    );
+    db.prepare("DELETE FROM metric_rollups_pending WHERE run_id = ? AND key = ?").run(runId, key);
+  })();
+}

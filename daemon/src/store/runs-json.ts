@@ -1,0 +1,55 @@
+/**
+ * The run list as JSON text built by SQLite: the same `RunSummary[]` that `listRuns` returns,
+ * serialized, but without a JavaScript object per run, param and metric. Listing 10,000 runs is
+ * the Runs view's and the CLI's hot path; building the objects and stringifying them cost three
+ * times the queries (docs/benchmarks.md, "Tracking"). The nested objects rely on SQLite (3.53,
+ * bundled by better-sqlite3) keeping the JSON subtype of a scalar subquery's result;
+ * test/daemon/runs-list-json.test.ts checks the output against `listRuns`.
+ */
+import type { Db } from "./db";
+import type { RunFilter } from "./runs";
+
+const KEY_VALUES = (table: "params" | "tags") =>
+  `(SELECT json_group_object(key, value) FROM
+     (SELECT key, value FROM ${table} t WHERE t.run_id = r.id ORDER BY key))`;
+
+const METRIC = `CASE WHEN text IS NULL
+    THEN json_object('key', key, 'value', value, 'step', step, 'timestamp', timestamp)
+    ELSE json_object('key', key, 'value', value, 'step', step, 'timestamp', timestamp, 'text', text)
+  END`;
+
+const SUMMARY = `json_object(
+  'id', r.id, 'experimentId', r.experiment_id, 'experimentName', e.name, 'name', r.name,
+  'parentId', r.parent_id, 'stage', r.stage, 'status', r.status, 'startTime', r.start_time,
+  'endTime', r.end_time, 'exitCode', r.exit_code, 'command', r.command,
+  'gitCommit', r.git_commit,
+  'gitDirty', CASE r.git_dirty WHEN 1 THEN json('true') WHEN 0 THEN json('false') END,
+  'params', ${KEY_VALUES("params")},
+  'metrics', (SELECT json_group_object(key, ${METRIC}) FROM
+     (SELECT * FROM latest_metrics m WHERE m.run_id = r.id ORDER BY key)),
+  'tags', ${KEY_VALUES("tags")},
+  'lifecycleStage', r.lifecycle_stage)`;
+
+/** `JSON.stringify(listRuns(db, filter))`, computed in SQLite. */
+export function listRunsJson(db: Db, filter: RunFilter = {}): string {
+  const where: string[] = filter.includeDeleted ? [] : ["r.lifecycle_stage = 'active'"];
+  const args: unknown[] = [];
+  if (filter.experimentId !== undefined) {
+    where.push("r.experiment_id = ?");
+    args.push(filter.experimentId);
+  }
+  if (filter.parentId === null) {
+    where.push("r.parent_id IS NULL");
+  } else if (filter.parentId !== undefined) {
+    where.push("r.parent_id = ?");
+    args.push(filter.parentId);
+  }
+  const sql = `SELECT ${SUMMARY} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+    ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
+  const rows = db
+    .prepare(sql)
+    .pluck()
+    .all(...args, filter.limit ?? -1) as string[];
+  return `[${rows.join(",")}]`;
+}
