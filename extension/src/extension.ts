@@ -8,6 +8,7 @@ import { findWorkspaceRoot } from "./daemon/workspaceRoot";
 import { deploy, undeploy, type DeployTarget } from "./models/deploy";
 import { startPipelineLanguageClient } from "./pipelines/languageClient";
 import { runStage } from "./pipelines/runStage";
+import { registerDeployments } from "./models/deploymentCommands";
 import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
 import { registerModel } from "./models/register";
@@ -94,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): void {
   command("lathe.deploymentActions", "Failed", () =>
     deploymentActions(status, deployments, daemon),
   );
+  registerDeployments(context, daemon, deployments);
 
   void daemon.connect();
 }
@@ -121,6 +123,7 @@ async function deploymentActions(
         description: `${shown.model} v${shown.version}`,
         action: "undeploy" as const,
       },
+      { label: "$(play) Try It", action: "try" as const },
       { label: "$(output) Show Log", action: "log" as const },
     ],
     { title: `${shown.model} v${shown.version}` },
@@ -131,6 +134,11 @@ async function deploymentActions(
       return;
     case "undeploy":
       return undeploy(daemon, deployments, { model: shown.model, version: shown.version });
+    case "try":
+      return vscode.commands.executeCommand("lathe.deployments.tryIt", {
+        kind: "deployment",
+        deployment: shown,
+      });
     case "log":
       log.show();
       return;
@@ -154,6 +162,10 @@ function registerIdleCommands(context: vscode.ExtensionContext): void {
     "lathe.connect",
     "lathe.refresh",
     "lathe.deploymentActions",
+    "lathe.deployments.stop",
+    "lathe.deployments.redeploy",
+    "lathe.deployments.copyUrl",
+    "lathe.deployments.tryIt",
     ...RUNS_COMMANDS,
   ]) {
     context.subscriptions.push(vscode.commands.registerCommand(id, idle));
