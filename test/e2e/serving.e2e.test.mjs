@@ -80,7 +80,7 @@ async function walkThrough(s) {
   await call(info, "POST", "/api/v1/models/weather-model/versions", { runId: train.id });
 
   // 2. Deploy v1 from the Models view's inline action: progress, then the URL in the status bar.
-  const version = treeRow(page, /^\s*v1\b.*from train run/).first();
+  const version = treeRow(page, /^\s*v1\D.*from train run/).first();
   await version.waitFor({ state: "visible", timeout: 60_000 });
   await s.shot("01-registered");
   await version.hover();
