@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ModelVersion } from "../../schemas/api";
 import { isTryItWebviewMessage } from "../../schemas/tryit";
-import { sendTryIt, tryItEndpoints } from "../../extension/src/models/tryItRequests";
+import { compactJson, sendTryIt, tryItEndpoints } from "../../extension/src/models/tryItRequests";
 import { linearSoftmaxModel } from "../fixtures/onnx";
 import { mixedTypesModel } from "../fixtures/onnx-mixed";
 import { deploy, registerVersions, withDaemon } from "./serving-helpers";
@@ -55,4 +55,21 @@ void test("the Try it host accepts only the webview messages of its contract (#5
   ]) {
     assert.equal(isTryItWebviewMessage(bad), false, JSON.stringify(bad));
   }
+});
+
+void test("Try it keeps arrays of plain values on one line without touching strings (#5)", () => {
+  const value = {
+    shape: [1, 4],
+    data: [
+      [0, 1],
+      [2, 3],
+    ],
+    words: ["a,   b", "c"],
+    nested: { k: [true] },
+  };
+  const text = compactJson(JSON.stringify(value, null, 2));
+  assert.deepEqual(JSON.parse(text), value);
+  assert.match(text, /"shape": \[1, 4\]/);
+  assert.match(text, /\[0, 1\],\n\s+\[2, 3\]/);
+  assert.match(text, /"words": \["a,   b", "c"\]/);
 });

@@ -9,7 +9,7 @@ import type { TryItEndpoint } from "../../../schemas/tryit";
 
 /** The endpoints a deployment of `model` answers, each with an example body for `signature`. */
 export function tryItEndpoints(model: string, signature: ModelSignature): TryItEndpoint[] {
-  const json = (value: unknown) => JSON.stringify(value, null, 2);
+  const json = (value: unknown) => compactJson(JSON.stringify(value, null, 2));
   const endpoints: TryItEndpoint[] = [
     {
       id: "infer",
@@ -133,9 +133,17 @@ export function sendTryIt(
   });
 }
 
+/** Indented JSON with arrays of plain values kept on one line: `"shape": [1, 4]`. */
+export function compactJson(indented: string): string {
+  return indented.replace(
+    /\[\s+([^[\]{}]*?)\s+\]/g,
+    (_, items: string) => `[${items.split(/,\n\s*/).join(", ")}]`,
+  );
+}
+
 function prettyJson(text: string): string {
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    return compactJson(JSON.stringify(JSON.parse(text), null, 2));
   } catch {
     return text; // Not JSON (a proxy's page, say): show it as it came.
   }
