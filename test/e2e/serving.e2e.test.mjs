@@ -2,7 +2,8 @@
  * Serving in a real editor (issue #5): a registered model is deployed from the Models view
  * (progress toast, then the URL in the status bar), shows up in the Deployments view as ready,
  * and "Try it" opens a panel with a request prefilled from the model's signature; Send shows the
- * model's answer. The weather example runs with few epochs so the run is quick.
+ * model's answer; a worker killed with SIGKILL is reported and comes back on the same URL. The
+ * weather example runs with few epochs so the run is quick.
  *
  * Needs `bash scripts/e2e-setup.sh` and a .vsix (`node scripts/package.mjs`); `npm run test:e2e`
  * does all of it. Screenshots of each step: test-results/e2e/serving/.
@@ -145,6 +146,26 @@ async function walkThrough(s) {
   );
   assert.match(await frame.locator(".tryit-status").textContent(), /HTTP 200 · \d+ ms/);
   await s.shot("05-try-it-response");
+
+  // 5. The worker is killed: the editor says so, and the daemon brings it back on the same URL.
+  const before = await call(info, "GET", "/api/v1/deployments/weather-model");
+  process.kill(before.pid, "SIGKILL");
+  await waitForToast(
+    page,
+    /The deployment weather-model crashed; Lathe (is restarting|restarted) it/,
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  const after = await waitFor(
+    async () => {
+      const d = await call(info, "GET", "/api/v1/deployments/weather-model");
+      return d.state === "ready" && d.pid !== before.pid ? d : undefined;
+    },
+    { timeoutMs: 30_000, what: "the restarted deployment" },
+  );
+  assert.deepEqual([after.url, after.restarts], [url, 1]);
+  await s.shot("06-restarted");
 }
 
 async function call(info, method, path, body) {

@@ -19,7 +19,7 @@ export function registerDeployments(
   const view = new DeploymentsView(daemon, deployments);
   const tree = vscode.window.createTreeView("lathe.deployments", { treeDataProvider: view });
   view.attach(tree);
-  context.subscriptions.push(view, tree);
+  context.subscriptions.push(view, tree, tellCrashes(deployments));
 
   const command = (id: string, what: string, body: (d: Deployment) => Promise<unknown>) =>
     context.subscriptions.push(
@@ -52,6 +52,32 @@ export function registerDeployments(
     void vscode.window.setStatusBarMessage(`Copied ${d.url}`, 3000);
   });
   command("lathe.deployments.tryIt", "Opening Try it failed", (d) => openTryIt(context, daemon, d));
+}
+
+/**
+ * A deployment that leaves `ready` without being stopped crashed, and one whose restart count
+ * grew crashed too (the list may skip the short `failed` state): say so once per crash, with the
+ * daemon's reason. The daemon restarts it (failed → restarting → ready) and the view follows.
+ */
+function tellCrashes(deployments: Deployments): vscode.Disposable {
+  const seen = new Map<string, { state: Deployment["state"]; restarts: number }>();
+  return deployments.onDidChange((all) => {
+    for (const d of all) {
+      const before = seen.get(d.name);
+      seen.set(d.name, { state: d.state, restarts: d.restarts });
+      const isDown = d.state === "failed" || d.state === "restarting";
+      const wentDown = before?.state === "ready" && isDown;
+      const cameBack = before !== undefined && !isDown && d.restarts > before.restarts;
+      const wasTold = before !== undefined && before.state !== "ready";
+      if (wentDown || (cameBack && !wasTold)) {
+        const what = isDown ? "Lathe is restarting it" : "Lathe restarted it";
+        log.warn(`Deployment ${d.name} crashed (${what}): ${d.error ?? "no reason given"}`);
+        void vscode.window
+          .showWarningMessage(`The deployment ${d.name} crashed; ${what}.`, "Open Log")
+          .then((choice) => choice === "Open Log" && log.show());
+      }
+    }
+  });
 }
 
 /** Deploys the same target again, with its split and batching options, showing progress. */
