@@ -199,6 +199,11 @@ void test("a full queue answers 503 and the requests it took still succeed (#5)"
     const statuses = answers.map((a) => a.status).sort();
     assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
     assert.equal(statuses.filter((s) => s === 503).length, 5);
+    const metrics = (await worker("GET", "/metrics")).text;
+    assert.match(
+      metrics,
+      /lathe_serving_requests_total\{endpoint="infer",status="503",version="1"\} 5/,
+    );
     assert.match(
       answers.find((a) => a.status === 503)!.json.error as string,
       /The model is busy \(1 requests queued, the deployment's maxQueue\); retry shortly\./,
