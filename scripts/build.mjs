@@ -93,7 +93,7 @@ async function buildWebviews() {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   await build({
-    entryPoints: { compare: "webview/src/compare/main.ts" },
+    entryPoints: { compare: "webview/src/compare/main.ts", tryit: "webview/src/tryit/main.ts" },
     bundle: true,
     platform: "browser",
     format: "esm",

@@ -9,6 +9,7 @@ import { deploy, undeploy, type DeployTarget } from "./models/deploy";
 import { startPipelineLanguageClient } from "./pipelines/languageClient";
 import { registerPipelinesView } from "./pipelines/pipelinesView";
 import { runStage } from "./pipelines/runStage";
+import { registerDeployments } from "./models/deploymentCommands";
 import { Deployments } from "./models/deployments";
 import { ModelsTreeProvider } from "./models/modelsTree";
 import { registerModel } from "./models/register";
@@ -103,6 +104,7 @@ function startWorkspace(context: vscode.ExtensionContext, folder: vscode.Workspa
     deploymentActions(status, deployments, daemon),
   );
   registerRegistryCommands(context, daemon, models); // promote, rollback, compare, card (#5)
+  registerDeployments(context, daemon, deployments);
 
   void daemon.connect();
 }
@@ -130,6 +132,7 @@ async function deploymentActions(
         description: `${shown.model} v${shown.version}`,
         action: "undeploy" as const,
       },
+      { label: "$(play) Try It", action: "try" as const },
       { label: "$(output) Show Log", action: "log" as const },
     ],
     { title: `${shown.model} v${shown.version}` },
@@ -140,6 +143,11 @@ async function deploymentActions(
       return;
     case "undeploy":
       return undeploy(daemon, deployments, { model: shown.model, version: shown.version });
+    case "try":
+      return vscode.commands.executeCommand("lathe.deployments.tryIt", {
+        kind: "deployment",
+        deployment: shown,
+      });
     case "log":
       log.show();
       return;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { linearSoftmaxModel } from "../fixtures/onnx";
 import { mixedTypesModel } from "../fixtures/onnx-mixed";
@@ -59,7 +60,7 @@ void describe("a worker refuses bad input by name and never crashes on it (#5)",
     const cases: [unknown, RegExp][] = [
       [
         [{ ...good.x, data: ["a", 2] }, good.n, good.flag],
-        /input 'x' value 0 \("a"\) is not a number/,
+        /input 'x' value 0 \("a"\) is not a finite number/,
       ],
       [
         [good.x, good.n, { ...good.flag, data: [1] }],
@@ -99,6 +100,14 @@ void describe("a worker refuses bad input by name and never crashes on it (#5)",
     );
     const deepest = await mixed("POST", "/v2/models/mixed/infer", nestedBody(2_000_000));
     assert.equal(deepest.status, 400, deepest.text);
+
+    const overflow = await mixed(
+      "POST",
+      "/v2/models/mixed/infer",
+      `{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1e999, 2]}, ${JSON.stringify(good.n)}, ${JSON.stringify(good.flag)}]}`,
+    );
+    assert.equal(overflow.status, 400);
+    assert.equal(overflow.json.error, "input 'x' value 0 (Infinity) is not a finite number.");
 
     // JSON has no NaN: a client that writes one sends invalid JSON, and gets told so.
     const nan = await mixed("POST", "/v2/models/mixed/infer", '{"inputs": [{"data": [NaN]}]}');
@@ -160,6 +169,33 @@ void describe("a worker refuses bad input by name and never crashes on it (#5)",
     }
   });
 
+  void test("a client that hangs up mid-body is counted as a 400, not a worker error", async () => {
+    const port = Number(
+      new URL((await daemon.client.call<{ url: string }>("GET", "/api/v1/deployments/weather")).url)
+        .port,
+    );
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write(
+          `POST /predict HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${daemon.info.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"records": [`,
+          () => setTimeout(() => socket.destroy(), 100),
+        );
+      });
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+    let metrics = "";
+    for (let i = 0; i < 50 && !/endpoint="predict",status="400"/.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      metrics = (await weather("GET", "/metrics")).text;
+    }
+    assert.match(
+      metrics,
+      /lathe_serving_requests_total\{endpoint="predict",status="400",version=""\} 1/,
+    );
+    assert.doesNotMatch(metrics, /status="500"/);
+  });
+
   void test("a body over the limit is a 413, and both workers still serve after all of the above", async () => {
     const big = `[${"1,".repeat(4.5 * 1024 * 1024)}1]`;
     assert.equal((await weather("POST", "/invocations", big)).status, 413);
@@ -199,6 +235,11 @@ void test("a full queue answers 503 and the requests it took still succeed (#5)"
     const statuses = answers.map((a) => a.status).sort();
     assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
     assert.equal(statuses.filter((s) => s === 503).length, 5);
+    const metrics = (await worker("GET", "/metrics")).text;
+    assert.match(
+      metrics,
+      /lathe_serving_requests_total\{endpoint="infer",status="503",version="1"\} 5/,
+    );
     assert.match(
       answers.find((a) => a.status === 503)!.json.error as string,
       /The model is busy \(1 requests queued, the deployment's maxQueue\); retry shortly\./,

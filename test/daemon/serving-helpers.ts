@@ -2,7 +2,7 @@
  * Helpers for the serving tests (#5): a daemon with registered versions deployed, and raw HTTP
  * calls to its worker with keep-alive (as real clients do) or without.
  */
-import type { Agent} from "node:http";
+import type { Agent } from "node:http";
 import { request } from "node:http";
 import type { Deployment, DeployRequest } from "../../schemas/api";
 import { seedRun } from "../fixtures/onnx";

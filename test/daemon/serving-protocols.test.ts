@@ -181,7 +181,7 @@ void describe("a deployment answers each protocol in its documented shape (#5)",
     );
     assert.match(
       text,
-      /lathe_serving_requests_total\{endpoint="predict",status="400",version=""\} 1/,
+      /lathe_serving_requests_total\{endpoint="predict",status="400",version="1"\} 1/,
     );
     assert.match(
       text,

@@ -211,3 +211,20 @@ void test("a split naming the same version or another model is refused with 400 
       /Model 'weather' has no version 9/,
     );
   }));
+
+void test("a crashed deployment undeployed before its restart stays stopped (#5)", () =>
+  withDaemon(async (daemon) => {
+    await twoVersions(daemon);
+    const before = await deploy(daemon, { model: "weather@1" });
+    process.kill(before.pid!, "SIGKILL");
+    let state = "";
+    for (let i = 0; i < 200 && state !== "failed"; i++) {
+      await sleep(5);
+      state = (await daemon.client.call<Deployment>("GET", "/api/v1/deployments/weather")).state;
+    }
+    const stopped = await daemon.client.call<Deployment>("DELETE", "/api/v1/deployments/weather");
+    assert.equal(stopped.state, "stopped");
+    await sleep(1500); // Past the first restart's 250 ms and a worker's start.
+    const after = await daemon.client.call<Deployment>("GET", "/api/v1/deployments/weather");
+    assert.deepEqual([after.state, after.pid], ["stopped", null]);
+  }));

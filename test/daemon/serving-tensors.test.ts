@@ -58,7 +58,7 @@ void test("OIP requests with a wrong name, datatype, shape, count or value are r
   );
   badInput(
     () => parseInferRequest(input({ data: [1, 2, "3", 4] }), weather),
-    /value 2 \("3"\) is not a number/,
+    /value 2 \("3"\) is not a finite number/,
   );
   badInput(
     () => parseInferRequest({ ...input({}), outputs: [{ name: "logits" }] }, weather),

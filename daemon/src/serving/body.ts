@@ -16,13 +16,24 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw tooLarge();
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        req.resume();
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    if (err instanceof LatheError) {
+      throw err;
+    }
+    // The client went away mid-body (Node says "aborted"): its fault, not the worker's.
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `The request body ended early (${(err as Error).message}); send the whole body.`,
+    );
   }
   return Buffer.concat(chunks).toString("utf8");
 }

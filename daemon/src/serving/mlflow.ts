@@ -180,10 +180,7 @@ function instanceFeeds(value: unknown, signature: ModelSignature): Record<string
     );
   }
   const named = Object.fromEntries(
-    signature.inputs.map((t) => [
-      t.name,
-      value.map((row) => (row)[t.name]),
-    ]),
+    signature.inputs.map((t) => [t.name, value.map((row) => row[t.name])]),
   );
   return inputFeeds(named, signature);
 }

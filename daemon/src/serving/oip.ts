@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import { LatheError } from "../errors";
 import { parseJsonBody, readBody, requireMediaType } from "./body";
 import type { Answer, ServingDeps } from "./server";
-import { allow } from "./server";
+import { allow, servedBy } from "./server";
 import type { Slot } from "./slots";
 import { parseInferRequest, toOipTensor } from "./tensors";
 
@@ -56,18 +56,20 @@ export async function answerModelPath(
   }
 }
 
-async function infer(deps: ServingDeps, slot: Slot, body: unknown): Promise<Answer> {
-  const request = parseInferRequest(body, slot.signature);
-  const outputs = await slot.batcher.submit(request.feeds, request.outputs);
-  return {
-    body: {
-      model_name: deps.config.model,
-      model_version: String(slot.version),
-      ...(request.id !== undefined ? { id: request.id } : {}),
-      outputs: request.outputs.map((name) => toOipTensor(name, outputs[name]!)),
-    },
-    version: slot.version,
-  };
+function infer(deps: ServingDeps, slot: Slot, body: unknown): Promise<Answer> {
+  return servedBy(slot.version, async () => {
+    const request = parseInferRequest(body, slot.signature);
+    const outputs = await slot.batcher.submit(request.feeds, request.outputs);
+    return {
+      body: {
+        model_name: deps.config.model,
+        model_version: String(slot.version),
+        ...(request.id !== undefined ? { id: request.id } : {}),
+        outputs: request.outputs.map((name) => toOipTensor(name, outputs[name]!)),
+      },
+      version: slot.version,
+    };
+  });
 }
 
 function slotFor(deps: ServingDeps, version: string): Slot {

@@ -39,7 +39,9 @@ export class Restarter {
       name,
       setTimeout(() => {
         this.timers.delete(name);
-        void this.restart(name, port);
+        this.restart(name, port).catch((err: unknown) =>
+          this.ctx.log.error({ name, err }, "restarting the deployment failed"),
+        );
       }, delay),
     );
   }

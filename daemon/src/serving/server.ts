@@ -49,6 +49,9 @@ export async function startServingHttp(
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+// FIXME(#5): one HTTP thread parses and checks every request; on a loaded 2-core machine it, not
+// inference, limits small models to about 2,000 requests/s (docs/benchmarks.md). Parse on more
+// threads when that matters.
 async function handle(deps: ServingDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -77,7 +80,7 @@ async function handle(deps: ServingDeps, req: IncomingMessage, res: ServerRespon
       sendJson(res, status, { error: error.message });
     }
     const ms = performance.now() - started;
-    deps.metrics.observeRequest(endpoint, status, ms, null);
+    deps.metrics.observeRequest(endpoint, status, ms, versionOf.get(error) ?? null);
     logRequestDone(deps.log, info, status, ms, error);
   }
 }
@@ -128,39 +131,60 @@ async function route(deps: ServingDeps, req: IncomingMessage, path: string): Pro
   return answerModelPath(deps, req, method, match);
 }
 
+/** The version that refused a request, for the per-version error counts in /metrics. */
+const versionOf = new WeakMap<object, number>();
+
+/**
+ * Runs the part of a request that belongs to `version` (checking against its signature, its
+ * queue, its session) and tags what it throws with the version. `work` must queue before its
+ * first `await`: choosing the version and queueing then happen in one turn of the event loop, so
+ * a swap cannot retire the chosen version before its request is queued (slots.ts drains queues).
+ */
+export async function servedBy<T>(version: number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const error = toLatheError(err);
+    versionOf.set(error, version);
+    throw error;
+  }
+}
+
 async function predict(deps: ServingDeps, req: IncomingMessage): Promise<Answer> {
   requireMediaType(req, ["application/json"]);
   const body = parseJsonBody(await readBody(req));
-  // Choosing the version and queueing happen in one turn of the event loop: a swap cannot
-  // retire the chosen version before its request is queued (slots.ts drains queues).
   const slot = deps.slots.pick();
-  const feeds = recordsToFeeds(body, slot.signature);
-  const rows = Object.values(feeds)[0]!.dims[0]!;
-  const outputs = await slot.batcher.submit(
-    feeds,
-    slot.signature.outputs.map((t) => t.name),
-  );
-  return {
-    body: {
-      predictions: toPredictions(outputs, slot.signature, rows),
-      model: deps.config.model,
+  return servedBy(slot.version, async () => {
+    const feeds = recordsToFeeds(body, slot.signature);
+    const rows = Object.values(feeds)[0]!.dims[0]!;
+    const outputs = await slot.batcher.submit(
+      feeds,
+      slot.signature.outputs.map((t) => t.name),
+    );
+    return {
+      body: {
+        predictions: toPredictions(outputs, slot.signature, rows),
+        model: deps.config.model,
+        version: slot.version,
+      },
       version: slot.version,
-    },
-    version: slot.version,
-  };
+    };
+  });
 }
 
 async function invocations(deps: ServingDeps, req: IncomingMessage): Promise<Answer> {
   const mediaType = requireMediaType(req, ["application/json", "text/csv"], true);
   const text = await readBody(req);
   const slot = deps.slots.pick();
-  const { kind, feeds } = parseInvocation(mediaType, text, slot.signature);
-  const rows = Object.values(feeds)[0]?.dims[0] ?? 1;
-  const outputs = await slot.batcher.submit(
-    feeds,
-    slot.signature.outputs.map((t) => t.name),
-  );
-  return { body: toMlflowPredictions(kind, outputs, rows), version: slot.version };
+  return servedBy(slot.version, async () => {
+    const { kind, feeds } = parseInvocation(mediaType, text, slot.signature);
+    const rows = Object.values(feeds)[0]?.dims[0] ?? 1;
+    const outputs = await slot.batcher.submit(
+      feeds,
+      slot.signature.outputs.map((t) => t.name),
+    );
+    return { body: toMlflowPredictions(kind, outputs, rows), version: slot.version };
+  });
 }
 
 /** The metrics label for a path: the route's template, so labels stay few. */

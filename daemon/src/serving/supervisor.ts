@@ -248,9 +248,10 @@ export class Supervisor {
       return; // Undeployed or redeployed meanwhile.
     }
     writeState(this.ctx, name, "restarting", { port: null, pid: null, error: row.error });
-    const slots = this.slotsOf(name, trafficOf(row));
     const token = this.ctx.daemon?.token ?? "";
     try {
+      // Inside the try: a model file gone from the store is one more failed attempt, not a crash.
+      const slots = this.slotsOf(name, trafficOf(row));
       const worker = await this.spawn(name, slots, optionsOf(row), token, port).catch(() =>
         this.spawn(name, slots, optionsOf(row), token, 0),
       );

@@ -191,15 +191,16 @@ function flatten(data: unknown, name: string, rank: number): unknown[] {
 
 function typedValues(name: string, datatype: string, values: unknown[]): TensorData["data"] {
   const at = (i: number, what: string) =>
-    bad(`input '${name}' value ${i} (${JSON.stringify(values[i])}) is not ${what}.`);
+    bad(`input '${name}' value ${i} (${show(values[i])}) is not ${what}.`);
   switch (datatype) {
     case "FP32":
     case "FP64": {
       const out =
         datatype === "FP32" ? new Float32Array(values.length) : new Float64Array(values.length);
       values.forEach((v, i) => {
-        if (typeof v !== "number") {
-          throw at(i, "a number");
+        // JSON has no NaN or infinity; a literal like 1e999 parses to Infinity: refuse it too.
+        if (typeof v !== "number" || !Number.isFinite(v)) {
+          throw at(i, "a finite number");
         }
         out[i] = v;
       });
@@ -285,4 +286,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function bad(message: string): LatheError {
   return new LatheError("LATHE_BAD_INPUT", message);
+}
+
+/** A value as the client wrote it: numbers as text (JSON.stringify would turn 1e999 into null). */
+function show(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
 }

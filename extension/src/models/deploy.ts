@@ -17,10 +17,11 @@ export async function deploy(
   deployments: Deployments,
   target?: DeployTarget,
 ): Promise<void> {
-  const request = target ? requestOf(target) : await pickVersion(daemon);
-  if (!request) {
+  const picked = target ? requestOf(target) : await pickVersion(daemon);
+  if (!picked) {
     return;
   }
+  const request: DeployRequest = { ...picked, ...servingOptions() };
   const what = `${request.model}${request.version === undefined ? "" : ` v${request.version}`}`;
   const started = Date.now();
   const deployment = await vscode.window.withProgress(
@@ -167,4 +168,14 @@ function waitUntilSettled(deployments: Deployments, name: string): Promise<Deplo
     // The change event may have come before we listened: ask once now.
     void deployments.refresh();
   });
+}
+
+/** The batching options of `lathe.deploy.*` (#5), sent with every deploy from the editor. */
+function servingOptions(): Pick<DeployRequest, "maxBatchRows" | "maxDelayMs" | "maxQueue"> {
+  const config = vscode.workspace.getConfiguration("lathe.deploy");
+  return {
+    maxBatchRows: config.get<number>("maxBatchRows") ?? 64,
+    maxDelayMs: config.get<number>("maxDelayMs") ?? 2,
+    maxQueue: config.get<number>("maxQueue") ?? 256,
+  };
 }

@@ -5,3 +5,4 @@ export { dataGrid, type DataGridHandle, type GridColumn } from "./dataGrid";
 export { dropdown, type DropdownProps } from "./dropdown";
 export { el } from "./registry";
 export { slider, type SliderProps } from "./slider";
+export { textArea, type TextAreaHandle, type TextAreaProps } from "./textArea";
