@@ -15,6 +15,7 @@ import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
 import { getRun, listRuns, resolveRunId } from "../../store/runs";
 import { action, globals, print, workspaceFor } from "../output";
+import { integerIn } from "../parse";
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -44,7 +45,7 @@ export function registerPipelineCommands(program: Command): void {
     .command("list")
     .description("list runs, newest first")
     .option("--experiment <name>", "only runs of this experiment")
-    .option("--limit <n>", "at most this many runs", (v) => Number(v), 50)
+    .option("--limit <n>", "at most this many runs (1 to 100000)", integerIn(1, 100_000), 50)
     .action(action(runsListCommand));
   runs
     .command("show")
