@@ -117,10 +117,11 @@ function throwIfFailed(ctx: Context, result: ReproResult): void {
     return;
   }
   const error = failed.runId ? getRun(ctx.db, failed.runId).error : null;
-  const log = error ? `; its log:\n${error.replace(/^/gm, "  ")}` : "";
+  const log = error ? `; the end of its log:\n${error.replace(/^/gm, "  ")}` : "";
+  const more = failed.runId ? `\nThe whole log: lathe runs show ${failed.runId}` : "";
   throw new LatheError(
     "LATHE_STAGE_FAILED",
-    `stage '${failed.stage}' failed (${failed.reason})${log}`,
+    `stage '${failed.stage}' failed (${failed.reason})${log}${more}`,
     {
       stage: failed.stage,
       runId: failed.runId,
