@@ -1,13 +1,15 @@
 // Bundles each process with esbuild and copies the daemon's native modules beside the bundles,
 // so that dist/ runs on its own (it is what the .vsix carries).
 import { build } from "esbuild";
-import { cp, mkdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
+// --release (scripts/package.mjs): no source maps, which would double the .vsix's size.
+const release = process.argv.includes("--release");
 const dist = join(root, "dist");
 
 // Native modules stay outside the bundles; Node resolves them from dist/node_modules.
@@ -27,7 +29,7 @@ const common = {
   platform: "node",
   target: "node20",
   format: "cjs",
-  sourcemap: "linked",
+  sourcemap: release ? false : "linked",
   logLevel: quiet ? "warning" : "info",
   absWorkingDir: root,
 };
@@ -64,6 +66,14 @@ const entries = [
 ].filter((e) => existsSync(join(root, e.in)));
 
 await mkdir(dist, { recursive: true });
+if (release) {
+  // Maps left by an earlier development build would ship otherwise.
+  for (const file of await readdir(dist, { recursive: true })) {
+    if (file.endsWith(".map") && !file.includes("node_modules")) {
+      await rm(join(dist, file));
+    }
+  }
+}
 await Promise.all([
   build({
     ...common,

@@ -33,7 +33,7 @@ function run(cmd, argv) {
 }
 
 if (!args.includes("--no-build")) {
-  run(process.execPath, [join(root, "scripts", "build.mjs"), "--quiet"]);
+  run(process.execPath, [join(root, "scripts", "build.mjs"), "--quiet", "--release"]);
 }
 
 mkdirSync(dirname(out), { recursive: true });

@@ -83,6 +83,12 @@ export async function startDaemonProcess(
       );
     }
     if (state.exited !== null) {
+      // A daemon started by someone else at the same moment wins the workspace and ours
+      // refuses to start (claim.ts): use that one.
+      const other = await findDaemon(root);
+      if (other) {
+        return other;
+      }
       throw new LatheError(
         "LATHE_UNAVAILABLE",
         `The Lathe daemon exited with code ${state.exited} during start; see ${join(logs, "daemon.log")}.`,

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { API_VERSION, type DaemonInfo } from "../../schemas/api";
+import { claimWorkspace } from "./claim";
 import { closeContext, openContext, type Context } from "./context";
 import { watchPipeline } from "./pipeline/watch";
 import { registerRoutes } from "./http/routes";
@@ -34,15 +35,47 @@ export type ShutdownHook = () => Promise<void> | void;
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = options.log ?? createLogger();
   const ctx = openContext(options.root, { log });
+  // Services' hooks run first, then the daemon's own (`last`): daemon.json goes, the HTTP server
+  // closes and the workspace claim is released. Each list runs newest first.
+  const hooks: ShutdownHook[] = [];
+  const last: ShutdownHook[] = [];
+  const unwind = async () => {
+    for (const hook of [...hooks.splice(0).reverse(), ...last.splice(0).reverse()]) {
+      await hook();
+    }
+  };
+
+  try {
+    return await serve(ctx, options, log, { hooks, last }, unwind);
+  } catch (err) {
+    // A daemon that cannot start must not linger: release what it holds so the process exits.
+    await unwind().catch((e: unknown) => log.warn({ err: e }, "cleanup after a failed start"));
+    closeContext(ctx);
+    throw err;
+  }
+}
+
+async function serve(
+  ctx: Context,
+  options: DaemonOptions,
+  log: Logger,
+  { hooks, last }: { hooks: ShutdownHook[]; last: ShutdownHook[] },
+  unwind: () => Promise<void>,
+): Promise<RunningDaemon> {
+  const writeInfo = options.writeInfo !== false;
+  if (writeInfo) {
+    // First in, so released last (and also when the start fails after this point).
+    last.push(claimWorkspace(ctx.ws));
+  }
   const token = randomBytes(24).toString("base64url");
   const router = new Router();
-  const hooks: ShutdownHook[] = [];
   registerRoutes(router, ctx, (hook) => hooks.push(hook));
   const watcher = await watchPipeline(ctx.ws.root, (path) =>
     ctx.events.emit({ type: "pipeline/changed", path }),
   );
   hooks.push(() => watcher.close());
   const http = await startHttp({ router, token, log, port: options.port });
+  last.push(() => http.close());
   ctx.daemon = { url: `http://127.0.0.1:${http.port}`, token };
 
   const info: DaemonInfo = {
@@ -54,8 +87,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     root: ctx.ws.root,
     startedAt: new Date().toISOString(),
   };
-  if (options.writeInfo !== false) {
+  if (writeInfo) {
     writeDaemonInfo(ctx.ws.daemonFile, info);
+    last.push(() => removeDaemonInfo(ctx.ws.daemonFile, process.pid));
   }
   log.info({ port: http.port, root: ctx.ws.root, version: LATHE_VERSION }, "daemon ready");
 
@@ -63,13 +97,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const close = () =>
     (closing ??= (async () => {
       log.info("daemon stopping");
-      for (const hook of hooks.splice(0).reverse()) {
-        await hook();
-      }
-      await http.close();
-      if (options.writeInfo !== false) {
-        removeDaemonInfo(ctx.ws.daemonFile, process.pid);
-      }
+      await unwind();
       closeContext(ctx);
       log.info("daemon stopped");
     })());

@@ -3,7 +3,7 @@
  * human text. Errors go to stderr; the exit code comes from the error (errors.ts).
  */
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LatheError, exitCodeFor, toLatheError } from "../errors";
 import { findWorkspace, workspaceAt, type Workspace } from "../workspace";
@@ -21,7 +21,21 @@ export function globals(cmd: Command): GlobalOptions {
 export function workspaceFor(cmd: Command, required = true): Workspace {
   const { root } = globals(cmd);
   if (root) {
-    return workspaceAt(resolve(root));
+    const abs = resolve(root);
+    if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new LatheError("LATHE_BAD_INPUT", `--root ${root}: ${abs} is not a folder.`, {
+        root,
+      });
+    }
+    const ws = workspaceAt(abs);
+    if (required && !isWorkspace(ws)) {
+      throw new LatheError(
+        "LATHE_BAD_INPUT",
+        `--root ${root}: ${abs} is not a Lathe workspace (no lathe.yaml, dvc.yaml or .lathe/): run 'lathe init --root ${root}' first, or check the path.`,
+        { root },
+      );
+    }
+    return ws;
   }
   const found = findWorkspace(process.cwd());
   if (found) {
@@ -34,6 +48,10 @@ export function workspaceFor(cmd: Command, required = true): Workspace {
     );
   }
   return workspaceAt(process.cwd());
+}
+
+function isWorkspace(ws: Workspace): boolean {
+  return ["lathe.yaml", "dvc.yaml", ".lathe"].some((m) => existsSync(join(ws.root, m)));
 }
 
 export function print(cmd: Command, value: unknown, text: () => string): void {

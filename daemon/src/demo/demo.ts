@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type {
   DaemonInfo,
   Deployment,
@@ -133,7 +133,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if (!keepRunning) {
       await lathe(ws, ["daemon", "stop"]).catch(() => undefined);
       if (!options.dir) {
-        rmSync(ws, { recursive: true, force: true });
+        // The temporary folder made for the demo, not only the copy inside it.
+        rmSync(dirname(ws), { recursive: true, force: true });
       }
     }
   }

@@ -31,7 +31,18 @@ export async function startHttp(options: HttpOptions): Promise<RunningServer> {
   const server = createServer((req, res) => void handle(options, req, res));
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const port = options.port ?? 0;
+      reject(
+        err.code === "EADDRINUSE" || err.code === "EACCES"
+          ? new LatheError(
+              "LATHE_CONFLICT",
+              `Cannot listen on 127.0.0.1:${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : "permission denied"}. Pick another --port, or leave it out for any free port.`,
+              { port, reason: err.code },
+            )
+          : err,
+      );
+    });
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -127,11 +127,20 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** The last `n` non-empty lines of a text. */
+/** A line that states an error, as Node, Python and most tools print one. */
+const ERROR_HEADLINE = /^\s*(\w+(Error|Exception)\b|error\b|fatal\b|Error:)/i;
+
+/**
+ * The last `n` non-empty lines of a text. When the last line that states an error lies before
+ * them (Node prints a long require stack after `Error: Cannot find module …`), it leads, so the
+ * cause is never cut off.
+ */
 export function lastLines(text: string, n: number): string {
-  return text
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .slice(-n)
-    .join("\n");
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const tail = lines.slice(-n);
+  const headline = lines.findLastIndex((l) => ERROR_HEADLINE.test(l));
+  if (headline >= 0 && headline < lines.length - n) {
+    return [lines[headline]!, "…", ...tail.slice(2)].join("\n");
+  }
+  return tail.join("\n");
 }

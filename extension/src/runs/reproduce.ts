@@ -24,19 +24,50 @@ export async function reproduce(
   running = true;
   const started = Date.now();
   log.info("Reproducing the pipeline", request);
+  let outcome: { result: ReproResult } | { error: unknown };
   try {
-    const result = await vscode.window.withProgress(
+    outcome = { result: await reproWithProgress(daemon, request) };
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    log.info(`Reproduction finished in ${seconds}s`, outcome.result.stages);
+  } catch (error) {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    log.error(`Reproduction failed after ${seconds}s:`, error);
+    outcome = { error };
+  } finally {
+    // Before the result is shown: a toast left open must not block the next run.
+    running = false;
+  }
+  if ("result" in outcome) {
+    await reportResult(daemon, outcome.result);
+  } else {
+    await reportFailure(daemon, outcome.error);
+  }
+}
+
+/** The repro call under a notification that names the stage at work; Cancel stops the run. */
+function reproWithProgress(daemon: DaemonConnection, request: ReproRequest): Promise<ReproResult> {
+  return Promise.resolve(
+    vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
         title: "Lathe: reproducing the pipeline",
-        cancellable: false,
+        cancellable: true,
       },
-      async (progress) => {
-        const sub = daemon.onEvent((event) => {
-          if (event.type === "repro/progress") {
-            progress.report({ message: progressMessage(event.stage, event.status) });
-          }
-        });
+      async (progress, token) => {
+        const subs = [
+          daemon.onEvent((event) => {
+            if (event.type === "repro/progress") {
+              progress.report({ message: progressMessage(event.stage, event.status) });
+            }
+          }),
+          token.onCancellationRequested(() => {
+            log.info("Cancelling the reproduction at the user's request.");
+            progress.report({ message: "cancelling…" });
+            daemon.call("POST", "/api/v1/pipeline/cancel", {}).catch((err: unknown) => {
+              log.error("Cancelling the reproduction failed:", err);
+            });
+          }),
+        ];
         try {
           progress.report({ message: "checking stages…" });
           return await daemon.call<ReproResult>(
@@ -46,21 +77,13 @@ export async function reproduce(
             REPRO_TIMEOUT_MS,
           );
         } finally {
-          sub.dispose();
+          for (const sub of subs) {
+            sub.dispose();
+          }
         }
       },
-    );
-    log.info(
-      `Reproduction finished in ${((Date.now() - started) / 1000).toFixed(1)}s`,
-      result.stages,
-    );
-    await reportResult(daemon, result);
-  } catch (err) {
-    log.error(`Reproduction failed after ${((Date.now() - started) / 1000).toFixed(1)}s:`, err);
-    await reportFailure(daemon, err);
-  } finally {
-    running = false;
-  }
+    ),
+  );
 }
 
 function progressMessage(stage: string, status: StageResult["status"] | "running"): string {

@@ -3,12 +3,13 @@ import type { Command } from "commander";
 import { findDaemon } from "../../client";
 import { runDaemonForever } from "../../daemon";
 import { action, print, workspaceFor } from "../output";
+import { integerIn } from "../parse";
 
 export function registerDaemon(program: Command): void {
   const daemon = program
     .command("daemon")
     .description("run the workspace daemon (foreground; the editor and CLI start it as needed)")
-    .option("--port <n>", "port on 127.0.0.1 (default: any free port)", (v) => Number(v))
+    .option("--port <n>", "port on 127.0.0.1 (default: any free port)", integerIn(0, 65_535))
     .action(
       action(async (opts: { port?: number }, cmd: Command) => {
         const ws = workspaceFor(cmd);

@@ -1,6 +1,7 @@
 /** `lathe init`, `lathe add <path...>` and `lathe hash <path>`: data versioning (issue #2). */
 import type { Command } from "commander";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { closeContext, openContext } from "../../context";
 import { addPath, type AddResult } from "../../data/add";
 import { hashPath } from "../../data/hash";
@@ -85,7 +86,9 @@ function initText(result: InitResult): string {
     "Next steps:",
     "  lathe add data/            version a data file or folder (writes data.lathe)",
     "  git add .gitignore data.lathe",
-    "  write lathe.yaml with your stages, then: lathe repro",
+    existsSync(join(result.root, "lathe.yaml")) || existsSync(join(result.root, "dvc.yaml"))
+      ? "  lathe repro                 run the pipeline's stages as tracked runs"
+      : "  write lathe.yaml with your stages, then: lathe repro",
   ].join("\n");
 }
 

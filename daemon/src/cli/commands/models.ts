@@ -3,7 +3,6 @@
  * which go through the workspace daemon because deployments must outlive the CLI.
  */
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
 import type { Deployment, ModelVersion, RegisteredModel } from "../../../../schemas/api";
 import { findDaemon, type DaemonHandle } from "../../client";
 import { closeContext, openContext } from "../../context";
@@ -15,6 +14,7 @@ import { postJson } from "../../serving/client";
 import { action, print, workspaceFor } from "../output";
 import { registerDeployCommand } from "./deploy";
 import { registerRegistryCommands } from "./registry";
+import { readOptionFile } from "../parse";
 
 export function registerModelCommands(program: Command): void {
   const models = program.command("models").description("register and list models");
@@ -167,7 +167,7 @@ function readRecords(opts: { records?: string; file?: string }): unknown {
   const [text, source] =
     opts.records !== undefined
       ? [opts.records, "--records"]
-      : [readFileSync(opts.file!, "utf8"), opts.file!];
+      : [readOptionFile("--file", opts.file!), opts.file!];
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -19,6 +19,7 @@ import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
 import { getRun, listRuns, resolveRunId } from "../../store/runs";
 import { action, globals, print, workspaceFor } from "../output";
+import { integerIn } from "../parse";
 import { modelLines, throwIfGateFailed } from "./registry";
 
 export function registerPipelineCommands(program: Command): void {
@@ -50,7 +51,7 @@ export function registerPipelineCommands(program: Command): void {
     .command("list")
     .description("list runs, newest first")
     .option("--experiment <name>", "only runs of this experiment")
-    .option("--limit <n>", "at most this many runs", (v) => Number(v), 50)
+    .option("--limit <n>", "at most this many runs (1 to 100000)", integerIn(1, 100_000), 50)
     .action(action(runsListCommand));
   runs
     .command("show")
@@ -123,10 +124,11 @@ function throwIfFailed(ctx: Context, result: ReproResult): void {
     return;
   }
   const error = failed.runId ? getRun(ctx.db, failed.runId).error : null;
-  const log = error ? `; its log:\n${error.replace(/^/gm, "  ")}` : "";
+  const log = error ? `; the end of its log:\n${error.replace(/^/gm, "  ")}` : "";
+  const more = failed.runId ? `\nThe whole log: lathe runs show ${failed.runId}` : "";
   throw new LatheError(
     "LATHE_STAGE_FAILED",
-    `stage '${failed.stage}' failed (${failed.reason})${log}`,
+    `stage '${failed.stage}' failed (${failed.reason})${log}${more}`,
     {
       stage: failed.stage,
       runId: failed.runId,
