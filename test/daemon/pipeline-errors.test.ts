@@ -175,6 +175,9 @@ test("the CLI exits 2 naming the file, field or path for bad pipelines", async (
   assert.equal(failing.code, 2);
   assert.match(failing.stdout, /FAILED\s+train run [0-9a-f]{8}: exit 1/);
   assert.match(failing.stdout, /not run\s+after: upstream stage 'm' failed/);
-  assert.match(failing.stderr, /stage 'train' failed \(exit 1\); the end of its log:\n\s+loss is NaN/);
+  assert.match(
+    failing.stderr,
+    /stage 'train' failed \(exit 1\); the end of its log:\n\s+loss is NaN/,
+  );
   await removeDir(root);
 });

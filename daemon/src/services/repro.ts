@@ -64,7 +64,11 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
       return result;
     }
     const gated = await applyModels(ctx, models, stages, options.daemon);
-    return { ...result, ok: result.ok && gated.every((g) => g.gate?.passed !== false), models: gated };
+    return {
+      ...result,
+      ok: result.ok && gated.every((g) => g.gate?.passed !== false),
+      models: gated,
+    };
   } catch (err) {
     // Hashing or the store failed outside a stage run: the parent run must not stay RUNNING.
     finishRun(ctx.db, scope.parentId, { status: "FAILED", error: (err as Error).message });
