@@ -246,3 +246,36 @@ test("lathe repro in the daemon logs the train run's loss and accuracy curves, s
     await daemon.close();
   }
 });
+
+test("registering from the evaluate run by an id prefix registers train's model with the test metrics", async () => {
+  const daemon = await daemonIn(dir);
+  try {
+    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const reply = await fetch(`${daemon.url}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${daemon.info.token}`,
+          "Content-Type": "application/json",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = (await reply.json()) as T;
+      assert.ok(reply.ok, JSON.stringify(json));
+      return json;
+    };
+    const result = await call<ReproResult>("POST", "/api/v1/pipeline/repro", { force: true });
+    const runOf = (stage: string) => result.stages.find((s) => s.stage === stage)!.runId!;
+
+    const version = await call<{ runId: string; metrics: Record<string, number | null> }>(
+      "POST",
+      "/api/v1/models/weather-from-eval/versions",
+      { runId: runOf("evaluate").slice(0, 8) },
+    );
+
+    assert.equal(version.runId, runOf("train"), "the version's source is the run that wrote it");
+    assert.equal(version.metrics.accuracy, readJson("metrics/eval.json").accuracy);
+    assert.equal(version.metrics.loss, readJson("metrics/train.json").loss);
+  } finally {
+    await daemon.close();
+  }
+});

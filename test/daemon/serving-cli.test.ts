@@ -29,7 +29,7 @@ void test("the CLI registers, deploys (with a split), predicts and undeploys, wi
 
     const unknownRun = await lathe("models", "register", "weather-model", "--from", "nope");
     assert.equal(unknownRun.code, 2);
-    assert.match(unknownRun.stderr, /Run 'nope' does not exist/);
+    assert.match(unknownRun.stderr, /No run 'nope': a run id is 32 hex characters, or a unique prefix/);
 
     const listed = await lathe("models", "list");
     assert.match(listed.stdout, /weather-model\n {2}v1 .* f1=0\.7/);

@@ -7,6 +7,7 @@ import type { ModelVersion } from "../../../schemas/api";
 import type { Context } from "../context";
 import { objectPath } from "../data/objects";
 import { LatheError } from "../errors";
+import { resolveRunId } from "../store/runs";
 import { checkModelName, getVersion } from "./models";
 import { readSignature } from "./signature";
 
@@ -29,8 +30,9 @@ interface RunFile {
 }
 
 /** Adds version max+1 of `model` (creating the model) and emits `models/changed`. */
-export function register(ctx: Context, input: RegisterInput): ModelVersion {
-  checkModelName(input.model);
+export function register(ctx: Context, asked: RegisterInput): ModelVersion {
+  checkModelName(asked.model);
+  const input = withModelRun(ctx, { ...asked, runId: resolveRunId(ctx.db, asked.runId) });
   const output = runOutput(ctx, input.runId, input.path);
   const lineage = runLineage(ctx, input.runId);
   const metrics = { ...latestMetrics(ctx, input.runId), ...input.extraMetrics };
@@ -77,6 +79,42 @@ export function register(ctx: Context, input: RegisterInput): ModelVersion {
   );
   ctx.events.emit({ type: "models/changed", model: input.model });
   return getVersion(ctx, input.model, version);
+}
+
+/**
+ * Registering from a stage run that wrote no .onnx file (an evaluate stage, which carries the
+ * test metrics) registers the model that exactly one other stage of the same repro wrote, with
+ * the asked run's metrics over that run's: the editor and the CLI agree on this.
+ */
+function withModelRun(ctx: Context, input: RegisterInput): RegisterInput {
+  if (input.path !== undefined || onnxOuts(ctx, input.runId).length > 0) {
+    return input;
+  }
+  const parent = ctx.db.prepare("SELECT parent_id FROM runs WHERE id = ?").get(input.runId) as
+    { parent_id: string | null } | undefined;
+  if (!parent?.parent_id) {
+    return input;
+  }
+  const siblings = ctx.db
+    .prepare("SELECT id FROM runs WHERE parent_id = ? AND id != ?")
+    .all(parent.parent_id, input.runId) as { id: string }[];
+  const writers = siblings.filter((r) => onnxOuts(ctx, r.id).length === 1);
+  if (writers.length !== 1) {
+    return input; // None or several: runOutput says so, naming the asked run.
+  }
+  const extraMetrics = { ...latestMetrics(ctx, input.runId), ...input.extraMetrics };
+  ctx.log.info(
+    { asked: input.runId, runId: writers[0]!.id },
+    "the asked run wrote no .onnx file; registering its sibling stage's model",
+  );
+  return { ...input, runId: writers[0]!.id, extraMetrics };
+}
+
+function onnxOuts(ctx: Context, runId: string): RunFile[] {
+  const outs = ctx.db
+    .prepare("SELECT path, oid FROM run_files WHERE run_id = ? AND direction = 'out'")
+    .all(runId) as RunFile[];
+  return outs.filter((o) => o.path.toLowerCase().endsWith(".onnx"));
 }
 
 /** The run output a version would hold (see RegisterInput.path). */

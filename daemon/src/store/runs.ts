@@ -301,7 +301,7 @@ export function resolveRunId(db: Db, idOrPrefix: string): string {
   if (!/^[0-9a-f]{4,32}$/.test(idOrPrefix)) {
     throw new LatheError(
       "LATHE_NOT_FOUND",
-      `No run '${idOrPrefix}': run ids are 32 hex characters.`,
+      `No run '${idOrPrefix}': a run id is 32 hex characters, or a unique prefix of 4 or more.`,
       {
         runId: idOrPrefix,
       },
