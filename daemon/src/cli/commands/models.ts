@@ -69,7 +69,7 @@ export function registerModelCommands(program: Command): void {
           const target = resolveTarget(ctx, spec);
           return getVersion(ctx, target.model, target.version);
         });
-        print(cmd, found, () => JSON.stringify(found, null, 2));
+        print(cmd, found, () => versionText(found));
       }),
     );
 
@@ -208,6 +208,34 @@ function describeSignature(version: ModelVersion): string {
     ? `; features ${version.signature.features.join(", ")}`
     : "";
   return `inputs ${tensors(version.signature.inputs)}; outputs ${tensors(version.signature.outputs)}${features}`;
+}
+
+/** `lathe models show` without --json: the version's lineage, interface and numbers. */
+function versionText(v: ModelVersion): string {
+  const tensor = (t: ModelVersion["signature"]["inputs"][number]) =>
+    `${t.name} ${t.datatype} [${t.shape.join(",")}]`;
+  const pairs = (o: Record<string, unknown>) =>
+    Object.entries(o)
+      .map(([k, value]) => `${k}=${value === null ? "NaN" : String(value)}`)
+      .join("  ") || "none";
+  const badges = [...v.aliases.map((a) => `@${a}`), ...(v.stage === "None" ? [] : [v.stage])];
+  return [
+    `${v.model} v${v.version}${badges.length ? `  [${badges.join(", ")}]` : ""}`,
+    v.description ? `  ${v.description}` : "",
+    `  from run ${v.runId}${v.gitCommit ? ` at commit ${v.gitCommit.slice(0, 12)}` : ""}, ${v.path} (${v.oid.slice(0, 12)})`,
+    `  inputs:  ${v.signature.inputs.map(tensor).join("; ")}`,
+    v.signature.features ? `  features: ${v.signature.features.join(", ")}` : "",
+    `  outputs: ${v.signature.outputs.map(tensor).join("; ")}`,
+    v.signature.labels ? `  labels: ${v.signature.labels.join(", ")}` : "",
+    `  metrics: ${pairs(v.metrics)}`,
+    `  params:  ${pairs(v.params)}`,
+    v.dataIds.length
+      ? `  data:    ${v.dataIds.map((d) => `${d.path} ${d.oid.slice(0, 12)}`).join("; ")}`
+      : "",
+    v.gate ? `  gate:    ${v.gate.passed ? "passed" : "FAILED"}` : "",
+  ]
+    .filter(Boolean)
+    .join("\n");
 }
 
 function describeModel(model: RegisteredModel): string {
