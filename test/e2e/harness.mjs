@@ -39,6 +39,7 @@
  *   Helpers (all take the Page; every wait has its own timeout, default 30 s, and throws on expiry):
  *   await runCommand(page, "Lathe: Reproduce Pipeline")   // F1, type, click the row with EXACTLY
  *                                                          // that label (never Enter)
+ *   await collapseViews(page, ["Models", "Deployments"])  // give the other views the height
  *   await contextMenu(page, row, "Register Model…")      // right-click row, run that item
  *                                                          // (retried: see its comment)
  *   treeRow(page, "run 1" | /^run \d/, { view: "Runs" })  // Locator of tree/list rows inside
@@ -530,6 +531,25 @@ export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT }
       throw new Error(`The context menu item "${label}" did not run after ${attempt} clicks.`);
     }
     await page.keyboard.press("Escape");
+  }
+}
+
+/**
+ * Collapses the named views of the open container (by their pane header), so that the view a
+ * test works in has the height to show what it expands: VS Code renders only visible rows.
+ */
+export async function collapseViews(page, titles) {
+  for (const title of titles) {
+    const header = page
+      .locator(".pane-header", {
+        has: page.locator(".title", {
+          hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`, "i"),
+        }),
+      })
+      .first();
+    if ((await header.count()) > 0 && (await header.getAttribute("aria-expanded")) === "true") {
+      await header.click();
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import {
   launch,
   openViewContainer,
   treeRow,
+  contextMenu,
   waitFor,
   waitForToast,
   withTimeout,
@@ -193,11 +194,7 @@ async function walkThrough(s) {
   const failedRow = treeRow(page, /train.*failed \(exit 3\)/).first();
   await failedRow.waitFor({ state: "visible", timeout: 30_000 });
   await s.shot("10-failed");
-  await failedRow.click({ button: "right" });
-  await page
-    .locator(".context-view .monaco-menu .action-item", { hasText: "Show Log of the Last Run" })
-    .first()
-    .click();
+  await contextMenu(page, failedRow, "Show Log of the Last Run");
   await page
     .locator(".monaco-editor .view-lines", { hasText: "diverged" })
     .first()

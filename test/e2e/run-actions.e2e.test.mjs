@@ -16,6 +16,7 @@ import {
   openViewContainer,
   runCommand,
   treeRow,
+  collapseViews,
   waitFor,
   waitForToast,
   withTimeout,
@@ -93,6 +94,8 @@ async function walkThrough(s) {
     .locator(".welcome-view-content", { hasText: "No runs yet" })
     .first()
     .waitFor({ state: "visible", timeout: 60_000 });
+
+  await collapseViews(page, ["Pipelines", "Models", "Deployments"]);
 
   // 1. Reproduce: a repro run with its train stage run.
   await runCommand(page, "Lathe: Reproduce Pipeline");
