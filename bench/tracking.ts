@@ -14,7 +14,7 @@
  * Medians of repeated runs; the machine's load is printed with them.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,8 +125,11 @@ function cpuRuns(n: number, fn: () => unknown): number[] {
   return times;
 }
 
+/** A fresh workspace (its `.lathe/` made, as `lathe init` would, so the daemon accepts it). */
 function workspace(name: string): string {
-  return mkdtempSync(join(tmpdir(), `lathe-bench-${name}-`));
+  const ws = mkdtempSync(join(tmpdir(), `lathe-bench-${name}-`));
+  mkdirSync(join(ws, ".lathe"));
+  return ws;
 }
 
 // ---- 1. ingest --------------------------------------------------------------------------------
