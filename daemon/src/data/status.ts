@@ -49,7 +49,8 @@ async function entryFor(ws: Workspace, file: string, hash: Hasher): Promise<Data
   const base = { path, pointer: pointerPath, oid: pointer.oid };
   const cached = await objectExists(ws, pointer.oid);
   if (!existsSync(abs)) {
-    // FIXME(#2): name `lathe checkout` / `lathe pull` as the next step once those verbs exist.
+    // FIXME: name `lathe checkout` / `lathe pull` as the next step once those verbs (DESIGN.md's
+    // CLI list) exist; no issue covers them yet.
     const message = cached
       ? `missing: ${path} is not in the workspace (its data is in .lathe/cache)`
       : `missing: ${path} is not in the workspace, nor in .lathe/cache`;
