@@ -209,3 +209,21 @@ test("completes the fields of a models: entry from the schema, with their docume
   const gate = items.find((i) => i.label === "gate")!;
   assert.match((gate.documentation as { value: string }).value, /@champion - 0\.01/);
 });
+
+test("a models: entry's from and metrics complete stage names (#4)", async () => {
+  const uri = ws.uri("lathe.yaml");
+  for (const [line, prefix] of [
+    ["    from: tr", "tr"],
+    ["    metrics: [ev", "ev"],
+  ] as const) {
+    const text = `${weather}models:\n  weather-model:\n${line}\n`;
+    lsp.change(uri, text);
+
+    const items = await lsp.completion(uri, positionOf(text, `${line}\n`, line.length));
+
+    const labels = items.map((i) => i.label);
+    for (const stage of ["prepare", "train", "evaluate"]) {
+      assert.ok(labels.includes(stage), `${prefix}: ${stage} offered; got ${labels.join(", ")}`);
+    }
+  }
+});

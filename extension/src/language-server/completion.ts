@@ -62,6 +62,15 @@ export function complete(ctx: DocContext, position: Position): CompletionItem[] 
         : normalise(stage.wdir, path[3]);
     return file ? paramItems(ctx, stage, file, edit) : [];
   }
+  // A models: entry names stages: the one whose output it registers and those that evaluate it.
+  if (path[0] === "models" && (path[2] === "from" || path[2] === "metrics")) {
+    return [...ctx.model.stagesByName.keys()].map((name) => ({
+      label: name,
+      kind: CompletionItemKind.Reference,
+      detail: "stage",
+      textEdit: edit(name),
+    }));
+  }
   if (path.includes("models") || (field === "plots" && (path[4] === "x" || path[4] === "y"))) {
     return metricNames(ctx).map((name) => ({
       label: name,
