@@ -109,6 +109,28 @@ void describe("a worker refuses bad input by name and never crashes on it (#5)",
     assert.equal(overflow.status, 400);
     assert.equal(overflow.json.error, "input 'x' value 0 (Infinity) is not a finite number.");
 
+    // A finite JSON number too large for FP32 would become Infinity in the model's input.
+    const tooBig = [
+      await weather("POST", "/v2/models/weather/infer", {
+        inputs: [{ name: "features", shape: [1, 4], datatype: "FP32", data: [1e300, 1, 2, 3] }],
+      }),
+      await weather("POST", "/predict", {
+        records: [{ precipitation: 1e39, temp_max: 1, temp_min: 2, wind: 3 }],
+      }),
+      await weather("POST", "/invocations", "precipitation,temp_max,temp_min,wind\n1e39,1,2,3", {
+        "Content-Type": "text/csv",
+      }),
+    ];
+    assert.deepEqual(
+      tooBig.map((r) => [r.status, /FP32's range \(±3\.4e38\)/.test(r.json.error as string)]),
+      [
+        [400, true],
+        [400, true],
+        [400, true],
+      ],
+      JSON.stringify(tooBig.map((r) => r.json)),
+    );
+
     // JSON has no NaN: a client that writes one sends invalid JSON, and gets told so.
     const nan = await mixed("POST", "/v2/models/mixed/infer", '{"inputs": [{"data": [NaN]}]}');
     assert.equal(nan.status, 400);

@@ -62,7 +62,7 @@ void test("the CLI registers, deploys (with a split), predicts and undeploys, wi
     assert.equal(wrong.code, 2);
     assert.match(
       wrong.stderr,
-      /unknown feature 'gusts'; expected precipitation, temp_max, temp_min, wind/,
+      /record 0 has an unknown feature 'gusts'; expected precipitation, temp_max, temp_min, wind/,
     );
 
     const registeredAgain = await lathe("models", "register", "weather-model", "--from", runId);

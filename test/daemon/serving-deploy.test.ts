@@ -200,7 +200,7 @@ void describe("a deployment started through the daemon", () => {
     assert.equal(wrongName.status, 400);
     assert.equal(
       wrongName.json.error,
-      "unknown feature 'temp'; expected precipitation, temp_max, temp_min, wind.",
+      "record 0 has an unknown feature 'temp'; expected precipitation, temp_max, temp_min, wind.",
     );
 
     const notNumber = await worker("POST", "/predict", [

@@ -109,7 +109,7 @@ void test("records with an unknown or missing feature, a non-number or no record
   const ok = { precipitation: 0, temp_max: 1, temp_min: 2, wind: 3 };
   badInput(
     () => recordsToFeeds({ records: [{ ...ok, temp: 1 }] }, weather),
-    /^unknown feature 'temp'; expected precipitation, temp_max, temp_min, wind\.$/,
+    /^record 0 has an unknown feature 'temp'; expected precipitation, temp_max, temp_min, wind\.$/,
   );
   badInput(
     () =>

@@ -10,7 +10,7 @@ import { LatheError } from "../errors";
 import { parseCsv } from "./csv";
 import { predictInput } from "./predict";
 import type { TensorData } from "./protocol";
-import { checkComplete, jsonValues, toTensorData } from "./tensors";
+import { checkComplete, jsonValues, toTensorData, FP32_MAX } from "./tensors";
 
 export type InvocationKind = "dataframe" | "tensor";
 
@@ -162,6 +162,9 @@ function readCell(
   const number = isText && typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof number !== "number" || !Number.isFinite(number)) {
     throw bad(`${where} must be a finite number (${datatype}), got ${JSON.stringify(value)}.`);
+  }
+  if (datatype === "FP32" && Math.abs(number) > FP32_MAX) {
+    throw bad(`${where} is ${number}, outside FP32's range (±3.4e38) that the model takes.`);
   }
   return number;
 }

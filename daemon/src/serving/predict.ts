@@ -6,7 +6,7 @@
 import type { ModelSignature } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { TensorData } from "./protocol";
-import { jsonValues } from "./tensors";
+import { FP32_MAX, jsonValues } from "./tensors";
 
 export type Prediction = Record<string, unknown>;
 
@@ -49,7 +49,7 @@ export function recordsToFeeds(
     }
     for (const key of Object.keys(record)) {
       if (!features.includes(key)) {
-        throw bad(`unknown feature '${key}'; expected ${features.join(", ")}.`);
+        throw bad(`record ${i} has an unknown feature '${key}'; expected ${features.join(", ")}.`);
       }
     }
     features.forEach((feature, j) => {
@@ -60,6 +60,11 @@ export function recordsToFeeds(
       if (typeof value !== "number" || !Number.isFinite(value)) {
         throw bad(
           `record ${i} field '${feature}' must be a finite number, got ${JSON.stringify(value)}.`,
+        );
+      }
+      if (Math.abs(value) > FP32_MAX) {
+        throw bad(
+          `record ${i} field '${feature}' is ${value}, outside FP32's range (±3.4e38) that the model takes.`,
         );
       }
       data[i * features.length + j] = value;

@@ -189,6 +189,9 @@ function flatten(data: unknown, name: string, rank: number): unknown[] {
   return values;
 }
 
+/** The largest finite float32. */
+export const FP32_MAX = 3.4028234663852886e38;
+
 function typedValues(name: string, datatype: string, values: unknown[]): TensorData["data"] {
   const at = (i: number, what: string) =>
     bad(`input '${name}' value ${i} (${show(values[i])}) is not ${what}.`);
@@ -201,6 +204,10 @@ function typedValues(name: string, datatype: string, values: unknown[]): TensorD
         // JSON has no NaN or infinity; a literal like 1e999 parses to Infinity: refuse it too.
         if (typeof v !== "number" || !Number.isFinite(v)) {
           throw at(i, "a finite number");
+        }
+        // Float32Array would store 1e39 as Infinity and the model would answer nonsense.
+        if (datatype === "FP32" && Math.abs(v) > FP32_MAX) {
+          throw at(i, "within FP32's range (±3.4e38)");
         }
         out[i] = v;
       });

@@ -190,8 +190,8 @@ function describePrediction(prediction: Record<string, unknown>, index: number):
     parts.push(typeof label === "string" ? label : JSON.stringify(label));
   }
   if (probabilities && typeof probabilities === "object") {
-    const shown = Object.entries(probabilities as Record<string, number>)
-      .map(([k, p]) => `${k} ${p.toFixed(3)}`)
+    const shown = Object.entries(probabilities as Record<string, number | null>)
+      .map(([k, p]) => `${k} ${typeof p === "number" ? p.toFixed(3) : "NaN"}`)
       .join(", ");
     parts.push(`(${shown})`);
   }
