@@ -275,6 +275,15 @@ test("registering from the evaluate run by an id prefix registers train's model 
     assert.equal(version.runId, runOf("train"), "the version's source is the run that wrote it");
     assert.equal(version.metrics.accuracy, readJson("metrics/eval.json").accuracy);
     assert.equal(version.metrics.loss, readJson("metrics/train.json").loss);
+
+    // prepare read no model: it is refused, not given some other stage's model.
+    const refused = await fetch(`${daemon.url}/api/v1/models/weather-from-eval/versions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${daemon.info.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ runId: runOf("prepare") }),
+    });
+    assert.equal(refused.status, 404);
+    assert.match(((await refused.json()) as { message: string }).message, /has no \.onnx output/);
   } finally {
     await daemon.close();
   }

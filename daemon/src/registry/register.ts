@@ -82,32 +82,37 @@ export function register(ctx: Context, asked: RegisterInput): ModelVersion {
 }
 
 /**
- * Registering from a stage run that wrote no .onnx file (an evaluate stage, which carries the
- * test metrics) registers the model that exactly one other stage of the same repro wrote, with
- * the asked run's metrics over that run's: the editor and the CLI agree on this.
+ * Registering from a stage run that wrote no .onnx file but read one (an evaluate stage, which
+ * carries the test metrics) registers that model, from the run that wrote those exact bytes,
+ * with the asked run's metrics over that run's: the editor and the CLI agree on this.
  */
 function withModelRun(ctx: Context, input: RegisterInput): RegisterInput {
   if (input.path !== undefined || onnxOuts(ctx, input.runId).length > 0) {
     return input;
   }
-  const parent = ctx.db.prepare("SELECT parent_id FROM runs WHERE id = ?").get(input.runId) as
-    { parent_id: string | null } | undefined;
-  if (!parent?.parent_id) {
-    return input;
-  }
-  const siblings = ctx.db
-    .prepare("SELECT id FROM runs WHERE parent_id = ? AND id != ?")
-    .all(parent.parent_id, input.runId) as { id: string }[];
-  const writers = siblings.filter((r) => onnxOuts(ctx, r.id).length === 1);
-  if (writers.length !== 1) {
+  const read = ctx.db
+    .prepare(
+      "SELECT DISTINCT oid FROM run_files WHERE run_id = ? AND direction = 'in' AND lower(path) LIKE '%.onnx'",
+    )
+    .all(input.runId) as { oid: string }[];
+  if (read.length !== 1) {
     return input; // None or several: runOutput says so, naming the asked run.
+  }
+  const writer = ctx.db
+    .prepare(
+      `SELECT f.run_id AS id FROM run_files f JOIN runs r ON r.id = f.run_id
+       WHERE f.direction = 'out' AND f.oid = ? ORDER BY r.start_time DESC LIMIT 1`,
+    )
+    .get(read[0]!.oid) as { id: string } | undefined;
+  if (!writer) {
+    return input;
   }
   const extraMetrics = { ...latestMetrics(ctx, input.runId), ...input.extraMetrics };
   ctx.log.info(
-    { asked: input.runId, runId: writers[0]!.id },
-    "the asked run wrote no .onnx file; registering its sibling stage's model",
+    { asked: input.runId, runId: writer.id },
+    "the asked run wrote no .onnx file; registering the model it read, from the run that wrote it",
   );
-  return { ...input, runId: writers[0]!.id, extraMetrics };
+  return { ...input, runId: writer.id, extraMetrics };
 }
 
 function onnxOuts(ctx: Context, runId: string): RunFile[] {

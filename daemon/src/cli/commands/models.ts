@@ -41,7 +41,7 @@ export function registerModelCommands(program: Command): void {
           cmd,
           version,
           () =>
-            `Registered ${name} version ${version.version} from run ${version.runId} (${version.path}); ${describeSignature(version)}`,
+            `Registered ${name} version ${version.version} from run ${version.runId} (${version.path})${version.runId.startsWith(opts.from) ? "" : `, the model run ${opts.from} read, with its metrics`}; ${describeSignature(version)}`,
         );
       }),
     );
