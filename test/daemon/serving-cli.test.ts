@@ -29,7 +29,10 @@ void test("the CLI registers, deploys (with a split), predicts and undeploys, wi
 
     const unknownRun = await lathe("models", "register", "weather-model", "--from", "nope");
     assert.equal(unknownRun.code, 2);
-    assert.match(unknownRun.stderr, /No run 'nope': a run id is 32 hex characters, or a unique prefix/);
+    assert.match(
+      unknownRun.stderr,
+      /No run 'nope': a run id is 32 hex characters, or a unique prefix/,
+    );
 
     const listed = await lathe("models", "list");
     assert.match(listed.stdout, /weather-model\n {2}v1 .* f1=0\.7/);
@@ -39,6 +42,18 @@ void test("the CLI registers, deploys (with a split), predicts and undeploys, wi
     const { url, state } = JSON.parse(deployed.stdout) as { url: string; state: string };
     assert.equal(state, "ready");
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const listedDeployments = await lathe("deployments");
+    assert.equal(listedDeployments.code, 0, listedDeployments.stderr);
+    assert.match(
+      listedDeployments.stdout,
+      new RegExp(`^weather-model +ready +weather-model@1 \\(v1 100%\\) +${url}$`, "m"),
+    );
+    const asJson = JSON.parse((await lathe("--json", "deployments")).stdout) as { url: string }[];
+    assert.deepEqual(
+      asJson.map((d) => d.url),
+      [url],
+    );
 
     const record = { precipitation: 0, temp_max: 12, temp_min: 5, wind: 3 };
     const predicted = await lathe(

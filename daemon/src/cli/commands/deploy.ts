@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import type { DeployRequest, Deployment } from "../../../../schemas/api";
-import { findOrStartDaemon } from "../../client";
+import { findDaemon, findOrStartDaemon } from "../../client";
 import { action, cliScript, print, workspaceFor } from "../output";
 
 interface DeployOptions {
@@ -50,14 +50,48 @@ export function registerDeployCommand(program: Command): void {
         const shares = deployment.traffic
           .map((t) => `${name}@${t.version} ${t.percent}%`)
           .join(", ");
+        const alias =
+          target.includes("@") && !/@\d+$/.test(target) ? ` (${target}, followed as it moves)` : "";
         print(
           cmd,
           deployment,
           () =>
-            `Deployed ${shares} at ${deployment.url}\n  POST ${deployment.url}/predict  ·  POST ${deployment.url}/invocations  ·  POST ${deployment.url}/v2/models/${name}/infer  ·  GET ${deployment.url}/metrics\n  (send 'Authorization: Bearer <token>' from .lathe/daemon.json)`,
+            `Deployed ${shares}${alias} at ${deployment.url}\n  POST ${deployment.url}/predict  ·  POST ${deployment.url}/invocations  ·  POST ${deployment.url}/v2/models/${name}/infer  ·  GET ${deployment.url}/metrics\n  (send 'Authorization: Bearer <token>' from .lathe/daemon.json)`,
         );
       }),
     );
+}
+
+/** `lathe deployments`: what the workspace daemon serves, with state, versions and URL. */
+export function registerDeploymentsCommand(program: Command): void {
+  program
+    .command("deployments")
+    .description("list the workspace's deployments: state, target, versions and URL")
+    .action(
+      action(async (_opts: unknown, cmd: Command) => {
+        const ws = workspaceFor(cmd);
+        const daemon = await findDaemon(ws.root);
+        const all = daemon ? await daemon.call<Deployment[]>("GET", "/api/v1/deployments") : [];
+        print(cmd, all, () => deploymentsText(all, Boolean(daemon)));
+      }),
+    );
+}
+
+function deploymentsText(all: Deployment[], daemonRuns: boolean): string {
+  if (!daemonRuns) {
+    return "No Lathe daemon runs for this workspace, so nothing is deployed. Start with 'lathe deploy <model>'.";
+  }
+  if (all.length === 0) {
+    return "Nothing is deployed. Deploy with 'lathe deploy <model>'.";
+  }
+  return all
+    .map((d) => {
+      const shares = d.traffic.map((t) => `v${t.version} ${t.percent}%`).join(", ");
+      const restarts = d.restarts ? `, ${d.restarts} restart${d.restarts === 1 ? "" : "s"}` : "";
+      const error = d.state === "failed" && d.error ? `\n    ${d.error.split("\n")[0]}` : "";
+      return `${d.name.padEnd(16)} ${d.state.padEnd(10)} ${d.target} (${shares}${restarts})  ${d.url ?? "-"}${error}`;
+    })
+    .join("\n");
 }
 
 function parseSplit(raw: string): DeployRequest["split"] {

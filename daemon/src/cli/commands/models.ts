@@ -12,7 +12,7 @@ import { register } from "../../registry/register";
 import { resolveTarget } from "../../registry/target";
 import { postJson } from "../../serving/client";
 import { action, print, workspaceFor } from "../output";
-import { registerDeployCommand } from "./deploy";
+import { registerDeployCommand, registerDeploymentsCommand } from "./deploy";
 import { registerRegistryCommands } from "./registry";
 import { readOptionFile } from "../parse";
 
@@ -74,6 +74,7 @@ export function registerModelCommands(program: Command): void {
     );
 
   registerDeployCommand(program);
+  registerDeploymentsCommand(program);
 
   program
     .command("undeploy <model>")
