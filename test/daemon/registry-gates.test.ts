@@ -288,6 +288,16 @@ test("weather: a gate syntax error stops repro before any stage, exit 2 naming l
     r.stderr,
   );
   assert.doesNotMatch(r.stdout, /ran/);
+
+  // status and dag check the section too: a CI step with --check fails where repro would.
+  for (const args of [["status", "--check"], ["dag"]]) {
+    const checked = await lathe(...args);
+    assert.equal(checked.code, 2, `${args.join(" ")}: ${checked.stderr}${checked.stdout}`);
+    assert.match(
+      checked.stderr,
+      /models\.weather-model\.gate\[0\]: 'accuracy => 0\.8' is not a condition/,
+    );
+  }
 });
 
 // ----- the same through the daemon's repro route -----

@@ -2,6 +2,7 @@
  * `lathe status --pipeline` and `lathe dag` as use cases: which stages are stale and every
  * reason why, and the stage graph, for the CLI and the editor (GET /api/v1/pipeline/…).
  */
+import { loadModelsSection } from "../registry/gates-parse";
 import type { PipelineDag, PipelineStatus, StageReason } from "../../../schemas/api";
 import type { Context } from "../context";
 import { buildDag, type Dag } from "../pipeline/dag";
@@ -18,6 +19,8 @@ type StageStatus = PipelineStatus["stages"][number];
 export async function pipelineStatus(ctx: Context): Promise<PipelineStatus> {
   const root = ctx.ws.root;
   const dag = buildDag(loadPipeline(root));
+  // The models: section is checked too, so a file `lathe repro` would refuse fails here alike.
+  loadModelsSection(root, dag.pipeline);
   const reader = new ParamsReader(root);
   const lock = readLock(root).stages;
   const hashes = new HashCache(ctx.db);
@@ -61,6 +64,7 @@ function stageStatus(stage: Stage, reasons: StageReason[]): StageStatus {
 /** The stage graph in run order. */
 export function pipelineDag(root: string): PipelineDag {
   const dag = buildDag(loadPipeline(root));
+  loadModelsSection(root, dag.pipeline);
   const stages = dag.order.map((s) => ({
     name: s.name,
     cmd: s.cmd,

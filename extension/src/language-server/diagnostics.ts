@@ -3,6 +3,10 @@
  * schema (unknown field, wrong type), unknown params keys and missing params files, deps that
  * neither exist nor are produced, outputs that overlap, cycles, and a command that reads another
  * stage's output without listing it in deps.
+ *
+ * FIXME(#5): a models: entry is checked against the schema only; its stage names and gate
+ * conditions should be checked here too, with registry/gates-parse.ts's rules (today `lathe
+ * repro`, `status` and `dag` report them, exit 2).
  */
 import { isScalar, isMap, type Node } from "yaml";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
