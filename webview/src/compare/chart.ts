@@ -192,10 +192,12 @@ export class MetricChart {
     const series: uPlot.Series[] = [{ label: x === "step" ? "step" : "time" }];
     for (const run of this.shown()) {
       const colour = theme.run(run.index);
+      // Stage runs share names ("train"): the short id tells two of them apart in the legend.
+      const label = `${run.name} ${run.id.slice(0, 8)}`;
       if (smoothing > 0) {
-        series.push({ label: `${run.name} (raw)`, stroke: withAlpha(colour, 0.3), width: 1 });
+        series.push({ label: `${label} (raw)`, stroke: withAlpha(colour, 0.3), width: 1 });
       }
-      series.push({ label: run.name, stroke: colour, width: 1.5 });
+      series.push({ label, stroke: colour, width: 1.5 });
     }
     const axis = (): uPlot.Axis => ({
       stroke: theme.muted,
