@@ -2,6 +2,8 @@
  * What every service gets: the workspace, its database, a logger and the event bus that feeds
  * the daemon's event stream. The CLI builds one in process; the daemon builds one at start.
  */
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { EventEmitter } from "node:events";
 import type { DaemonEvent } from "../../schemas/api";
 import { openDb, type Db } from "./store/db";
@@ -43,9 +45,25 @@ export function openContext(
 ): Context {
   const ws = workspaceAt(root);
   const log = options.log ?? (options.quiet ? silentLogger() : createLogger());
-  return { ws, db: openDb(ws.dbPath), log, events: new EventBus() };
+  const db = openDb(ws.dbPath);
+  keepOutOfGit(ws.stateDir);
+  return { ws, db, log, events: new EventBus() };
 }
 
 export function closeContext(ctx: Context): void {
   ctx.db.close();
+}
+
+/**
+ * `.lathe/` is local state (the database, the content store, the daemon's token): a `.gitignore`
+ * inside it keeps all of it out of git even where `lathe init` never added the root line.
+ */
+function keepOutOfGit(stateDir: string): void {
+  const file = join(stateDir, ".gitignore");
+  if (!existsSync(file)) {
+    writeFileSync(
+      file,
+      "# Lathe's local state (database, content store, token): never committed.\n*\n",
+    );
+  }
 }
