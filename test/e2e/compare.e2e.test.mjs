@@ -14,6 +14,8 @@ import {
   openViewContainer,
   runCommand,
   treeRow,
+  contextMenu,
+  collapseViews,
   waitFor,
   waitForToast,
   webviewFrame,
@@ -75,6 +77,8 @@ async function walkThrough(s) {
     .locator(".welcome-view-content", { hasText: "No runs yet" })
     .first()
     .waitFor({ state: "visible", timeout: 60_000 });
+  // The Runs view needs its height: the test expands runs while a live one keeps growing.
+  await collapseViews(page, ["Pipelines", "Models", "Deployments"]);
 
   // 1. Two runs of one experiment, as training code using MLflow would log them.
   const { experiment_id } = await call("POST", "/api/2.0/mlflow/experiments/create", {
@@ -174,16 +178,7 @@ async function walkThrough(s) {
   // 5. Select both runs (click, ctrl+click) and Compare from the context menu.
   await fast.click();
   await slow.click({ modifiers: ["Control"] });
-  await slow.click({ button: "right" });
-  const item = page.locator(".context-view .monaco-menu .action-item", { hasText: "Compare Runs" });
-  await item.first().waitFor({ state: "visible", timeout: 10_000 });
-  await item.first().hover();
-  await item.first().click();
-  // A menu still open a moment later lost the click while it was laying out: click again.
-  await page.waitForTimeout(1000);
-  if (await item.first().isVisible()) {
-    await item.first().click();
-  }
+  await contextMenu(page, slow, "Compare Runs");
   await page.locator(".tab", { hasText: "Compare 2 runs" }).first().waitFor({ timeout: 15_000 });
   const view = webviewFrame(page);
   const loss = view.locator('.chart[data-metric="loss"]');

@@ -516,19 +516,26 @@ export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT }
   const item = menu.locator(".action-item", { hasText: textMatcher(label) }).first();
   for (let attempt = 1; ; attempt++) {
     await row.click({ button: "right", timeout: timeoutMs });
-    await item.waitFor({ state: "visible", timeout: timeoutMs });
-    await item.hover({ timeout: timeoutMs });
-    await page.waitForTimeout(200);
-    await item.click({ timeout: timeoutMs });
-    const closed = await menu
-      .waitFor({ state: "hidden", timeout: 3_000 })
+    // A live tree can re-render between finding the row and the click, so the menu that opens
+    // may be another row's: without the item, close it and right-click again.
+    const opened = await item
+      .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : 3_000 })
       .then(() => true)
       .catch(() => false);
-    if (closed) {
-      return;
+    if (opened) {
+      await item.hover({ timeout: timeoutMs });
+      await page.waitForTimeout(200);
+      await item.click({ timeout: timeoutMs });
+      const closed = await menu
+        .waitFor({ state: "hidden", timeout: 3_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (closed) {
+        return;
+      }
     }
     if (attempt === 3) {
-      throw new Error(`The context menu item "${label}" did not run after ${attempt} clicks.`);
+      throw new Error(`The context menu item "${label}" did not run after ${attempt} tries.`);
     }
     await page.keyboard.press("Escape");
   }
