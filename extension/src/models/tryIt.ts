@@ -11,7 +11,7 @@ import {
   type TryItWebviewMessage,
 } from "../../../schemas/tryit";
 import type { DaemonConnection } from "../daemon/connection";
-import { contentSecurityPolicy, newNonce } from "../runs/compare/html";
+import { webviewPage } from "../vscode/webviewPage";
 import { log } from "../vscode/log";
 import { sendTryIt, tryItEndpoints } from "./tryItRequests";
 
@@ -95,20 +95,11 @@ export async function openTryIt(
 }
 
 function page(cspSource: string, script: string, style: string, title: string): string {
-  const nonce = newNonce();
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(cspSource, nonce)}">
-<meta property="csp-nonce" content="${nonce}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${nonce}" href="${style}">
-<title>Try ${title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</title>
-</head>
-<body>
-<main id="app" aria-live="polite">Loading…</main>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewPage({
+    cspSource,
+    script,
+    styles: [style],
+    title: `Try ${title}`,
+    loading: "Loading…",
+  });
 }
