@@ -21,6 +21,16 @@ const cases: [string, string[], RegExp][] = [
   ],
   ["--port that is not a number", ["daemon", "--port", "abc"], /argument 'abc' is invalid/],
   [
+    "--jobs out of range",
+    ["repro", "--jobs", "0"],
+    /option '-j, --jobs <n>' argument '0' is invalid\. expected a whole number from 1 to 64/,
+  ],
+  [
+    "deploy --max-batch-rows out of range",
+    ["deploy", "m", "--max-batch-rows", "0"],
+    /argument '0' is invalid\. expected a whole number from 1 to 4096/,
+  ],
+  [
     "predict --file that does not exist",
     ["predict", "m", "--file", "/nonexistent/rows.json"],
     /--file \/nonexistent\/rows\.json: the file does not exist\./,

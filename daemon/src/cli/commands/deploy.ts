@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { DeployRequest, Deployment } from "../../../../schemas/api";
 import { findDaemon, findOrStartDaemon } from "../../client";
 import { action, cliScript, print, workspaceFor } from "../output";
+import { integerIn } from "../parse";
 
 interface DeployOptions {
   split?: DeployRequest["split"];
@@ -28,17 +29,17 @@ export function registerDeployCommand(program: Command): void {
     .option(
       "--max-batch-rows <n>",
       "most rows merged into one inference (1 turns batching off; default 64)",
-      integer(1, 4096),
+      integerIn(1, 4096),
     )
     .option(
       "--max-delay-ms <ms>",
       "longest a request waits for others to batch with (default 2)",
-      integer(0, 1000),
+      integerIn(0, 1000),
     )
     .option(
       "--max-queue <n>",
       "requests waiting before new ones get 503 (default 256)",
-      integer(1, 100000),
+      integerIn(1, 100000),
     )
     .action(
       action(async (target: string, opts: DeployOptions, cmd: Command) => {
@@ -104,14 +105,4 @@ function parseSplit(raw: string): DeployRequest["split"] {
     );
   }
   return { target: raw.slice(0, colon), percent };
-}
-
-function integer(min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`Expected an integer from ${min} to ${max}.`);
-    }
-    return value;
-  };
 }

@@ -215,7 +215,7 @@ function describeSignature(version: ModelVersion): string {
 function versionText(v: ModelVersion): string {
   const tensor = (t: ModelVersion["signature"]["inputs"][number]) =>
     `${t.name} ${t.datatype} [${t.shape.join(",")}]`;
-  const pairs = (o: Record<string, unknown>) =>
+  const pairs = (o: Record<string, string | number | null>) =>
     Object.entries(o)
       .map(([k, value]) => `${k}=${value === null ? "NaN" : String(value)}`)
       .join("  ") || "none";

@@ -29,7 +29,12 @@ export function registerPipelineCommands(program: Command): void {
     .argument("[stages...]", "stages to bring up to date (with their upstream); default all")
     .option("-f, --force", "run the stages even when they are up to date")
     .option("-d, --downstream", "run the named stages and every stage depending on them")
-    .option("-j, --jobs <n>", "run up to n independent stages at once", parseJobs, 1)
+    .option(
+      "-j, --jobs <n>",
+      "run up to n independent stages at once (1 to 64)",
+      integerIn(1, 64),
+      1,
+    )
     .option("-v, --verbose", "echo each stage's output to stderr")
     .action(action(reproCommand));
 
@@ -93,16 +98,6 @@ async function reproCommand(
     throwIfFailed(ctx, result);
     throwIfGateFailed(result.models);
   });
-}
-
-function parseJobs(raw: string): number {
-  const jobs = Number(raw);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-    throw new LatheError("LATHE_BAD_INPUT", "--jobs must be an integer from 1 to 64.", {
-      jobs: raw,
-    });
-  }
-  return jobs;
 }
 
 function stageLine(s: StageResult): string {
