@@ -11,16 +11,6 @@ import { guarded } from "../vscode/errors";
 import { PipelinesTreeProvider, type PipelinesNode } from "./pipelinesTree";
 import { cancelPipelineRun, runPipeline } from "./pipelineRun";
 
-/** Every command this view registers (the idle extension answers them with a hint). */
-export const PIPELINES_COMMANDS = [
-  "lathe.pipelines.runStage",
-  "lathe.pipelines.runDownstream",
-  "lathe.pipelines.openStage",
-  "lathe.pipelines.showStageLog",
-  "lathe.pipelines.cancel",
-  "lathe.pipelines.refresh",
-];
-
 export function registerPipelinesView(
   context: vscode.ExtensionContext,
   daemon: DaemonConnection,

@@ -50,14 +50,3 @@ export function registerRuns(
   return runs;
 }
 
-/** Commands of this module, for the idle registration when there is no workspace. */
-export const RUNS_COMMANDS = [
-  "lathe.compareRuns",
-  "lathe.runs.filter",
-  "lathe.runs.sort",
-  "lathe.runs.clearFilter",
-  "lathe.openArtifact",
-  "lathe.tagRun",
-  "lathe.deleteRun",
-  "lathe.rerunWithParams",
-];
