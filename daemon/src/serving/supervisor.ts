@@ -29,7 +29,8 @@ import {
   type DeploymentRow,
 } from "./rows";
 import { lastLines, spawnWorker, stopWorker, type WorkerProcess } from "./spawn";
-import { parseTarget, resolveDeployTarget } from "./target";
+import { parseTarget } from "../registry/target";
+import { resolveDeployTarget } from "./target";
 import { getVersion } from "../registry/models";
 
 export interface SupervisorOptions {
