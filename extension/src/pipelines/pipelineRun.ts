@@ -1,19 +1,16 @@
 /**
- * Runs stages from the Pipelines view: `POST pipeline/repro` with a cancellable progress
- * notification naming the stage at work; Cancel calls `POST pipeline/cancel`, which kills the
- * running stages' process groups. The result is a short toast; a failure offers its log.
+ * Runs stages from the Pipelines view through reproWithProgress (cancellable, naming the stage at
+ * work). The result is a short toast; a failure offers its log.
  */
 import * as vscode from "vscode";
 import type { ReproRequest, ReproResult } from "../../../schemas/api";
+import { reproWithProgress } from "./reproProgress";
 import type { DaemonConnection } from "../daemon/connection";
 import { openRunLog } from "../runs/runLog";
 import { messageOf } from "../vscode/errors";
 import { log } from "../vscode/log";
 import { readSettings } from "../vscode/settings";
 import type { PipelinesTreeProvider } from "./pipelinesTree";
-
-/** A whole pipeline can train for hours; the call waits for it. */
-const REPRO_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 export async function runPipeline(
   daemon: DaemonConnection,
@@ -26,38 +23,11 @@ export async function runPipeline(
     : (request.stages?.join(", ") ?? "the pipeline");
   log.info("Running from the Pipelines view", body);
   const started = Date.now();
-  let cancelled = false;
   try {
-    const result = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: `Lathe: running ${what}`,
-        cancellable: true,
-      },
-      async (progress, token) => {
-        const cancel = token.onCancellationRequested(() => {
-          cancelled = true;
-          void cancelPipelineRun(daemon);
-        });
-        const sub = daemon.onEvent((event) => {
-          if (event.type === "repro/progress") {
-            progress.report({ message: `${event.stage} ${event.status}` });
-          }
-        });
-        try {
-          progress.report({ message: "checking stages…" });
-          return await daemon.call<ReproResult>(
-            "POST",
-            "/api/v1/pipeline/repro",
-            body,
-            REPRO_TIMEOUT_MS,
-          );
-        } finally {
-          sub.dispose();
-          cancel.dispose();
-        }
-      },
-    );
+    const { result, cancelled } = await reproWithProgress(daemon, body, {
+      title: `Lathe: running ${what}`,
+      describe: (event) => `${event.stage} ${event.status}`,
+    });
     log.info(`Pipeline run finished in ${Date.now() - started}ms`, result.stages);
     await report(daemon, result, cancelled);
   } catch (err) {
@@ -71,14 +41,6 @@ export async function runPipeline(
     }
   } finally {
     tree.clearRunning();
-  }
-}
-
-export async function cancelPipelineRun(daemon: DaemonConnection): Promise<void> {
-  const answer = await daemon.call<{ cancelled: boolean }>("POST", "/api/v1/pipeline/cancel", {});
-  log.info(answer.cancelled ? "Cancelled the running repro" : "No repro was running to cancel");
-  if (!answer.cancelled) {
-    void vscode.window.showInformationMessage("No pipeline run is in progress.");
   }
 }
 

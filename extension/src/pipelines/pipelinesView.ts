@@ -9,7 +9,8 @@ import type { DaemonConnection } from "../daemon/connection";
 import { openRunLog } from "../runs/runLog";
 import { guarded } from "../vscode/errors";
 import { PipelinesTreeProvider, type PipelinesNode } from "./pipelinesTree";
-import { cancelPipelineRun, runPipeline } from "./pipelineRun";
+import { runPipeline } from "./pipelineRun";
+import { cancelPipelineRun } from "./reproProgress";
 
 export function registerPipelinesView(
   context: vscode.ExtensionContext,

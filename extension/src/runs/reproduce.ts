@@ -6,10 +6,8 @@ import type { DaemonConnection } from "../daemon/connection";
 import { log } from "../vscode/log";
 import { messageOf } from "../vscode/errors";
 import { assertNever } from "./format";
+import { reproWithProgress } from "../pipelines/reproProgress";
 import { openRunLog } from "./runLog";
-
-/** A whole pipeline can train for a long time; the call waits for it. */
-const REPRO_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 let running = false;
 
@@ -26,7 +24,11 @@ export async function reproduce(
   log.info("Reproducing the pipeline", request);
   let outcome: { result: ReproResult } | { error: unknown };
   try {
-    outcome = { result: await reproWithProgress(daemon, request) };
+    const { result } = await reproWithProgress(daemon, request, {
+      title: "Lathe: reproducing the pipeline",
+      describe: (event) => progressMessage(event.stage, event.status),
+    });
+    outcome = { result };
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log.info(`Reproduction finished in ${seconds}s`, outcome.result.stages);
   } catch (error) {
@@ -42,48 +44,6 @@ export async function reproduce(
   } else {
     await reportFailure(daemon, outcome.error);
   }
-}
-
-/** The repro call under a notification that names the stage at work; Cancel stops the run. */
-function reproWithProgress(daemon: DaemonConnection, request: ReproRequest): Promise<ReproResult> {
-  return Promise.resolve(
-    vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: "Lathe: reproducing the pipeline",
-        cancellable: true,
-      },
-      async (progress, token) => {
-        const subs = [
-          daemon.onEvent((event) => {
-            if (event.type === "repro/progress") {
-              progress.report({ message: progressMessage(event.stage, event.status) });
-            }
-          }),
-          token.onCancellationRequested(() => {
-            log.info("Cancelling the reproduction at the user's request.");
-            progress.report({ message: "cancelling…" });
-            daemon.call("POST", "/api/v1/pipeline/cancel", {}).catch((err: unknown) => {
-              log.error("Cancelling the reproduction failed:", err);
-            });
-          }),
-        ];
-        try {
-          progress.report({ message: "checking stages…" });
-          return await daemon.call<ReproResult>(
-            "POST",
-            "/api/v1/pipeline/repro",
-            request,
-            REPRO_TIMEOUT_MS,
-          );
-        } finally {
-          for (const sub of subs) {
-            sub.dispose();
-          }
-        }
-      },
-    ),
-  );
 }
 
 function progressMessage(stage: string, status: StageResult["status"] | "running"): string {
