@@ -51,7 +51,12 @@ function artifactPath(raw: string): string {
   }
 }
 
-async function sendObject(ctx: Context, artifact: RunArtifact, res: ServerResponse): Promise<void> {
+/** Streams an artifact's bytes from the content store (Lathe's and MLflow's download routes). */
+export async function sendObject(
+  ctx: Context,
+  artifact: RunArtifact,
+  res: ServerResponse,
+): Promise<void> {
   const file = await openObject(ctx.ws, artifact.oid);
   res.writeHead(200, {
     "Content-Type": "application/octet-stream",

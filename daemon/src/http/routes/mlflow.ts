@@ -5,9 +5,9 @@
  *   POST /api/v1/runs/:id/batch   BatchRequest → BatchResult
  * docs/tracking.md has the table of MLflow endpoints.
  */
+import { sendObject } from "./artifacts";
 import { batchRequestSchema, type BatchRequest, type BatchResult } from "../../../../schemas/api";
 import type { Context } from "../../context";
-import { openObject } from "../../data/store";
 import {
   artifactAt,
   checkRelative,
@@ -103,18 +103,7 @@ function registerArtifactRoutes(router: Router, ctx: Context): void {
   router.add("GET", `${ARTIFACTS}/*path`, async ({ params, res }) => {
     const { runId, path } = parseArtifactPath(params.path!);
     requireRun(ctx.db, runId);
-    const artifact = artifactAt(ctx.db, runId, path);
-    const file = await openObject(ctx.ws, artifact.oid);
-    res.writeHead(200, {
-      "Content-Type": "application/octet-stream",
-      "Content-Length": artifact.size,
-      "Cache-Control": "no-store",
-    });
-    const stream = file.createReadStream();
-    await new Promise<void>((resolve, reject) => {
-      stream.on("error", reject).on("end", resolve);
-      stream.pipe(res);
-    });
+    await sendObject(ctx, artifactAt(ctx.db, runId, path), res);
     return undefined;
   });
 
