@@ -7,7 +7,7 @@
  * test/daemon/runs-list-json.test.ts checks the output against `listRuns`.
  */
 import type { Db } from "./db";
-import type { RunFilter } from "./runs";
+import { runFilterWhere, type RunFilter } from "./runs";
 
 const KEY_VALUES = (table: "params" | "tags") =>
   `(SELECT json_group_object(key, value) FROM
@@ -32,20 +32,9 @@ const SUMMARY = `json_object(
 
 /** `JSON.stringify(listRuns(db, filter))`, computed in SQLite. */
 export function listRunsJson(db: Db, filter: RunFilter = {}): string {
-  const where: string[] = filter.includeDeleted ? [] : ["r.lifecycle_stage = 'active'"];
-  const args: unknown[] = [];
-  if (filter.experimentId !== undefined) {
-    where.push("r.experiment_id = ?");
-    args.push(filter.experimentId);
-  }
-  if (filter.parentId === null) {
-    where.push("r.parent_id IS NULL");
-  } else if (filter.parentId !== undefined) {
-    where.push("r.parent_id = ?");
-    args.push(filter.parentId);
-  }
+  const { where, args } = runFilterWhere(filter);
   const sql = `SELECT ${SUMMARY} FROM runs r JOIN experiments e ON e.id = r.experiment_id
-    ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ${where}
     ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
   const rows = db
     .prepare(sql)

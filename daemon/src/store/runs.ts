@@ -242,8 +242,8 @@ function selectRuns(extra = ""): string {
   FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
 }
 
-/** Runs, newest first, each with its params and the latest value of each metric. */
-export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
+/** The WHERE clause (or "") and its arguments for a RunFilter, on `runs r`. */
+export function runFilterWhere(filter: RunFilter): { where: string; args: unknown[] } {
   const where: string[] = filter.includeDeleted ? [] : ["r.lifecycle_stage = 'active'"];
   const args: unknown[] = [];
   if (filter.experimentId !== undefined) {
@@ -256,7 +256,13 @@ export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
     where.push("r.parent_id = ?");
     args.push(filter.parentId);
   }
-  const sql = `${selectRuns()} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+  return { where: where.length ? `WHERE ${where.join(" AND ")}` : "", args };
+}
+
+/** Runs, newest first, each with its params and the latest value of each metric. */
+export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
+  const { where, args } = runFilterWhere(filter);
+  const sql = `${selectRuns()} ${where}
     ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...args, filter.limit ?? -1) as RunRow[];
   return withParamsAndMetrics(db, rows);
