@@ -7,6 +7,7 @@ import {
   formatNumber,
   headline,
   runDescription,
+  runPickItem,
 } from "../../extension/src/runs/format";
 
 function run(over: Partial<RunSummary> = {}): RunSummary {
@@ -89,4 +90,15 @@ void test("server-sent events split across chunks", () => {
     seen.map((d) => (JSON.parse(d) as { type: string }).type),
     ["runs/changed", "models/changed"],
   );
+});
+
+test("a run's quick-pick row names it, describes it as the tree does and says where it ran", () => {
+  const r = run();
+
+  const item = runPickItem(r, "accuracy");
+
+  assert.equal(item.label, r.name);
+  assert.equal(item.description, runDescription(r, "accuracy"));
+  assert.match(item.detail, new RegExp(`^${r.experimentName} · .* · ${r.id}$`));
+  assert.equal(item.run, r);
 });

@@ -98,3 +98,13 @@ export function shortId(id: string): string {
 export function assertNever(value: never): never {
   throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }
+
+/** A run as a quick-pick row: its name, description (headline metric, duration) and where it ran. */
+export function runPickItem(run: RunSummary, headlineMetric: string) {
+  return {
+    label: run.name,
+    description: runDescription(run, headlineMetric),
+    detail: `${run.experimentName} · ${new Date(run.startTime).toLocaleString()} · ${run.id}`,
+    run,
+  };
+}

@@ -2,7 +2,7 @@
 import * as vscode from "vscode";
 import type { Experiment, RunDetail, RunSummary } from "../../../schemas/api";
 import type { DaemonConnection } from "../daemon/connection";
-import { runDescription } from "./format";
+import { runPickItem } from "./format";
 import type { RunsNode } from "./runsTree";
 import { readSettings } from "../vscode/settings";
 
@@ -91,12 +91,7 @@ async function pickRun(daemon: DaemonConnection): Promise<RunSummary | undefined
   const runs = await listRuns(daemon);
   const { headlineMetric } = readSettings();
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => ({
-      label: run.name,
-      description: runDescription(run, headlineMetric),
-      detail: `${run.experimentName} · ${new Date(run.startTime).toLocaleString()} · ${run.id}`,
-      run,
-    })),
+    runs.map((run) => runPickItem(run, headlineMetric)),
     { title: "Open Run Log", placeHolder: runs.length ? "Pick a run" : "No runs yet" },
   );
   return picked?.run;

@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import type { RunSummary } from "../../../../schemas/api";
 import type { DaemonConnection } from "../../daemon/connection";
 import { readSettings } from "../../vscode/settings";
-import { runDescription } from "../format";
+import { runPickItem } from "../format";
 import { listRuns } from "../runLog";
 import type { RunsNode } from "../runNodes";
 import { openComparePanel } from "./panel";
@@ -42,12 +42,7 @@ async function pickRuns(daemon: DaemonConnection): Promise<RunSummary[] | undefi
   }
   const { headlineMetric } = readSettings();
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => ({
-      label: run.name,
-      description: runDescription(run, headlineMetric),
-      detail: `${run.experimentName} · ${new Date(run.startTime).toLocaleString()} · ${run.id}`,
-      run,
-    })),
+    runs.map((run) => runPickItem(run, headlineMetric)),
     { title: "Compare Runs", placeHolder: "Pick the runs to compare", canPickMany: true },
   );
   return picked?.map((p) => p.run);
