@@ -9,6 +9,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pai
 import { ALIAS_PATTERN } from "../../../schemas/registry";
 import { LatheError } from "../errors";
 import { pipelineFile } from "../pipeline/parse";
+import { cachedParse } from "../pipeline/parsecache";
 import { stageOutputs, type Pipeline } from "../pipeline/spec";
 import { MODEL_NAME_PATTERN } from "./models";
 
@@ -54,7 +55,13 @@ export function loadModelsSection(root: string, pipeline: Pipeline): ModelEntry[
   if (!file || !existsSync(join(root, file))) {
     return [];
   }
-  return parseModelsSection(file, readFileSync(join(root, file), "utf8"), pipeline);
+  // Status and dag check this section on every call (the Pipelines view refreshes often): parse
+  // it once per version of the file and of the stages it may name.
+  const abs = join(root, file);
+  const stages = pipeline.stages.map((s) => [s.name, stageOutputs(s).map((o) => o.wsPath)]);
+  return cachedParse(root, `models:${file}:${JSON.stringify(stages)}`, [abs], () =>
+    parseModelsSection(file, readFileSync(abs, "utf8"), pipeline),
+  );
 }
 
 export function parseModelsSection(file: string, text: string, pipeline: Pipeline): ModelEntry[] {
