@@ -19,7 +19,8 @@ import {
   waitFor,
   waitForToast,
   webviewFrame,
-  withTimeout,
+  walk,
+  daemonApi,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 300_000;
@@ -43,36 +44,17 @@ test(
       // 100 points per curve: the 500-step loss arrives downsampled, so a zoom has finer points.
       settings: { "lathe.compare.smoothing": 0, "lathe.compare.points": 100 },
     });
-    try {
-      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the compare walk-through");
-    } catch (err) {
-      await s.shot("99-failure").catch(() => {});
-      console.error(s.logs(/Lathe/).slice(-6000));
-      throw err;
-    } finally {
-      await s.close();
-    }
+    await walk(s, walkThrough, {
+      timeoutMs: TEST_TIMEOUT_MS - 30_000,
+      what: "the compare walk-through",
+    });
   },
 );
-
-/** A tiny client of the daemon the extension started. */
-function api(info) {
-  return async (method, path, body) => {
-    const res = await fetch(`http://127.0.0.1:${info.port}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${info.token}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-}
 
 async function walkThrough(s) {
   const { page } = s;
   await openViewContainer(page, "Lathe");
-  const call = api(await s.daemonInfo({ timeoutMs: 60_000 }));
+  const call = daemonApi(await s.daemonInfo({ timeoutMs: 60_000 }));
   await page
     .locator(".welcome-view-content", { hasText: "No runs yet" })
     .first()

@@ -39,6 +39,8 @@
  *   Helpers (all take the Page; every wait has its own timeout, default 30 s, and throws on expiry):
  *   await runCommand(page, "Lathe: Reproduce Pipeline")   // F1, type, click the row with EXACTLY
  *                                                          // that label (never Enter)
+ *   await walk(s, walkThrough, { timeoutMs, what })  // timeout, failure shot + log, close
+ *   daemonApi(await s.daemonInfo())("GET", "/api/v1/runs")  // JSON calls to the daemon
  *   await collapseViews(page, ["Models", "Deployments"])  // give the other views the height
  *   await contextMenu(page, row, "Register Model…")      // right-click row, run that item
  *                                                          // (retried: see its comment)
@@ -558,6 +560,39 @@ export async function collapseViews(page, titles) {
       await header.click();
     }
   }
+}
+
+/**
+ * Runs a test's walk-through in a launched session under its own timeout (node:test's does not
+ * stop a hung await); on failure saves a 99-failure screenshot and prints the Lathe log; always
+ * closes the session.
+ */
+export async function walk(s, fn, { timeoutMs, what }) {
+  try {
+    await withTimeout(fn(s), timeoutMs, what);
+  } catch (err) {
+    await s.shot("99-failure").catch(() => {});
+    console.error(s.logs(/Lathe/).slice(-6000));
+    throw err;
+  } finally {
+    await s.close();
+  }
+}
+
+/** A tiny JSON client of the daemon named by daemon.json's `info`; a non-2xx answer fails. */
+export function daemonApi(info) {
+  return async (method, path, body) => {
+    const res = await fetch(`http://127.0.0.1:${info.port}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${info.token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) {
+      throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    }
+    return json;
+  };
 }
 
 /** Rows of tree and list views inside view panes (sidebar, panel, auxiliary bar). */

@@ -17,7 +17,7 @@ import {
   contextMenu,
   waitFor,
   waitForToast,
-  withTimeout,
+  walk,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 420_000;
@@ -51,15 +51,10 @@ test(
   { timeout: TEST_TIMEOUT_MS },
   async () => {
     const s = await launch({ name: "pipeline", workspaceFiles: files });
-    try {
-      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the pipeline walk-through");
-    } catch (err) {
-      await s.shot("99-failure").catch(() => {});
-      console.error(s.logs(/Lathe/).slice(-6000));
-      throw err;
-    } finally {
-      await s.close();
-    }
+    await walk(s, walkThrough, {
+      timeoutMs: TEST_TIMEOUT_MS - 30_000,
+      what: "the pipeline walk-through",
+    });
   },
 );
 

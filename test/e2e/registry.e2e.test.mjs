@@ -16,7 +16,7 @@ import {
   treeRow,
   waitFor,
   waitForToast,
-  withTimeout,
+  walk,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 600_000;
@@ -43,15 +43,10 @@ test(
       workspaceDir: example,
       workspaceFiles: { "lathe.yaml": pipeline, "params.yaml": params(100) },
     });
-    try {
-      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the registry walk-through");
-    } catch (err) {
-      await s.shot("99-failure").catch(() => {});
-      console.error(s.logs(/Lathe/).slice(-6000));
-      throw err;
-    } finally {
-      await s.close();
-    }
+    await walk(s, walkThrough, {
+      timeoutMs: TEST_TIMEOUT_MS - 30_000,
+      what: "the registry walk-through",
+    });
   },
 );
 

@@ -19,7 +19,8 @@ import {
   collapseViews,
   waitFor,
   waitForToast,
-  withTimeout,
+  walk,
+  daemonApi,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 300_000;
@@ -45,30 +46,12 @@ test(
   },
   async () => {
     const s = await launch({ name: "run-actions", workspaceFiles: FILES });
-    try {
-      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the run-actions walk-through");
-    } catch (err) {
-      await s.shot("99-failure").catch(() => {});
-      console.error(s.logs(/Lathe/).slice(-6000));
-      throw err;
-    } finally {
-      await s.close();
-    }
+    await walk(s, walkThrough, {
+      timeoutMs: TEST_TIMEOUT_MS - 30_000,
+      what: "the run-actions walk-through",
+    });
   },
 );
-
-function api(info) {
-  return async (method, path, body) => {
-    const res = await fetch(`http://127.0.0.1:${info.port}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${info.token}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-}
 
 async function contextMenu(page, row, label) {
   await row.click({ button: "right" });
@@ -89,7 +72,7 @@ function quickPickRow(page, text) {
 async function walkThrough(s) {
   const { page } = s;
   await openViewContainer(page, "Lathe");
-  const call = api(await s.daemonInfo({ timeoutMs: 60_000 }));
+  const call = daemonApi(await s.daemonInfo({ timeoutMs: 60_000 }));
   await page
     .locator(".welcome-view-content", { hasText: "No runs yet" })
     .first()

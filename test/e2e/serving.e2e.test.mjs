@@ -21,7 +21,7 @@ import {
   waitFor,
   waitForToast,
   webviewFrame,
-  withTimeout,
+  walk,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 420_000;
@@ -45,15 +45,10 @@ test(
       workspaceDir: join(repoRoot, "examples", "weather"),
       workspaceFiles: { "params.yaml": PARAMS },
     });
-    try {
-      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the serving walk-through");
-    } catch (err) {
-      await s.shot("99-failure").catch(() => {});
-      console.error(s.logs(/Lathe/).slice(-6000));
-      throw err;
-    } finally {
-      await s.close();
-    }
+    await walk(s, walkThrough, {
+      timeoutMs: TEST_TIMEOUT_MS - 30_000,
+      what: "the serving walk-through",
+    });
   },
 );
 

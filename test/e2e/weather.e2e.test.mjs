@@ -22,7 +22,7 @@ import {
   treeRow,
   waitFor,
   waitForToast,
-  withTimeout,
+  walk,
 } from "./harness.mjs";
 
 /** Training 500 epochs on 2 shared cores takes a while; each stage gets this long. */
@@ -37,16 +37,10 @@ test(
       name: "weather",
       workspaceDir: join(repoRoot, "examples", "weather"),
     });
-    try {
-      await withTimeout(walkThrough(s), TEST_TIMEOUT_MS - 30_000, "the weather walk-through");
-    } catch (err) {
-      await s.shot("99-failure").catch(() => {});
-      // The Lathe output channel says what the extension tried; print it with the failure.
-      console.error(s.logs(/Lathe/).slice(-6000));
-      throw err;
-    } finally {
-      await s.close();
-    }
+    await walk(s, walkThrough, {
+      timeoutMs: TEST_TIMEOUT_MS - 30_000,
+      what: "the weather walk-through",
+    });
   },
 );
 
