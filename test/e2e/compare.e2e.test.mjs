@@ -158,9 +158,12 @@ async function walkThrough(s) {
   await slow.waitFor({ state: "visible", timeout: 5_000 });
 
   // 5. Select both runs (click, ctrl+click) and Compare from the context menu.
-  await fast.click();
-  await slow.click({ modifiers: ["Control"] });
-  await contextMenu(page, slow, "Compare Runs");
+  await contextMenu(page, slow, "Compare Runs", {
+    select: async () => {
+      await fast.click();
+      await slow.click({ modifiers: ["Control"] });
+    },
+  });
   await page.locator(".tab", { hasText: "Compare 2 runs" }).first().waitFor({ timeout: 15_000 });
   const view = webviewFrame(page);
   const loss = view.locator('.chart[data-metric="loss"]');

@@ -513,10 +513,13 @@ export async function runCommand(page, title, { timeoutMs = DEFAULT_WAIT } = {})
  * lands while its menu is still opening (the menu re-renders under the pointer), so the menu is
  * reopened and the item clicked again until the menu closes, up to three times.
  */
-export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT } = {}) {
+export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT, select } = {}) {
   const menu = page.locator(".context-view .monaco-menu");
   const item = menu.locator(".action-item", { hasText: textMatcher(label) }).first();
   for (let attempt = 1; ; attempt++) {
+    // `select` (re)makes a multi-selection first: a right-click that landed on another row
+    // replaced it.
+    await select?.();
     await row.click({ button: "right", timeout: timeoutMs });
     // A live tree can re-render between finding the row and the click, so the menu that opens
     // may be another row's: without the item, close it and right-click again.
