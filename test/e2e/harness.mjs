@@ -547,6 +547,31 @@ export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT, 
 }
 
 /**
+ * Hovers `row` and clicks its inline action `label`, then waits for `ran` (a Locator that shows
+ * the action took effect, such as its progress toast). A live tree can re-render the row between
+ * the hover and the click, so the click lands on the row itself; then it is tried again, up to
+ * three times.
+ */
+export async function inlineAction(page, row, label, ran, { timeoutMs = DEFAULT_WAIT } = {}) {
+  const action = row.locator(`.actions .action-label[aria-label="${label.replace(/"/g, '\\"')}"]`);
+  for (let attempt = 1; ; attempt++) {
+    await row.hover({ timeout: timeoutMs });
+    await action.click({ timeout: timeoutMs });
+    const took = await ran
+      .first()
+      .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : 8_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (took) {
+      return;
+    }
+    if (attempt === 3) {
+      throw new Error(`The inline action "${label}" showed no effect after ${attempt} clicks.`);
+    }
+  }
+}
+
+/**
  * Collapses the named views of the open container (by their pane header), so that the view a
  * test works in has the height to show what it expands: VS Code renders only visible rows.
  */
@@ -626,12 +651,16 @@ export async function statusBarText(page, { timeoutMs = DEFAULT_WAIT } = {}) {
 
 /** Waits for a notification toast whose text matches; returns its Locator. */
 export async function waitForToast(page, text, { timeoutMs = DEFAULT_WAIT } = {}) {
-  const toast = page
+  const found = toast(page, text).first();
+  await found.waitFor({ state: "visible", timeout: timeoutMs });
+  return found;
+}
+
+/** The notification toasts whose text matches (a Locator; it may match none yet). */
+export function toast(page, text) {
+  return page
     .locator(".notifications-toasts .notification-toast")
-    .filter({ hasText: textMatcher(text) })
-    .first();
-  await toast.waitFor({ state: "visible", timeout: timeoutMs });
-  return toast;
+    .filter({ hasText: textMatcher(text) });
 }
 
 /** The activity-bar icon of a view container, by its title (e.g. "Lathe"). */

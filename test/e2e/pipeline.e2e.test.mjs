@@ -11,8 +11,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  inlineAction,
   launch,
   openViewContainer,
+  toast,
   treeRow,
   contextMenu,
   waitFor,
@@ -152,8 +154,7 @@ async function walkThrough(s) {
   await openViewContainer(page, "Lathe");
   const trainRow = treeRow(page, /train.*never ran/).first();
   await trainRow.waitFor({ state: "visible", timeout: 30_000 });
-  await trainRow.hover();
-  await trainRow.locator('.actions .action-label[aria-label="Run Stage"]').click();
+  await inlineAction(page, trainRow, "Run Stage", treeRow(page, /train.*running/));
   await treeRow(page, /train.*running/)
     .first()
     .waitFor({ state: "visible", timeout: 60_000 });
@@ -183,8 +184,12 @@ async function walkThrough(s) {
   writeFileSync(join(s.workspace, "train.js"), `console.error("diverged"); process.exit(3);`);
   const staleTrain = treeRow(page, /train.*changed/).first();
   await staleTrain.waitFor({ state: "visible", timeout: 30_000 });
-  await staleTrain.hover();
-  await staleTrain.locator('.actions .action-label[aria-label="Run Stage"]').click();
+  await inlineAction(
+    page,
+    staleTrain,
+    "Run Stage",
+    toast(page, /Lathe: running train|Stage 'train' failed/),
+  );
   await waitForToast(page, /Stage 'train' failed \(exit 3\)/, { timeoutMs: 60_000 });
   const failedRow = treeRow(page, /train.*failed \(exit 3\)/).first();
   await failedRow.waitFor({ state: "visible", timeout: 30_000 });
@@ -201,8 +206,7 @@ async function walkThrough(s) {
   await openViewContainer(page, "Lathe");
   const rerun = treeRow(page, /train.*failed/).first(); // still failed: it has not run since
   await rerun.waitFor({ state: "visible", timeout: 30_000 });
-  await rerun.hover();
-  await rerun.locator('.actions .action-label[aria-label="Run Stage"]').click();
+  await inlineAction(page, rerun, "Run Stage", treeRow(page, /train.*running/));
   await treeRow(page, /train.*running/)
     .first()
     .waitFor({ state: "visible", timeout: 60_000 });

@@ -13,10 +13,12 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  inlineAction,
   launch,
   openViewContainer,
   repoRoot,
   statusBarText,
+  toast,
   treeRow,
   waitFor,
   waitForToast,
@@ -79,8 +81,12 @@ async function walkThrough(s) {
   const version = treeRow(page, /^\s*v1\D.*from train run/).first();
   await version.waitFor({ state: "visible", timeout: 60_000 });
   await s.shot("01-registered");
-  await version.hover();
-  await version.locator('.actions .action-label[aria-label="Deploy"]').click();
+  await inlineAction(
+    page,
+    version,
+    "Deploy",
+    toast(page, /Lathe: deploying weather-model v1|Deployed weather-model v1/),
+  );
   await waitForToast(page, /Deployed weather-model v1 at http:\/\/127\.0\.0\.1:\d+/, {
     timeoutMs: 90_000,
   });
@@ -111,11 +117,9 @@ async function walkThrough(s) {
   await s.shot("03-deployments-view");
 
   // 4. Try it: the panel opens with an OIP request prefilled from the signature; Send answers.
-  await row.hover();
-  await row.locator('.actions .action-label[aria-label="Try It"]').click();
   const frame = webviewFrame(page);
   const send = frame.locator("#tryit-send");
-  await send.waitFor({ state: "visible", timeout: 30_000 });
+  await inlineAction(page, row, "Try It", send, { timeoutMs: 30_000 });
   const prefilled = await frame.locator("vscode-text-area").evaluate((el) => el.value);
   const request = JSON.parse(prefilled);
   assert.deepEqual(request.inputs[0].shape, [1, 4]);

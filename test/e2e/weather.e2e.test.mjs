@@ -14,11 +14,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   contextMenu,
+  inlineAction,
   launch,
   openViewContainer,
   repoRoot,
   runCommand,
   statusBarText,
+  toast,
   treeRow,
   waitFor,
   waitForToast,
@@ -100,8 +102,12 @@ async function walkThrough(s) {
   await s.shot("04-registered");
 
   // 5. Deploy from the Models view's inline action on v1.
-  await version.hover();
-  await version.locator('.actions .action-label[aria-label="Deploy"]').click();
+  await inlineAction(
+    page,
+    version,
+    "Deploy",
+    toast(page, /Lathe: deploying weather-model v1|Deployed weather-model v1/),
+  );
   await waitForToast(page, /Deployed weather-model v1 at http:\/\/127\.0\.0\.1:\d+/, {
     timeoutMs: 90_000,
   });

@@ -24,6 +24,7 @@ export async function deploy(
   const request: DeployRequest = { ...picked, ...servingOptions() };
   const what = `${request.model}${request.version === undefined ? "" : ` v${request.version}`}`;
   const started = Date.now();
+  log.info(`Deploying ${what}`, request);
   const deployment = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Lathe: deploying ${what}…` },
     async () => {
