@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node
 import { API_VERSION, type DaemonInfo } from "../../schemas/api";
 import { claimWorkspace } from "./claim";
 import { closeContext, openContext, type Context } from "./context";
+import { startRollupFolder } from "./tracking/rollup-folder";
 import { watchPipeline } from "./pipeline/watch";
 import { registerRoutes } from "./http/routes";
 import { Router } from "./http/router";
@@ -74,6 +75,7 @@ async function serve(
     ctx.events.emit({ type: "pipeline/changed", path }),
   );
   hooks.push(() => watcher.close());
+  hooks.push(startRollupFolder(ctx));
   const http = await startHttp({ router, token, log, port: options.port });
   last.push(() => http.close());
   ctx.daemon = { url: `http://127.0.0.1:${http.port}`, token };

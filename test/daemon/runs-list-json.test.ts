@@ -17,7 +17,7 @@ import {
   type RunFilter,
 } from "../../daemon/src/store/runs";
 import { listRunsJson } from "../../daemon/src/store/runs-json";
-import { setRunLifecycle } from "../../daemon/src/tracking/records";
+import { deleteTag, setRunLifecycle, updateRunInfo } from "../../daemon/src/tracking/records";
 import { removeDir, tempDir } from "../helpers";
 
 let dir = "";
@@ -84,4 +84,42 @@ test("the SQLite-built list equals the list of objects, serialized, for every fi
   }
   assert.equal(listRuns(db, {}).length, 4);
   assert.equal(listRunsJson(db, { experimentId: "none" }), "[]");
+});
+
+test("a run's kept summary is made again after each change the list shows, and only then", () => {
+  const same = (what: string) =>
+    assert.deepEqual(
+      JSON.parse(listRunsJson(db, { includeDeleted: true })),
+      JSON.parse(JSON.stringify(listRuns(db, { includeDeleted: true }))),
+      what,
+    );
+  const run = createRun(db, { experimentId, name: "changing", startTime: 4000 });
+  same("a new run");
+  const kept = () =>
+    db.prepare("SELECT COUNT(*) FROM run_summaries WHERE run_id = ?").pluck().get(run);
+  assert.equal(kept(), 1);
+  const changes: [string, () => void][] = [
+    ["a param", () => logParams(db, run, { lr: "0.5" })],
+    ["a tag", () => setRunTags(db, run, { note: "first" })],
+    ["a tag changed", () => setRunTags(db, run, { note: "second" })],
+    ["a tag deleted", () => deleteTag(db, run, "note")],
+    ["a metric", () => logMetrics(db, run, [{ key: "acc", value: 0.5, step: 1, timestamp: 1 }])],
+    ["a later metric", () => logMetrics(db, run, [{ key: "acc", value: 0.7, step: 2 }])],
+    ["the run's name", () => updateRunInfo(db, run, { name: "renamed" })],
+    ["its end", () => finishRun(db, run, { status: "FINISHED", exitCode: 0, endTime: 5000 })],
+    ["deleted", () => setRunLifecycle(db, run, "deleted")],
+    ["restored", () => setRunLifecycle(db, run, "active")],
+    [
+      "its experiment renamed",
+      () => db.prepare("UPDATE experiments SET name = 'a2' WHERE id = ?").run(experimentId),
+    ],
+  ];
+  for (const [what, change] of changes) {
+    change();
+    assert.equal(kept(), 0, `${what} drops the kept summary`);
+    same(what);
+  }
+  // The log grows while a run runs; the list does not show it, so the summary stays.
+  db.prepare("UPDATE runs SET log = 'more' WHERE id = ?").run(run);
+  assert.equal(kept(), 1);
 });

@@ -226,6 +226,50 @@ const migrations: string[] = [
   ) WITHOUT ROWID;
   INSERT INTO metric_rollups_pending (run_id, key) SELECT run_id, key FROM latest_metrics;
   `,
+  // Tracking (#3): a write of metric points queues its rowid range, and the rollups are folded
+  // after the request (store/rollups.ts, foldQueued). Writes so far were rolled up as they came.
+  `
+  CREATE TABLE metric_rollups_queue (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    first_rowid INTEGER NOT NULL,
+    last_rowid INTEGER NOT NULL
+  );
+  CREATE INDEX metric_rollups_queue_by_run ON metric_rollups_queue(run_id, id);
+  `,
+  // Tracking (#3): each run's list entry as JSON, made when a list first needs it
+  // (store/runs-json.ts) and dropped by these triggers when anything it shows changes.
+  `
+  CREATE TABLE run_summaries (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    json TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TRIGGER run_summaries_params_insert AFTER INSERT ON params
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.run_id; END;
+  CREATE TRIGGER run_summaries_params_update AFTER UPDATE ON params
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.run_id; END;
+  CREATE TRIGGER run_summaries_params_delete AFTER DELETE ON params
+    BEGIN DELETE FROM run_summaries WHERE run_id = OLD.run_id; END;
+  CREATE TRIGGER run_summaries_tags_insert AFTER INSERT ON tags
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.run_id; END;
+  CREATE TRIGGER run_summaries_tags_update AFTER UPDATE ON tags
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.run_id; END;
+  CREATE TRIGGER run_summaries_tags_delete AFTER DELETE ON tags
+    BEGIN DELETE FROM run_summaries WHERE run_id = OLD.run_id; END;
+  CREATE TRIGGER run_summaries_latest_metrics_insert AFTER INSERT ON latest_metrics
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.run_id; END;
+  CREATE TRIGGER run_summaries_latest_metrics_update AFTER UPDATE ON latest_metrics
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.run_id; END;
+  CREATE TRIGGER run_summaries_latest_metrics_delete AFTER DELETE ON latest_metrics
+    BEGIN DELETE FROM run_summaries WHERE run_id = OLD.run_id; END;
+  CREATE TRIGGER run_summaries_runs_update AFTER UPDATE OF experiment_id, name, parent_id, stage,
+    status, start_time, end_time, exit_code, command, git_commit, git_dirty, lifecycle_stage ON runs
+    BEGIN DELETE FROM run_summaries WHERE run_id = NEW.id; END;
+  CREATE TRIGGER run_summaries_experiments_update AFTER UPDATE OF name ON experiments
+    BEGIN
+      DELETE FROM run_summaries WHERE run_id IN (SELECT id FROM runs WHERE experiment_id = NEW.id);
+    END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -1,8 +1,12 @@
 /**
  * Metric rollups: per run, key and step bucket (64 to 262,144 steps wide), the bucket's point
- * count and its first, last, lowest, highest and first NaN point. Kept current by every write of
- * metric points, so a chart of a million-point series is drawn from a few hundred rows instead of
- * a scan (tracking/history.ts). Series written before this table existed are listed in
+ * count and its first, last, lowest, highest and first NaN point, so a chart of a million-point
+ * series is drawn from a few hundred rows instead of a scan (tracking/history.ts).
+ *
+ * A write of points only queues their rowid range (`metric_rollups_queue`, in the write's
+ * transaction); the daemon folds the queue soon after, off the request path
+ * (tracking/rollup-folder.ts), and a read folds what its run still has queued before it reads
+ * rollups, so a read never sees them stale. Series written before rollups existed are listed in
  * `metric_rollups_pending` by their migration and rolled up the first time they are read.
  */
 import type { Db } from "./db";
@@ -149,7 +153,7 @@ function unpack(row: Row): Rollup {
   };
 }
 
-/** Folds points (in write order) into the rollups of their run; call inside the write's transaction. */
+/** Folds points (in write order) into the rollups of their run, inside a transaction. */
 export function updateRollups(
   db: Db,
   runId: string,
@@ -157,21 +161,70 @@ export function updateRollups(
 ): void {
   // The finest buckets from the points, then each coarser width from the one below it.
   const byKey = new Map<string, Map<number, Rollup>>();
-  const finest = ROLLUP_WIDTHS[0];
   for (const p of points) {
-    let buckets = byKey.get(p.key);
-    if (!buckets) {
-      buckets = new Map();
-      byKey.set(p.key, buckets);
-    }
-    const bucket = Math.floor(p.step / finest);
-    const r = buckets.get(bucket);
-    if (r) {
-      accumulate(r, p);
-    } else {
-      buckets.set(bucket, pointRollup(p));
-    }
+    addToFinest(byKey, p.key, p);
   }
+  storeRollups(db, runId, byKey);
+}
+
+/** A metrics row as `.raw()` reads it: key, step, timestamp, value, text. */
+type RawRow = [string, number, number, number | null, string | null];
+
+/**
+ * As updateRollups, from raw rows: a point object is made only for a row that a rollup keeps
+ * (a bucket's first, last, min, max or NaN), not for each row read back.
+ */
+function updateRollupsFromRows(db: Db, runId: string, rows: RawRow[]): void {
+  const byKey = new Map<string, Map<number, Rollup>>();
+  for (const row of rows) {
+    const [key, step, timestamp, value, text] = row;
+    const buckets = byKey.get(key);
+    const r = buckets?.get(Math.floor(step / ROLLUP_WIDTHS[0]));
+    // Most rows change nothing kept: a finite value inside the bucket's range, neither first
+    // nor last. Skip those without making a point of them.
+    if (
+      r &&
+      value !== null &&
+      typeof r.min?.value === "number" &&
+      typeof r.max?.value === "number" &&
+      value > r.min.value &&
+      value < r.max.value &&
+      after(step, timestamp, r.first) &&
+      !after(step, timestamp, r.last, true)
+    ) {
+      r.n += 1;
+      continue;
+    }
+    addToFinest(byKey, key, { step, timestamp, value, text });
+  }
+  storeRollups(db, runId, byKey);
+}
+
+/** Whether (step, timestamp) comes after `p` (or, with `orSame`, ties it). */
+function after(step: number, timestamp: number, p: RollupPoint, orSame = false): boolean {
+  return (
+    step > p.step ||
+    (step === p.step && (timestamp > p.timestamp || (orSame && timestamp === p.timestamp)))
+  );
+}
+
+function addToFinest(byKey: Map<string, Map<number, Rollup>>, key: string, p: RollupPoint) {
+  let buckets = byKey.get(key);
+  if (!buckets) {
+    buckets = new Map();
+    byKey.set(key, buckets);
+  }
+  const bucket = Math.floor(p.step / ROLLUP_WIDTHS[0]);
+  const r = buckets.get(bucket);
+  if (r) {
+    accumulate(r, p);
+  } else {
+    buckets.set(bucket, pointRollup(p));
+  }
+}
+
+/** Merges the finest rollups of a write, and each coarser width made from them, into the store. */
+function storeRollups(db: Db, runId: string, byKey: Map<string, Map<number, Rollup>>): void {
   const read = statement(
     db,
     `SELECT * FROM metric_rollups WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ?`,
@@ -240,8 +293,62 @@ export function readRollups(
   return rows.map(unpack);
 }
 
-/** Rolls up a series written before rollups existed, once; a no-op for every other series. */
+/** Queues the points of rowids `first` to `last` of a run for folding; inside the write. */
+export function queueRollups(db: Db, runId: string, first: number | bigint, last: number | bigint) {
+  statement(
+    db,
+    "INSERT INTO metric_rollups_queue (run_id, first_rowid, last_rowid) VALUES (?, ?, ?)",
+  ).run(runId, first, last);
+}
+
+/**
+ * Folds queued writes into the rollups, oldest first, in one transaction: those of `runId` only
+ * when given, at most `limit` of them. Returns how many it folded.
+ */
+export function foldQueued(db: Db, { runId, limit = -1 }: { runId?: string; limit?: number } = {}) {
+  const entries = (
+    runId === undefined
+      ? statement(db, "SELECT * FROM metric_rollups_queue ORDER BY id LIMIT ?").all(limit)
+      : statement(db, "SELECT * FROM metric_rollups_queue WHERE run_id = ? ORDER BY id").all(runId)
+  ) as { id: number; run_id: string; first_rowid: number; last_rowid: number }[];
+  if (entries.length === 0) {
+    return 0;
+  }
+  const rows = statement(
+    db,
+    `SELECT key, step, timestamp, value, text FROM metrics
+     WHERE rowid BETWEEN ? AND ? AND +run_id = ? ORDER BY rowid`,
+  ).raw(true);
+  const done = statement(db, "DELETE FROM metric_rollups_queue WHERE id = ?");
+  db.transaction(() => {
+    // Each run's queued points together and in write order: one fold per run, not per write.
+    const byRun = new Map<string, RawRow[]>();
+    for (const e of entries) {
+      let points = byRun.get(e.run_id);
+      if (!points) {
+        points = [];
+        byRun.set(e.run_id, points);
+      }
+      for (const row of rows.all(e.first_rowid, e.last_rowid, e.run_id) as RawRow[]) {
+        points.push(row);
+      }
+      done.run(e.id);
+    }
+    for (const [run, points] of byRun) {
+      if (points.length > 0) {
+        updateRollupsFromRows(db, run, points);
+      }
+    }
+  })();
+  return entries.length;
+}
+
+/**
+ * Makes a series' rollups current before a read: folds its run's queued writes, and rolls up a
+ * series written before rollups existed (once).
+ */
 export function ensureRollups(db: Db, runId: string, key: string): void {
+  foldQueued(db, { runId });
   const pending = db.prepare("SELECT 1 FROM metric_rollups_pending WHERE run_id = ? AND key = ?");
   if (!pending.get(runId, key)) {
     return;

@@ -13,7 +13,7 @@ import type {
 } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { Db } from "./db";
-import { updateRollups } from "./rollups";
+import { queueRollups } from "./rollups";
 import { statement } from "./statements";
 
 export interface NewRun {
@@ -156,10 +156,6 @@ export function logParams(db: Db, runId: string, params: Record<string, string>)
   })();
 }
 
-/**
- * Appends metric points and keeps latest_metrics current. Call inside a transaction to make it
- * part of a larger write; on its own it is one transaction.
- */
 /** Sets tags on a run (`lathe.restoredFrom`, …); a tag set again takes the new value. */
 export function setRunTags(db: Db, runId: string, tags: Record<string, string>): void {
   const insert = db.prepare(
@@ -177,35 +173,50 @@ export function runTags(db: Db, runId: string): Record<string, string> {
   return Object.fromEntries(rows.map((r) => [r.key, r.value]));
 }
 
+/**
+ * Appends metric points and keeps latest_metrics current; the points' rollups are queued and
+ * folded later (store/rollups.ts), off the write path. Call inside a transaction to make it part
+ * of a larger write; on its own it is one transaction.
+ */
 export function logMetrics(db: Db, runId: string, points: MetricInput[]): void {
+  if (points.length === 0) {
+    return;
+  }
   const insert = statement(
     db,
     "INSERT INTO metrics (run_id, key, value, text, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const now = Date.now();
   db.transaction(() => {
-    const latest = new Map<string, Required<MetricInput>>();
-    const normalized: Required<MetricInput>[] = [];
-    for (const p of points) {
-      const point = {
-        ...p,
-        text: p.text ?? null,
-        step: p.step ?? 0,
-        timestamp: p.timestamp ?? now,
-      };
-      normalized.push(point);
-      insert.run(runId, p.key, p.value, point.text, point.step, point.timestamp);
+    // The latest point per key, as the index of its point: no copy of each point is made.
+    const latest = new Map<string, number>();
+    let first: number | bigint = 0;
+    let last: number | bigint = 0;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      const step = p.step ?? 0;
+      const timestamp = p.timestamp ?? now;
+      last = insert.run(runId, p.key, p.value, p.text ?? null, step, timestamp).lastInsertRowid;
+      if (i === 0) {
+        first = last;
+      }
       const seen = latest.get(p.key);
-      if (!seen || isLater(point, seen)) {
-        latest.set(p.key, point);
+      if (seen === undefined) {
+        latest.set(p.key, i);
+      } else {
+        const s = points[seen]!;
+        if (isLater({ step, timestamp }, { step: s.step ?? 0, timestamp: s.timestamp ?? now })) {
+          latest.set(p.key, i);
+        }
       }
     }
     // One upsert per key, not per point: a batch of 1000 points usually has a handful of keys.
     const upsert = statement(db, UPSERT_LATEST);
-    for (const p of latest.values()) {
-      upsert.run(runId, p.key, p.value, p.text, p.step, p.timestamp);
+    for (const i of latest.values()) {
+      const p = points[i]!;
+      upsert.run(runId, p.key, p.value, p.text ?? null, p.step ?? 0, p.timestamp ?? now);
     }
-    updateRollups(db, runId, normalized);
+    queueRollups(db, runId, first, last);
   })();
 }
 
