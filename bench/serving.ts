@@ -6,7 +6,7 @@
 //   4. p50/p99 latency at low load (1 client), batching on.
 // Goals: (2) ≥ 0.7 × (1) and (2) ≥ 3 × (3). The model is an MLP (features → hidden → hidden → 10,
 // Gemm + Relu) so inference, not HTTP, is the work; `--hidden 16` shows the opposite case.
-// Run: node scripts/build.mjs && node --import tsx bench/serving.ts [--hidden 1024] [--seconds 10]
+// Run: node scripts/build.mjs && node --import tsx bench/serving.ts [--hidden 2048] [--seconds 10]
 //      [--rounds 5]   (or npm run bench:serving -- --seconds 3)
 import autocannon from "autocannon";
 import * as ort from "onnxruntime-node";
@@ -18,7 +18,7 @@ import { daemonIn, removeDir, tempDir } from "../test/helpers";
 
 const { values } = parseArgs({
   options: {
-    hidden: { type: "string", default: "1024" },
+    hidden: { type: "string", default: "2048" },
     features: { type: "string", default: "64" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "64" },

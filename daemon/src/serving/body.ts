@@ -7,35 +7,62 @@ import { LatheError } from "../errors";
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-/** The body as text; LATHE_TOO_LARGE past MAX_BODY_BYTES. */
-export async function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * The body as text; LATHE_TOO_LARGE past MAX_BODY_BYTES. Read with listeners rather than an
+ * async iterator: thousands of small bodies a second, and the iterator cost a tenth of the HTTP
+ * thread's time (bench/serving.ts).
+ */
+export function readBody(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES) {
     req.resume();
-    throw tooLarge();
+    return Promise.reject(tooLarge());
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        done();
         req.resume();
-        throw tooLarge();
+        reject(tooLarge());
+        return;
       }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof LatheError) {
-      throw err;
-    }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"),
+      );
+    };
     // The client went away mid-body (Node says "aborted"): its fault, not the worker's.
-    throw new LatheError(
-      "LATHE_BAD_INPUT",
-      `The request body ended early (${(err as Error).message}); send the whole body.`,
-    );
-  }
-  return Buffer.concat(chunks).toString("utf8");
+    const onError = (err: Error) => {
+      done();
+      reject(
+        new LatheError(
+          "LATHE_BAD_INPUT",
+          `The request body ended early (${err.message}); send the whole body.`,
+        ),
+      );
+    };
+    const onClose = () => {
+      if (!req.complete) {
+        onError(new Error("aborted"));
+      }
+    };
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 /**

@@ -54,15 +54,16 @@ export async function startServingHttp(
 // threads when that matters.
 async function handle(deps: ServingDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
-  const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  const info = { reqId: randomUUID(), method: req.method ?? "GET", route: url.pathname };
-  const endpoint = endpointOf(url.pathname);
+  // The path alone, without a URL object: no route reads the query, and this runs per request.
+  const path = pathOf(req.url ?? "/");
+  const info = { reqId: nextRequestId(), method: req.method ?? "GET", route: path };
+  const endpoint = endpointOf(path);
   if (deps.isStopping()) {
     res.setHeader("Connection", "close");
   }
   try {
     checkAccess(req, deps.config.token);
-    const answer = await route(deps, req, url.pathname);
+    const answer = await route(deps, req, path);
     if (answer.text) {
       res.writeHead(200, { "Content-Type": answer.text.contentType, "Cache-Control": "no-store" });
       res.end(answer.text.value);
@@ -186,6 +187,21 @@ async function invocations(deps: ServingDeps, req: IncomingMessage): Promise<Ans
     return { body: toMlflowPredictions(kind, outputs, rows), version: slot.version };
   });
 }
+
+/** The path of a request target: up to its query or fragment, "/" when it has none. */
+export function pathOf(target: string): string {
+  const end = target.search(/[?#]/);
+  const path = end === -1 ? target : target.slice(0, end);
+  // An absolute-form target (`http://host/path`) names the path after its authority.
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(path);
+  const rest = absolute ? path.slice(absolute[0].length) : path;
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+// Request ids for the log: a random prefix per worker and a counter, cheaper than a UUID each.
+const idPrefix = randomUUID().slice(0, 8);
+let requestCount = 0;
+const nextRequestId = () => `${idPrefix}-${(++requestCount).toString(36)}`;
 
 /** The metrics label for a path: the route's template, so labels stay few. */
 function endpointOf(path: string): string {

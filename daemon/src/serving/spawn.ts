@@ -47,7 +47,9 @@ export async function spawnWorker(
   }
   mkdirSync(logsDir, { recursive: true });
   const logFile = createWriteStream(join(logsDir, `serving-${config.model}.log`), { flags: "a" });
-  const child = spawn(process.execPath, [script], {
+  // LATHE_SERVING_NODE_ARGS: flags for the worker's node, to profile it (e.g. "--cpu-prof").
+  const nodeArgs = (process.env.LATHE_SERVING_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
   });
