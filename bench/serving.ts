@@ -3,7 +3,8 @@
 //      server reached under load (rows/s): the ceiling;
 //   2. the deployment at 64 concurrent autocannon clients, one row per request, batching on;
 //   3. the same with batching off (maxBatchRows 1);
-//   4. p50/p99 latency at low load (1 client), batching on.
+//   4. p50/p99 latency at low load (1 client), batching on;
+//   5. the HTTP floor: a bare node:http server (parse the JSON, answer a constant) at 64 clients.
 // Goals: (2) ≥ 0.7 × (1) and (2) ≥ 3 × (3). The model is an MLP (features → hidden → hidden → 10,
 // Gemm + Relu) so inference, not HTTP, is the work; `--hidden 16` shows the opposite case.
 // Run: node scripts/build.mjs && node --import tsx bench/serving.ts [--hidden 2048] [--seconds 10]
@@ -11,6 +12,7 @@
 import autocannon from "autocannon";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
+import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import type { Deployment, ModelVersion } from "../schemas/api";
 import { seedRun } from "../test/fixtures/onnx";
@@ -130,6 +132,34 @@ function load(url: string, token: string, connections: number): Promise<autocann
   });
 }
 
+/**
+ * The HTTP floor: a bare node:http server in its own process that reads each body, parses it as
+ * JSON and answers a constant OIP reply, with no checks, queue or inference. What it serves at 64
+ * clients bounds what any Node server of one HTTP thread can serve on this machine.
+ */
+async function startHttpFloor(): Promise<{ url: string; stop(): void }> {
+  const script = `
+    const http = require("node:http");
+    const reply = JSON.stringify({ model_name: "bench", outputs: [{ name: "scores", shape: [1, 10],
+      datatype: "FP32", data: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }] });
+    const server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(reply) });
+        res.end(reply);
+      });
+    });
+    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once("exit", (code) => reject(new Error(`the HTTP floor server exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 async function meanBatch(url: string, token: string): Promise<number> {
   const text = await (
     await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` } })
@@ -164,7 +194,10 @@ async function main(): Promise<void> {
     const off: autocannon.Result[] = [];
     const raw: number[] = [];
     const low: autocannon.Result[] = [];
+    const bare: autocannon.Result[] = [];
+    const floor = await startHttpFloor();
     for (let round = 0; round < ROUNDS; round++) {
+      bare.push(await load(floor.url, token, CONNECTIONS));
       await deployTo(batching);
       on.push(await load(url, token, CONNECTIONS));
       low.push(await load(url, token, 1));
@@ -172,10 +205,12 @@ async function main(): Promise<void> {
       off.push(await load(url, token, CONNECTIONS));
       raw.push(await rawRowsPerSecond(bytes, batch));
     }
+    floor.stop();
 
     const served = median(on.map((r) => r.requests.average));
     const unbatched = median(off.map((r) => r.requests.average));
     const ceiling = median(raw);
+    const httpFloor = median(bare.map((r) => r.requests.average));
     console.log(
       `model: MLP ${FEATURES}→${HIDDEN}→${HIDDEN}→10; ${ROUNDS} rounds of ${SECONDS} s per measurement; ${CONNECTIONS} connections; medians`,
     );
@@ -189,10 +224,16 @@ async function main(): Promise<void> {
       `raw session.run at batch ${batch}: ${ceiling.toFixed(0)} rows/s  (rounds: ${raw.map((r) => r.toFixed(0)).join(", ")})`,
     );
     console.log(
+      `bare node:http, JSON parse, constant reply, ${CONNECTIONS} clients: ${httpFloor.toFixed(0)} req/s  (rounds: ${bare.map((r) => r.requests.average.toFixed(0)).join(", ")})`,
+    );
+    console.log(
       `1 client, batching on: p50 ${median(low.map((r) => r.latency.p50))} ms, p99 ${median(low.map((r) => r.latency.p99))} ms`,
     );
     console.log(`errors: ${[...on, ...off, ...low].reduce((n, r) => n + r.errors + r.non2xx, 0)}`);
     console.log(`ratio served/raw: ${(served / ceiling).toFixed(2)} (goal ≥ 0.7)`);
+    console.log(
+      `ratio served/bare HTTP: ${(served / httpFloor).toFixed(2)} (what Lathe keeps of a server that does nothing)`,
+    );
     console.log(`ratio batching on/off: ${(served / unbatched).toFixed(2)} (goal ≥ 3)`);
   } finally {
     await daemon.close();
