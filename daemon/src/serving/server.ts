@@ -49,9 +49,9 @@ export async function startServingHttp(
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-// FIXME(#5): one HTTP thread parses and checks every request; on a loaded 2-core machine it, not
-// inference, limits small models to about 2,000 requests/s (docs/benchmarks.md). Parse on more
-// threads when that matters.
+// FIXME(#5): one HTTP thread parses and checks every request; for a small model (the 1024-wide
+// MLP of bench/serving.ts) it, not inference, is the limit, at about 10,000 requests/s on 2 idle
+// cores (docs/benchmarks.md). Parse on more threads (a cluster of HTTP processes) when it matters.
 async function handle(deps: ServingDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   // The path alone, without a URL object: no route reads the query, and this runs per request.
