@@ -9,6 +9,7 @@ import type {
   StageResult,
 } from "../../../../schemas/api";
 import { findDaemon } from "../../client";
+import { forwardEvents } from "../forward-events";
 import { closeContext, openContext, type Context } from "../../context";
 import { dataStatus } from "../../data/status";
 import { LatheError } from "../../errors";
@@ -82,17 +83,24 @@ async function reproCommand(
 ): Promise<void> {
   const json = globals(cmd).json;
   await withContext(cmd, async (ctx) => {
-    // A running daemon receives the stages' MLflow/Lathe logging calls.
+    // A running daemon receives the stages' MLflow/Lathe logging calls, and hears of this
+    // process's runs and progress, so the editor follows a terminal's repro live.
     const daemon = await findDaemon(ctx.ws.root);
-    const result = await repro(ctx, {
-      stages,
-      force: opts.force,
-      downstream: opts.downstream,
-      jobs: opts.jobs,
-      daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
-      onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
-      onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
-    });
+    const forwarder = daemon && forwardEvents(ctx, daemon);
+    let result: ReproResult;
+    try {
+      result = await repro(ctx, {
+        stages,
+        force: opts.force,
+        downstream: opts.downstream,
+        jobs: opts.jobs,
+        daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
+        onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
+        onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
+      });
+    } finally {
+      await forwarder?.close();
+    }
     result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
     print(cmd, result, () => modelLines(result.models));
     throwIfFailed(ctx, result);
