@@ -4,7 +4,6 @@ import type {
   DataStatus,
   PipelineStatus,
   ReproResult,
-  RunDetail,
   RunSummary,
   StageResult,
 } from "../../../../schemas/api";
@@ -18,10 +17,11 @@ import { pipelineFile } from "../../pipeline/parse";
 import { repro } from "../../services/repro";
 import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
-import { getRun, listRuns, resolveRunId } from "../../store/runs";
+import { getRun, listRuns } from "../../store/runs";
 import { action, globals, print, workspaceFor } from "../output";
 import { integerIn } from "../parse";
 import { modelLines, throwIfGateFailed } from "./registry";
+import { runsShowCommand } from "./run-show";
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -260,49 +260,4 @@ function headline(run: RunSummary): string {
 
 function formatNumber(v: number | null): string {
   return v === null ? "null" : String(Number(v.toPrecision(4)));
-}
-
-async function runsShowCommand(id: string, _opts: unknown, cmd: Command) {
-  await withContext(cmd, (ctx) => {
-    const run = getRun(ctx.db, resolveRunId(ctx.db, id));
-    print(cmd, run, () => runText(run));
-  });
-}
-
-function runText(run: RunDetail): string {
-  const lines = [
-    `run ${run.id} (${run.name}) ${run.status}`,
-    `experiment: ${run.experimentName}`,
-    `command: ${run.command ?? "-"}`,
-    `git: ${run.gitCommit ?? "-"}${run.gitDirty ? " (dirty)" : ""}`,
-    `exit code: ${run.exitCode ?? "-"}`,
-  ];
-  const section = (title: string, items: string[]) => {
-    if (items.length) {
-      lines.push(`${title}:`, ...items.map((i) => `  ${i}`));
-    }
-  };
-  section(
-    "params",
-    Object.entries(run.params).map(([k, v]) => `${k} = ${v}`),
-  );
-  section(
-    "metrics",
-    Object.values(run.metrics).map((m) => `${m.key} = ${m.text ?? m.value}`),
-  );
-  section(
-    "inputs",
-    run.inputs.map((f) => `${f.path} ${f.oid.slice(0, 12)}`),
-  );
-  section(
-    "outputs",
-    run.outputs.map((f) => `${f.path} ${f.oid.slice(0, 12)}`),
-  );
-  if (run.error) {
-    section("error", run.error.split("\n"));
-  }
-  if (run.log) {
-    lines.push("log:", run.log.trimEnd());
-  }
-  return lines.join("\n");
 }
