@@ -10,6 +10,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { DaemonEvent, ReproResult, RunDetail } from "../../schemas/api";
+import { forwardEvents } from "../../daemon/src/cli/forward-events";
+import { connect } from "../../daemon/src/client";
+import { closeContext, openContext } from "../../daemon/src/context";
 import { runCli } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
 import { trackingDaemon, type TrackingDaemon } from "./tracking-helpers";
@@ -109,6 +112,8 @@ async function runningWithPoints(stream: Stream): Promise<RunDetail> {
 }
 
 let t: TrackingDaemon;
+/** The run of `train` that the first test's repro made. */
+let trainRunId: string;
 
 before(async () => {
   t = await trackingDaemon("lathe-cli-events-");
@@ -141,6 +146,7 @@ test("a CLI repro's runs and live points reach the daemon's event stream", async
     const train = repro.stages.find((s) => s.stage === "train")!;
     assert.equal(train.status, "ran");
     assert.equal(train.runId, live.id);
+    trainRunId = train.runId!;
     // The CLI sends its last batch before it exits: both runs are named, the finished one too.
     await stream.until("runs/changed for the CLI's runs", (events) => {
       const ids = changedRuns(events);
@@ -230,6 +236,31 @@ test("POST /api/v1/events refuses what a CLI may not report, naming the field", 
     assert.deepEqual(heard.at(-1), { type: "repro/progress", stage: "train", status: "ran" });
   } finally {
     off();
+  }
+});
+
+test("a burst of events reaches the daemon coalesced, and close() sends the rest", async () => {
+  // As the CLI does: its own context on the workspace, a handle on the daemon it found.
+  const cli = openContext(t.root, { quiet: true });
+  const heard: DaemonEvent[] = [];
+  const off = t.daemon.ctx.events.on((e) => e.type !== "pipeline/changed" && heard.push(e));
+  try {
+    const forwarder = forwardEvents(cli, connect(t.daemon.info), { delayMs: 10_000 });
+    for (let i = 0; i < 500; i++) {
+      cli.events.emit({ type: "runs/changed", runId: trainRunId });
+    }
+    cli.events.emit({ type: "repro/progress", stage: "train", status: "running" });
+    cli.events.emit({ type: "repro/progress", stage: "train", status: "ran" });
+    cli.events.emit({ type: "models/changed", model: "not forwarded" });
+    assert.deepEqual(heard, [], "nothing is sent before the delay");
+    await forwarder.close();
+    assert.deepEqual(heard, [
+      { type: "runs/changed", runId: trainRunId },
+      { type: "repro/progress", stage: "train", status: "ran" },
+    ]);
+  } finally {
+    off();
+    closeContext(cli);
   }
 });
 

@@ -40,9 +40,11 @@ export function forwardEvents(
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
   let stopped = false;
+  /** Set by close(), which sends what is left itself. */
+  let closing = false;
 
   const schedule = () => {
-    if (timer || inFlight || stopped || pending.size === 0) {
+    if (timer || inFlight || stopped || closing || pending.size === 0) {
       return;
     }
     timer = setTimeout(() => {
@@ -92,6 +94,7 @@ export function forwardEvents(
 
   return {
     async close() {
+      closing = true;
       off();
       clearTimeout(timer);
       timer = undefined;
