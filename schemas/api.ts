@@ -298,6 +298,64 @@ export type DaemonEvent =
 
 // ----- request bodies -----
 
+/**
+ * The events a CLI process may report to the workspace's daemon (`POST /api/v1/events`): a
+ * `lathe repro` run in a terminal writes its runs to the same database, and the daemon re-emits
+ * these on its stream so the editor updates live. Nothing else may be reported.
+ */
+export type ReportedEvent = Extract<DaemonEvent, { type: "runs/changed" | "repro/progress" }>;
+
+export interface ReportEventsRequest {
+  events: ReportedEvent[];
+}
+
+export const reportEventsRequestSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["events"],
+  properties: {
+    events: {
+      type: "array",
+      minItems: 1,
+      maxItems: 1000,
+      items: {
+        type: "object",
+        required: ["type"],
+        properties: { type: { enum: ["runs/changed", "repro/progress"] } },
+        // By `type`, each event's own fields: an error then names the field that is wrong,
+        // where `oneOf` would report every branch's complaints.
+        allOf: [
+          {
+            if: { properties: { type: { const: "runs/changed" } } },
+            then: {
+              type: "object",
+              additionalProperties: false,
+              required: ["runId"],
+              properties: {
+                type: { const: "runs/changed" },
+                runId: { type: "string", pattern: "^[0-9a-f]{32}$" },
+              },
+            },
+          },
+          {
+            if: { properties: { type: { const: "repro/progress" } } },
+            then: {
+              type: "object",
+              additionalProperties: false,
+              required: ["stage", "status"],
+              properties: {
+                type: { const: "repro/progress" },
+                stage: { type: "string", minLength: 1, maxLength: 200 },
+                status: { enum: ["running", "ran", "restored", "skipped", "failed", "not-run"] },
+              },
+            },
+          },
+        ],
+      },
+    },
+  },
+} as const;
+
 export interface ReproRequest {
   stages?: string[];
   force?: boolean;

@@ -1,6 +1,12 @@
-/** The event stream: server-sent events, one JSON DaemonEvent per `data:` line. */
+/**
+ * The event stream: server-sent events, one JSON DaemonEvent per `data:` line. A CLI process
+ * beside the daemon reports its own events here too (POST), so the editor hears of a terminal's
+ * `lathe repro` as it happens.
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ReportEventsRequest } from "../../../schemas/api";
 import type { Context } from "../context";
+import { requireRun } from "../tracking/records";
 
 export function streamEvents(ctx: Context, _req: IncomingMessage, res: ServerResponse): undefined {
   res.writeHead(200, {
@@ -19,4 +25,19 @@ export function streamEvents(ctx: Context, _req: IncomingMessage, res: ServerRes
     off();
   });
   return undefined;
+}
+
+/**
+ * Re-emits events a CLI process reports (the body is validated by reportEventsRequestSchema).
+ * A reported run must exist in the workspace's database, which the CLI writes before it
+ * reports: the stream never announces a run that a listener could not then read.
+ */
+export function reportEvents(ctx: Context, body: ReportEventsRequest): { emitted: number } {
+  for (const event of body.events) {
+    if (event.type === "runs/changed") {
+      requireRun(ctx.db, event.runId);
+    }
+  }
+  body.events.forEach((event) => ctx.events.emit(event));
+  return { emitted: body.events.length };
 }

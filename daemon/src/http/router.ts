@@ -134,7 +134,7 @@ export function checkBody(route: { validate?: ValidateFunction; pattern: string 
   const detail =
     first?.params && "additionalProperty" in first.params
       ? `unknown field '${String(first.params.additionalProperty)}'`
-      : (first?.message ?? "is invalid");
+      : (first?.message ?? "is invalid") + allowedOf(first?.params);
   throw new LatheError(
     "LATHE_BAD_INPUT",
     `Request body for ${route.pattern}: ${field} ${detail}.`,
@@ -143,4 +143,10 @@ export function checkBody(route: { validate?: ValidateFunction; pattern: string 
       errors: route.validate.errors,
     },
   );
+}
+
+/** An enum's values in its error, so the client need not read the schema to fix the request. */
+function allowedOf(params: Record<string, unknown> | undefined): string {
+  const allowed = params?.allowedValues;
+  return Array.isArray(allowed) ? ` (${allowed.map((v) => JSON.stringify(v)).join(", ")})` : "";
 }

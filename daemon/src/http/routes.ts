@@ -2,12 +2,17 @@
  * Every `/api/v1` route, by domain. Each domain module adds its own routes; this file only
  * lists them, so the whole surface is visible in one place.
  */
-import { API_VERSION, type Health } from "../../../schemas/api";
+import {
+  API_VERSION,
+  reportEventsRequestSchema,
+  type Health,
+  type ReportEventsRequest,
+} from "../../../schemas/api";
 import type { Context } from "../context";
 import type { ShutdownHook } from "../daemon";
 import { LATHE_VERSION } from "../version";
 import type { Router } from "./router";
-import { streamEvents } from "./events";
+import { reportEvents, streamEvents } from "./events";
 import { registerArtifactRoutes } from "./routes/artifacts";
 import { registerTrackingRoutes } from "./routes/mlflow";
 import { registerMlflowRegistryRoutes } from "./routes/mlflow-registry";
@@ -29,6 +34,13 @@ export function registerRoutes(
     root: ctx.ws.root,
   }));
   router.add("GET", "/api/v1/events", ({ req, res }) => streamEvents(ctx, req, res));
+  // A CLI process's runs/changed and repro/progress, re-emitted on the stream above.
+  router.add(
+    "POST",
+    "/api/v1/events",
+    ({ body }) => reportEvents(ctx, body as ReportEventsRequest),
+    reportEventsRequestSchema,
+  );
   registerRunRoutes(router, ctx, onShutdown); // experiments, runs, pipeline/repro
   registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
   registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch

@@ -59,8 +59,7 @@ export function followMetrics(
     const points = followed.flatMap((f) => (f.broken ? [] : readNew(ctx, f)));
     if (points.length > 0) {
       logMetrics(ctx.db, runId, points);
-      // FIXME(#3): a CLI repro beside a running daemon should tell the daemon, so the editor's
-      // chart grows live then too; now only the process running the repro hears this.
+      // In a CLI repro, cli/forward-events.ts passes this on to a running daemon's stream.
       ctx.events.emit({ type: "runs/changed", runId });
     }
   };

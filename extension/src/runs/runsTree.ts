@@ -39,10 +39,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.disposables.push(
       daemon.onDidChangeState(() => this.refresh()),
       daemon.onEvent((event) => {
-        // A `lathe repro` in a terminal runs in its own process: the daemon hears of its runs
-        // only through the files it writes (lathe.lock, outs), as pipeline/changed.
-        // FIXME(#3): a CLI run that writes no watched file (a stage that fails first) shows only
-        // at the next refresh; the CLI should report its runs to a running daemon.
+        // A `lathe repro` in a terminal runs in its own process; it reports its runs/changed to
+        // the daemon (POST /api/v1/events), which re-emits them here.
         if (event.type === "runs/changed" || event.type === "pipeline/changed") {
           this.refresh();
         }

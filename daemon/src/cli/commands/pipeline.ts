@@ -4,11 +4,11 @@ import type {
   DataStatus,
   PipelineStatus,
   ReproResult,
-  RunDetail,
   RunSummary,
   StageResult,
 } from "../../../../schemas/api";
 import { findDaemon } from "../../client";
+import { forwardEvents } from "../forward-events";
 import { closeContext, openContext, type Context } from "../../context";
 import { dataStatus } from "../../data/status";
 import { LatheError } from "../../errors";
@@ -17,10 +17,11 @@ import { pipelineFile } from "../../pipeline/parse";
 import { repro } from "../../services/repro";
 import { pipelineDag, pipelineStatus } from "../../services/repro-status";
 import { experimentByName } from "../../store/experiments";
-import { getRun, listRuns, resolveRunId } from "../../store/runs";
+import { getRun, listRuns } from "../../store/runs";
 import { action, globals, print, workspaceFor } from "../output";
 import { integerIn } from "../parse";
 import { modelLines, throwIfGateFailed } from "./registry";
+import { runsShowCommand } from "./run-show";
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -82,17 +83,24 @@ async function reproCommand(
 ): Promise<void> {
   const json = globals(cmd).json;
   await withContext(cmd, async (ctx) => {
-    // A running daemon receives the stages' MLflow/Lathe logging calls.
+    // A running daemon receives the stages' MLflow/Lathe logging calls, and hears of this
+    // process's runs and progress, so the editor follows a terminal's repro live.
     const daemon = await findDaemon(ctx.ws.root);
-    const result = await repro(ctx, {
-      stages,
-      force: opts.force,
-      downstream: opts.downstream,
-      jobs: opts.jobs,
-      daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
-      onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
-      onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
-    });
+    const forwarder = daemon && forwardEvents(ctx, daemon);
+    let result: ReproResult;
+    try {
+      result = await repro(ctx, {
+        stages,
+        force: opts.force,
+        downstream: opts.downstream,
+        jobs: opts.jobs,
+        daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
+        onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
+        onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
+      });
+    } finally {
+      await forwarder?.close();
+    }
     result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
     print(cmd, result, () => modelLines(result.models));
     throwIfFailed(ctx, result);
@@ -252,49 +260,4 @@ function headline(run: RunSummary): string {
 
 function formatNumber(v: number | null): string {
   return v === null ? "null" : String(Number(v.toPrecision(4)));
-}
-
-async function runsShowCommand(id: string, _opts: unknown, cmd: Command) {
-  await withContext(cmd, (ctx) => {
-    const run = getRun(ctx.db, resolveRunId(ctx.db, id));
-    print(cmd, run, () => runText(run));
-  });
-}
-
-function runText(run: RunDetail): string {
-  const lines = [
-    `run ${run.id} (${run.name}) ${run.status}`,
-    `experiment: ${run.experimentName}`,
-    `command: ${run.command ?? "-"}`,
-    `git: ${run.gitCommit ?? "-"}${run.gitDirty ? " (dirty)" : ""}`,
-    `exit code: ${run.exitCode ?? "-"}`,
-  ];
-  const section = (title: string, items: string[]) => {
-    if (items.length) {
-      lines.push(`${title}:`, ...items.map((i) => `  ${i}`));
-    }
-  };
-  section(
-    "params",
-    Object.entries(run.params).map(([k, v]) => `${k} = ${v}`),
-  );
-  section(
-    "metrics",
-    Object.values(run.metrics).map((m) => `${m.key} = ${m.text ?? m.value}`),
-  );
-  section(
-    "inputs",
-    run.inputs.map((f) => `${f.path} ${f.oid.slice(0, 12)}`),
-  );
-  section(
-    "outputs",
-    run.outputs.map((f) => `${f.path} ${f.oid.slice(0, 12)}`),
-  );
-  if (run.error) {
-    section("error", run.error.split("\n"));
-  }
-  if (run.log) {
-    lines.push("log:", run.log.trimEnd());
-  }
-  return lines.join("\n");
 }
