@@ -154,7 +154,7 @@ async function startHttpFloor(): Promise<{ url: string; stop(): void }> {
     server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
   const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     child.once("exit", (code) => reject(new Error(`the HTTP floor server exited (${code})`)));
   });
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
