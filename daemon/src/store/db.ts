@@ -270,6 +270,30 @@ const migrations: string[] = [
       DELETE FROM run_summaries WHERE run_id IN (SELECT id FROM runs WHERE experiment_id = NEW.id);
     END;
   `,
+  // Registry (#5): the audit log records version deletions and renames too (so its CHECK is
+  // widened, which SQLite does by rebuilding the table), and a model keeps the highest version
+  // number it ever had, so that a version number is never reused after a delete (as in MLflow).
+  `
+  CREATE TABLE registry_audit_next (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('alias', 'stage', 'version', 'rename')),
+    name TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    actor TEXT NOT NULL DEFAULT '',
+    at INTEGER NOT NULL
+  );
+  INSERT INTO registry_audit_next (id, model, kind, name, from_value, to_value, reason, actor, at)
+    SELECT id, model, kind, name, from_value, to_value, reason, actor, at FROM registry_audit;
+  DROP TABLE registry_audit;
+  ALTER TABLE registry_audit_next RENAME TO registry_audit;
+  CREATE INDEX registry_audit_by_model ON registry_audit(model, id);
+  ALTER TABLE models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+  UPDATE models SET last_version =
+    (SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE model = models.name);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
