@@ -298,18 +298,19 @@ const migrations: string[] = [
 
 export const SCHEMA_VERSION = migrations.length;
 
-export function openDb(path: string): Db {
+/** `upTo` stops at an older schema version: for tests of a migration, on the data before it. */
+export function openDb(path: string, upTo = migrations.length): Db {
   mkdirSync(dirname(path), { recursive: true });
   const db = loadDatabase(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
-  migrate(db, path);
+  migrate(db, path, upTo);
   return db;
 }
 
-function migrate(db: Db, path: string): void {
+function migrate(db: Db, path: string, upTo: number): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > migrations.length) {
     throw new LatheError(
@@ -318,7 +319,7 @@ function migrate(db: Db, path: string): void {
       { path, version: current },
     );
   }
-  for (let v = current; v < migrations.length; v++) {
+  for (let v = current; v < Math.min(upTo, migrations.length); v++) {
     db.transaction(() => {
       db.exec(migrations[v]!);
       db.pragma(`user_version = ${v + 1}`);
