@@ -38,6 +38,8 @@ export function renameModel(ctx: Context, name: string, newName: string, note: M
       { model: name, newName, mlflowCode: "RESOURCE_ALREADY_EXISTS" },
     );
   }
+  // FIXME(#5): a live deployment should follow the rename too (the supervisor moving its worker
+  // to the new name, in its per-name queue) instead of the rename being refused.
   const live = liveDeployments(ctx, name);
   if (live.length > 0) {
     throw new LatheError(
