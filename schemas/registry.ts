@@ -26,10 +26,16 @@ export interface AliasMove {
 export interface RegistryAuditEntry {
   id: number;
   model: string;
-  kind: "alias" | "stage";
-  /** The alias moved; for a stage move the version's number, as text. */
+  kind: "alias" | "stage" | "version" | "rename";
+  /**
+   * The alias moved; for a stage move or a version deletion the version's number, as text; for
+   * a rename, "name".
+   */
   name: string;
-  /** Versions (as text) for an alias move, stage names for a stage move; null for none. */
+  /**
+   * Versions (as text) for an alias move, stage names for a stage move, the deleted version's
+   * stage (to null) for a deletion, the old and new model names for a rename; null for none.
+   */
   from: string | null;
   to: string | null;
   reason: string;

@@ -185,7 +185,7 @@ export function auditLog(ctx: Context, model: string, limit = 200): RegistryAudi
     .all(model, limit) as {
     id: number;
     model: string;
-    kind: "alias" | "stage";
+    kind: RegistryAuditEntry["kind"];
     name: string;
     from_value: string | null;
     to_value: string | null;
@@ -206,10 +206,11 @@ export function auditLog(ctx: Context, model: string, limit = 200): RegistryAudi
   }));
 }
 
-function audit(
+/** Writes one audit log entry; callers run it inside the transaction of the change it records. */
+export function audit(
   ctx: Context,
   model: string,
-  kind: "alias" | "stage",
+  kind: RegistryAuditEntry["kind"],
   name: string,
   from: number | string | null,
   to: number | string | null,

@@ -101,7 +101,12 @@ function signatureLines(v: ModelVersion): string[] {
 
 function historyLines(log: RegistryAuditEntry[]): string[] {
   const rows = log.map((e) => {
-    const what = e.kind === "alias" ? `@${e.name}` : `stage of v${e.name}`;
+    const what = {
+      alias: `@${e.name}`,
+      stage: `stage of v${e.name}`,
+      version: `v${e.name} deleted`,
+      rename: "model renamed",
+    }[e.kind];
     const move = `${e.from ?? "—"} → ${e.to ?? "—"}`;
     return [
       new Date(e.at).toISOString(),

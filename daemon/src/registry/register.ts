@@ -29,7 +29,7 @@ interface RunFile {
   oid: string;
 }
 
-/** Adds version max+1 of `model` (creating the model) and emits `models/changed`. */
+/** Adds the next version of `model` (one past the highest it ever had) (creating the model) and emits `models/changed`. */
 export function register(ctx: Context, asked: RegisterInput): ModelVersion {
   checkModelName(asked.model);
   const input = withModelRun(ctx, { ...asked, runId: resolveRunId(ctx.db, asked.runId) });
@@ -45,9 +45,14 @@ export function register(ctx: Context, asked: RegisterInput): ModelVersion {
       ctx.db
         .prepare("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)")
         .run(input.model, now);
+      // last_version outlives deleted versions, so their numbers are not handed out again.
       const { next } = ctx.db
-        .prepare("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model = ?")
+        .prepare(
+          `SELECT MAX(m.last_version, COALESCE(MAX(v.version), 0)) + 1 AS next
+           FROM models m LEFT JOIN model_versions v ON v.model = m.name WHERE m.name = ?`,
+        )
         .get(input.model) as { next: number };
+      ctx.db.prepare("UPDATE models SET last_version = ? WHERE name = ?").run(next, input.model);
       ctx.db
         .prepare(
           `INSERT INTO model_versions (model, version, run_id, oid, path, signature, metrics, params,

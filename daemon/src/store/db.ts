@@ -270,22 +270,47 @@ const migrations: string[] = [
       DELETE FROM run_summaries WHERE run_id IN (SELECT id FROM runs WHERE experiment_id = NEW.id);
     END;
   `,
+  // Registry (#5): the audit log records version deletions and renames too (so its CHECK is
+  // widened, which SQLite does by rebuilding the table), and a model keeps the highest version
+  // number it ever had, so that a version number is never reused after a delete (as in MLflow).
+  `
+  CREATE TABLE registry_audit_next (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('alias', 'stage', 'version', 'rename')),
+    name TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    actor TEXT NOT NULL DEFAULT '',
+    at INTEGER NOT NULL
+  );
+  INSERT INTO registry_audit_next (id, model, kind, name, from_value, to_value, reason, actor, at)
+    SELECT id, model, kind, name, from_value, to_value, reason, actor, at FROM registry_audit;
+  DROP TABLE registry_audit;
+  ALTER TABLE registry_audit_next RENAME TO registry_audit;
+  CREATE INDEX registry_audit_by_model ON registry_audit(model, id);
+  ALTER TABLE models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+  UPDATE models SET last_version =
+    (SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE model = models.name);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
 
-export function openDb(path: string): Db {
+/** `upTo` stops at an older schema version: for tests of a migration, on the data before it. */
+export function openDb(path: string, upTo = migrations.length): Db {
   mkdirSync(dirname(path), { recursive: true });
   const db = loadDatabase(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
-  migrate(db, path);
+  migrate(db, path, upTo);
   return db;
 }
 
-function migrate(db: Db, path: string): void {
+function migrate(db: Db, path: string, upTo: number): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > migrations.length) {
     throw new LatheError(
@@ -294,7 +319,7 @@ function migrate(db: Db, path: string): void {
       { path, version: current },
     );
   }
-  for (let v = current; v < migrations.length; v++) {
+  for (let v = current; v < Math.min(upTo, migrations.length); v++) {
     db.transaction(() => {
       db.exec(migrations[v]!);
       db.pragma(`user_version = ${v + 1}`);

@@ -2,16 +2,14 @@
  * Every problem in a pipeline document, with the exact range of the text at fault: YAML syntax,
  * schema (unknown field, wrong type), unknown params keys and missing params files, deps that
  * neither exist nor are produced, outputs that overlap, cycles, and a command that reads another
- * stage's output without listing it in deps.
- *
- * FIXME(#5): a models: entry is checked against the schema only; its stage names and gate
- * conditions should be checked here too, with registry/gates-parse.ts's rules (today `lathe
- * repro`, `status` and `dag` report them, exit 2).
+ * stage's output without listing it in deps; and a `models:` entry that `lathe repro` would
+ * refuse (modelsCheck.ts: unknown stages, outputs, gate conditions, aliases).
  */
 import { isScalar, isMap, type Node } from "yaml";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
 import { keyText, normalise, spanOf, type Span, type StageInfo } from "./analysis";
 import { rangeOf, type DocContext } from "./context";
+import { checkModels } from "./modelsCheck";
 
 export const SOURCE = "lathe";
 
@@ -26,6 +24,7 @@ export const Code = {
   cycle: "cycle",
   undeclaredDep: "undeclared-dep",
   unusedParamsFile: "unused-params-file",
+  modelEntry: "model-entry",
 } as const;
 
 export interface DiagnoseOptions {
@@ -76,6 +75,9 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
     }
   }
   checkCommands(ctx, add);
+  for (const p of checkModels(ctx)) {
+    add(p.span, p.message, Code.modelEntry);
+  }
   return out;
 }
 

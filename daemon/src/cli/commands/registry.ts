@@ -199,7 +199,12 @@ export function modelLines(outcomes: ModelGateOutcome[] | undefined): string {
 export { throwIfGateFailed } from "../../registry/gates";
 
 function historyLine(e: RegistryAuditEntry): string {
-  const what = e.kind === "alias" ? `@${e.name}` : `v${e.name} stage`;
+  const what = {
+    alias: `@${e.name}`,
+    stage: `v${e.name} stage`,
+    version: `v${e.name} deleted`,
+    rename: "renamed",
+  }[e.kind];
   const why = [e.reason, e.actor].filter(Boolean).join(" · ");
   return `${new Date(e.at).toISOString()}  ${what.padEnd(16)} ${e.from ?? "—"} → ${e.to ?? "—"}${why ? `  (${why})` : ""}`;
 }

@@ -8,9 +8,11 @@ import {
   createModelVersion,
   createRegisteredModel,
   deleteModelAlias,
+  deleteModelVersion,
   deleteModelVersionTag,
   deleteRegisteredModel,
   deleteRegisteredModelTag,
+  getDownloadUri,
   getLatestVersions,
   getModelVersion,
   getModelVersionByAlias,
@@ -19,6 +21,7 @@ import {
   searchRegisteredModels,
   setModelAlias,
   setModelVersionTag,
+  renameRegisteredModel,
   setRegisteredModelTag,
   transitionStage,
   updateModelVersion,
@@ -44,6 +47,7 @@ export function registerMlflowRegistryRoutes(router: Router, ctx: Context): void
   on("POST", "registered-models/search", searchRegisteredModels);
   on("DELETE", "registered-models/delete", deleteRegisteredModel);
   on("PATCH", "registered-models/update", updateRegisteredModel);
+  on("POST", "registered-models/rename", renameRegisteredModel);
   on("POST", "registered-models/set-tag", setRegisteredModelTag);
   on("DELETE", "registered-models/delete-tag", deleteRegisteredModelTag);
   on("POST", "registered-models/get-latest-versions", getLatestVersions);
@@ -60,6 +64,6 @@ export function registerMlflowRegistryRoutes(router: Router, ctx: Context): void
   on("PATCH", "model-versions/update", updateModelVersion);
   on("POST", "model-versions/set-tag", setModelVersionTag);
   on("DELETE", "model-versions/delete-tag", deleteModelVersionTag);
-  // FIXME(#5): registered-models/rename, model-versions/delete and get-download-uri answer
-  // ENDPOINT_NOT_FOUND; rename needs aliases, tags, audit log and deployments to follow the name.
+  on("DELETE", "model-versions/delete", deleteModelVersion);
+  on("GET", "model-versions/get-download-uri", getDownloadUri);
 }

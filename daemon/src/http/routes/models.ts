@@ -4,13 +4,18 @@
  *   GET    /api/v1/models/:name                → RegisteredModel
  *   POST   /api/v1/models/:name/versions       RegisterRequest → ModelVersion
  *   GET    /api/v1/models/:name/versions/:v    → ModelVersion
+ *   GET    /api/v1/models/:name/versions/:v/file → the version's ONNX bytes (MLflow's
+ *          get-download-uri names this for a version that is not a logged artifact)
  */
+import { existsSync, statSync } from "node:fs";
 import { registerRequestSchema, type RegisterRequest } from "../../../../schemas/api";
 import type { Context } from "../../context";
+import { objectPath } from "../../data/objects";
 import type { ShutdownHook } from "../../daemon";
 import { LatheError } from "../../errors";
 import { getModel, getVersion, listModels } from "../../registry/models";
 import { register } from "../../registry/register";
+import { sendObject } from "./artifacts";
 import { registerDeploymentRoutes } from "./deployments";
 import type { Router } from "../router";
 
@@ -35,6 +40,20 @@ export function registerModelRoutes(
   router.add("GET", "/api/v1/models/:name/versions/:version", ({ params }) =>
     getVersion(ctx, params.name!, versionNumber(params.version!)),
   );
+  router.add("GET", "/api/v1/models/:name/versions/:version/file", async ({ params, res }) => {
+    const version = getVersion(ctx, params.name!, versionNumber(params.version!));
+    const file = objectPath(ctx.ws, version.oid);
+    if (!existsSync(file)) {
+      throw new LatheError(
+        "LATHE_NOT_FOUND",
+        `The ONNX file of ${version.model}@${version.version} (${version.oid.slice(0, 12)}) is missing from the content store.`,
+        { model: version.model, version: version.version, oid: version.oid },
+      );
+    }
+    const size = statSync(file).size;
+    await sendObject(ctx, { path: version.path, oid: version.oid, size }, res);
+    return undefined;
+  });
 }
 
 function versionNumber(text: string): number {

@@ -10,7 +10,9 @@ import { LatheError } from "../../errors";
 import { deleteAlias, requireAlias, setAlias, setStage } from "../../registry/aliases";
 import { getModel, getVersion, listModels } from "../../registry/models";
 import { createModel, deleteModel, updateModel, updateVersion } from "../../registry/notes";
+import { deleteVersion, renameModel } from "../../registry/lifecycle";
 import { register } from "../../registry/register";
+import { requireRun } from "../records";
 import { mlflowError } from "./errors";
 import { toMlflowModel, toMlflowVersion } from "./registry-entities";
 import { list, optionalString, requiredString, type Request } from "./request";
@@ -40,6 +42,14 @@ export function deleteRegisteredModel(ctx: Context, req: Request): unknown {
   knownModel(ctx, name);
   deleteModel(ctx, name);
   return {};
+}
+
+/** MLflow's registered-models/rename: `name`, `new_name` → the renamed RegisteredModel. */
+export function renameRegisteredModel(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  const newName = requiredString(req, "new_name");
+  knownModel(ctx, name);
+  return { registered_model: toMlflowModel(renameModel(ctx, name, newName, { actor: ACTOR })) };
 }
 
 export function searchRegisteredModels(ctx: Context, req: Request): unknown {
@@ -76,6 +86,38 @@ export function getModelVersion(ctx: Context, req: Request): unknown {
   const name = requiredString(req, "name");
   knownModel(ctx, name);
   return { model_version: toMlflowVersion(knownVersion(ctx, name, versionOf(req))) };
+}
+
+/** MLflow's model-versions/delete; aliases that point at the version are dropped with it. */
+export function deleteModelVersion(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const version = knownVersion(ctx, name, versionOf(req));
+  deleteVersion(ctx, name, version.version, { actor: ACTOR });
+  return {};
+}
+
+/**
+ * MLflow's model-versions/get-download-uri. A version registered from a logged artifact answers
+ * its `mlflow-artifacts:` URI, which the artifact routes serve; one registered from a pipeline
+ * output (not an artifact) answers the daemon's own URL of the version's ONNX file.
+ */
+export function getDownloadUri(ctx: Context, req: Request): unknown {
+  const name = requiredString(req, "name");
+  knownModel(ctx, name);
+  const version = knownVersion(ctx, name, versionOf(req));
+  const artifact = ctx.db
+    .prepare("SELECT 1 FROM artifacts WHERE run_id = ? AND path = ? AND oid = ?")
+    .get(version.runId, version.path, version.oid);
+  if (artifact) {
+    const run = requireRun(ctx.db, version.runId);
+    return {
+      artifact_uri: `mlflow-artifacts:/${run.experimentId}/${run.id}/artifacts/${version.path}`,
+    };
+  }
+  const base = ctx.daemon?.url ?? "";
+  const path = `/api/v1/models/${encodeURIComponent(name)}/versions/${version.version}/file`;
+  return { artifact_uri: `${base}${path}` };
 }
 
 export function searchModelVersions(ctx: Context, req: Request): unknown {
