@@ -27,15 +27,16 @@ async function twoVersions(daemon: TestDaemon): Promise<void> {
 /** `clients` loops of /predict on keep-alive connections until `stop()`; every answer kept. */
 function load(worker: ReturnType<typeof workerClient>, clients: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const answers: { status: number; version: unknown; error?: string }[] = [];
+  const answers: { client: number; status: number; version: unknown; error?: string }[] = [];
   let isRunning = true;
-  const loop = async () => {
+  const loop = async (_: unknown, client: number) => {
     while (isRunning) {
       try {
         const a = await worker("POST", "/predict", { records: weatherRecords }, {}, agent);
-        answers.push({ status: a.status, version: a.json.version, error: a.json.error as string });
+        const error = a.json.error as string;
+        answers.push({ client, status: a.status, version: a.json.version, error });
       } catch (err) {
-        answers.push({ status: 0, version: null, error: (err as Error).message });
+        answers.push({ client, status: 0, version: null, error: (err as Error).message });
       }
     }
   };
@@ -75,11 +76,30 @@ void test("redeploying under continuous requests switches versions with zero err
         [2, first.port, first.pid, "weather"],
       ],
     );
-    // Answers follow the swaps in order: 1s, then 2s, then 1s, then 2s.
-    const runs = traffic.answers
-      .map((a) => a.version)
-      .filter((v, i, all) => i === 0 || v !== all[i - 1]);
-    assert.deepEqual(runs, [1, 2, 1, 2]);
+    // Answers follow the swaps in order: 1s, then 2s, then 1s, then 2s. Each client sends one
+    // request at a time, so its answers must follow them; across clients, a request queued on
+    // the old version just before a swap may finish after one served by the new.
+    const swapsSeen = (client: number) =>
+      traffic.answers
+        .filter((a) => a.client === client)
+        .map((a) => a.version)
+        .filter((v, i, all) => i === 0 || v !== all[i - 1]);
+    for (let client = 0; client < 8; client++) {
+      const seen = swapsSeen(client);
+      const order = [1, 2, 1, 2];
+      let at = 0;
+      for (const v of seen) {
+        while (at < order.length && order[at] !== v) {
+          at++;
+        }
+        assert.ok(at < order.length, `client ${client} saw versions ${seen.join(",")}`);
+        at++;
+      }
+    }
+    assert.ok(
+      Array.from({ length: 8 }, (_, c) => swapsSeen(c).join(",")).includes("1,2,1,2"),
+      "some client saw every swap",
+    );
     const meta = await workerClient(daemon, first.port!)("GET", "/v2/models/weather");
     assert.deepEqual(meta.json.versions, ["2"], "the old version is unloaded after draining");
   }));
