@@ -6,10 +6,10 @@
  */
 import { readFile } from "node:fs/promises";
 import * as vscode from "vscode";
-import type { RunSummary } from "../../../schemas/api";
+import type { PipelineDag, RunSummary } from "../../../schemas/api";
 import { resolveInside } from "../../../daemon/src/workspace";
 import type { DaemonConnection } from "../daemon/connection";
-import { applyParamEdits, changedParams } from "./paramsEdit";
+import { applyParamEdits, changedParams, stageParamsFile } from "./paramsEdit";
 import { reproduce } from "./reproduce";
 import type { RunsNode } from "./runNodes";
 
@@ -89,7 +89,10 @@ export async function rerunWithParams(
   if (!edited) {
     return;
   }
-  const changes = changedParams(run.params, edited);
+  // The stage as lathe.yaml has it now (what the re-run will run): its wdir holds its params.yaml.
+  const dag = await daemon.call<PipelineDag>("GET", "/api/v1/pipeline/dag");
+  const wdir = dag.stages.find((s) => s.name === run.stage)?.wdir ?? "";
+  const changes = changedParams(run.params, edited, stageParamsFile(wdir));
   if (changes.size === 0) {
     const again = await vscode.window.showInformationMessage(
       `No param of ${run.stage} changed.`,
