@@ -150,6 +150,8 @@ export interface PipelineDag {
     cmd: string;
     desc: string | null;
     frozen: boolean;
+    /** The stage's working directory, workspace-relative ("" for the root). */
+    wdir: string;
     /** Names of the stages this one depends on. */
     upstream: string[];
     deps: string[];

@@ -77,6 +77,13 @@ test("the SQLite-built list equals the list of objects, serialized, for every fi
     { parentId: parent },
     { limit: 2 },
     { experimentId: "none" },
+    { topLevel: true },
+    { topLevel: true, includeDeleted: true },
+    { limit: 2, offset: 1 },
+    { offset: 3 },
+    { parentId: null, limit: 1, withChildren: true },
+    { experimentId, topLevel: true, limit: 1, offset: 1, withChildren: true },
+    { topLevel: true, withChildren: true, includeDeleted: true },
   ];
   for (const filter of filters) {
     const expected = JSON.parse(JSON.stringify(listRuns(db, filter))) as unknown;

@@ -239,6 +239,33 @@ async function walkThrough(s) {
     what: "the zoom to reset",
   });
 
+  // 7b. The same zoom from the keyboard: a focused chart zooms in twice with + (the middle
+  //     quarter, fetched finer as a drag's range is), pans right with an arrow, resets with 0.
+  await loss.focus();
+  await loss.press("+");
+  await loss.press("+");
+  const zoomOf = async () => (await loss.getAttribute("data-zoom"))?.split("..").map(Number);
+  await waitFor(
+    async () => {
+      const z = await zoomOf();
+      const held = Number(await loss.getAttribute("data-zoom-points"));
+      return z !== undefined && z[0] > 150 && z[1] < 360 && held >= 80;
+    },
+    { timeoutMs: 20_000, what: "the keyboard zoom to the middle quarter, with finer points" },
+  );
+  const [keyFrom] = await zoomOf();
+  await loss.press("ArrowRight");
+  await waitFor(async () => ((await zoomOf())?.[0] ?? 0) > keyFrom, {
+    timeoutMs: 10_000,
+    what: "ArrowRight to pan the zoomed window right",
+  });
+  await s.shot("05b-keyboard-zoom");
+  await loss.press("0");
+  await waitFor(async () => (await loss.getAttribute("data-zoom")) === null, {
+    timeoutMs: 10_000,
+    what: "0 to reset the keyboard zoom",
+  });
+
   // 8. Smoothing from the keyboard (the slider takes arrow keys): each run gets a smoothed curve
   //    over its faint raw one; then a log scale.
   const smoothing = view.locator('input[type="range"][aria-label="Smoothing"]');

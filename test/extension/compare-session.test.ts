@@ -137,6 +137,56 @@ test("a running run grows: only the steps after the last one sent are fetched", 
   assert.equal(posted.length, 0);
 });
 
+test("a point logged late, at or below the last step sent, brings the whole curve again", async () => {
+  const made = await d.post(`${M}/runs/create`, { run_name: "late" });
+  const run = made.json.run.info.run_id as string;
+  await log(run, "loss", 0, 50, (s) => 1 / (s + 1));
+  const { s, posted } = session([run]);
+  await s.handle({ type: "ready" });
+  posted.length = 0;
+  // Nothing new: nothing fetched.
+  await s.runChanged(run);
+  assert.equal(series(posted).length, 0);
+
+  // A second value at step 20 and one at step 49, the last step sent: neither is after it.
+  const late = [
+    { key: "loss", value: 9, step: 20, timestamp: 5_000_000 },
+    { key: "loss", value: 0.5, step: 49, timestamp: 5_000_001 },
+  ];
+  assert.equal((await d.post(`/api/v1/runs/${run}/batch`, { metrics: late })).status, 200);
+  await s.runChanged(run);
+  const whole = series(posted);
+  assert.deepEqual(
+    whole.map((m) => [m.mode, m.range, m.total]),
+    [["replace", null, 52]],
+  );
+  assert.ok(whole[0]!.points.values.includes(9), "the late value at step 20 is drawn");
+
+  // New steps after the last and a late one in the same burst: the append, then the whole curve.
+  posted.length = 0;
+  const mixed = [
+    { key: "loss", value: 0.1, step: 50, timestamp: 5_000_002 },
+    { key: "loss", value: 7, step: 3, timestamp: 5_000_003 },
+  ];
+  assert.equal((await d.post(`/api/v1/runs/${run}/batch`, { metrics: mixed })).status, 200);
+  await s.runChanged(run);
+  assert.deepEqual(
+    series(posted).map((m) => [m.mode, m.range, m.total]),
+    [
+      ["append", { minStep: 50, maxStep: null }, 1],
+      ["replace", null, 54],
+    ],
+  );
+  // In order again: an append only.
+  posted.length = 0;
+  await log(run, "loss", 51, 55, () => 0.05);
+  await s.runChanged(run);
+  assert.deepEqual(
+    series(posted).map((m) => [m.mode, m.total]),
+    [["append", 4]],
+  );
+});
+
 test("failures come back as error messages naming the request", async () => {
   const { s, posted } = session([runA, "no-such-run"]);
   await s.handle({ type: "ready" });

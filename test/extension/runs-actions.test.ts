@@ -1,8 +1,21 @@
-/** Pure pieces of the Runs view's actions: params written back for a re-run, the sort choices. */
+/**
+ * The Runs view's actions without the editor: params written back for a re-run (into a wdir
+ * stage's own params.yaml, against a real daemon), the sort choices.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LatheError } from "../../daemon/src/errors";
-import { applyParamEdits, changedParams, paramLocation } from "../../extension/src/runs/paramsEdit";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PipelineDag, ReproResult, RunSummary } from "../../schemas/api";
+import {
+  applyParamEdits,
+  changedParams,
+  paramLocation,
+  stageParamsFile,
+} from "../../extension/src/runs/paramsEdit";
+import { daemonIn, removeDir, tempDir } from "../helpers";
+import { writeFiles } from "../daemon/pipeline-fixtures";
 import { describeQuery, quoteKey, sortChoices } from "../../extension/src/runs/queryText";
 
 const PARAMS = `# Parameters of the weather pipeline.
@@ -71,6 +84,77 @@ test("changedParams groups the values that changed by file", () => {
     ],
   );
   assert.equal(changedParams({ a: "1" }, { a: "1" }).size, 0);
+});
+
+test("a stage with wdir keeps its unprefixed params in <wdir>/params.yaml", () => {
+  assert.equal(stageParamsFile(""), "params.yaml");
+  assert.equal(stageParamsFile("models/net"), "models/net/params.yaml");
+  assert.deepEqual(paramLocation("train.lr", "sub/params.yaml"), {
+    file: "sub/params.yaml",
+    path: ["train", "lr"],
+  });
+  // A prefixed key names its file from the workspace root, whatever the wdir.
+  assert.deepEqual(paramLocation("conf/x.yaml:a", "sub/params.yaml"), {
+    file: "conf/x.yaml",
+    path: ["a"],
+  });
+  const changes = changedParams(
+    { lr: "1", "conf/x.yaml:a": "1" },
+    { lr: "2", "conf/x.yaml:a": "3" },
+    "sub/params.yaml",
+  );
+  assert.deepEqual([...changes.keys()], ["sub/params.yaml", "conf/x.yaml"]);
+});
+
+test("re-run with edited params of a wdir stage edits <wdir>/params.yaml and the new run has the value", async () => {
+  const root = await tempDir("lathe-rerun-wdir-");
+  writeFiles(root, {
+    "lathe.yaml": `stages:
+  train:
+    wdir: sub
+    cmd: node -e "require('fs').writeFileSync('out.txt', 'ok')"
+    params: [lr]
+    outs: [out.txt]
+`,
+    "params.yaml": "lr: 99 # the root's, not the stage's\n",
+    "sub/params.yaml": "lr: 0.1 # the stage's\n",
+  });
+  const daemon = await daemonIn(root);
+  try {
+    const first = await daemon.client.call<ReproResult>("POST", "/api/v1/pipeline/repro", {});
+    const run = await daemon.client.call<RunSummary>(
+      "GET",
+      `/api/v1/runs/${first.stages[0]!.runId}`,
+    );
+    assert.deepEqual(run.params, { lr: "0.1" });
+    // What rerunWithParams does, without the editor: the dag's wdir names the file to edit.
+    const dag = await daemon.client.call<PipelineDag>("GET", "/api/v1/pipeline/dag");
+    const wdir = dag.stages.find((st) => st.name === "train")!.wdir;
+    assert.equal(wdir, "sub");
+    const changes = changedParams(run.params, { lr: "0.5" }, stageParamsFile(wdir));
+    for (const [file, edits] of changes) {
+      const path = join(root, file);
+      writeFileSync(path, applyParamEdits(file, readFileSync(path, "utf8"), edits));
+    }
+    assert.equal(readFileSync(join(root, "sub/params.yaml"), "utf8"), "lr: 0.5 # the stage's\n");
+    assert.equal(
+      readFileSync(join(root, "params.yaml"), "utf8"),
+      "lr: 99 # the root's, not the stage's\n",
+    );
+    const again = await daemon.client.call<ReproResult>("POST", "/api/v1/pipeline/repro", {
+      stages: ["train"],
+      downstream: true,
+    });
+    assert.equal(again.stages[0]!.status, "ran");
+    const rerun = await daemon.client.call<RunSummary>(
+      "GET",
+      `/api/v1/runs/${again.stages[0]!.runId}`,
+    );
+    assert.deepEqual(rerun.params, { lr: "0.5" });
+  } finally {
+    await daemon.close();
+    await removeDir(root);
+  }
 });
 
 test("sort choices use the headline metric; odd keys are quoted; the description says both", () => {

@@ -11,6 +11,7 @@ import {
   sortedBy,
   zoomRange,
 } from "../../webview/src/compare/series";
+import { keyZoom } from "../../webview/src/compare/keyZoom";
 
 function pts(steps: number[], values: (number | null)[], times = steps.map((s) => s * 1000)) {
   return { steps, times, values, texts: values.map((v) => (v === null ? "NaN" : null)) };
@@ -100,4 +101,30 @@ test("zoomRange: whole steps on the step axis; the steps inside a time window on
   assert.equal(zoomRange(curves, "time", 11, 12), null);
   assert.deepEqual(extent(curves, "step"), [0, 30]);
   assert.equal(extent([], "step"), null);
+});
+
+test("keyZoom: + and - zoom around the middle, arrows pan inside the curve, 0/Escape reset", () => {
+  const all: [number, number] = [0, 1000];
+  assert.deepEqual(keyZoom("+", false, all, all, 1), { window: [250, 750] });
+  assert.deepEqual(keyZoom("=", false, [250, 750], all, 1), { window: [375, 625] });
+  assert.deepEqual(keyZoom("-", false, [375, 625], all, 1), { window: [250, 750] });
+  // Zooming out past the whole curve is a reset; near an edge the window slides back inside.
+  assert.equal(keyZoom("-", false, [250, 750], all, 1), "reset");
+  assert.deepEqual(keyZoom("-", false, [0, 200], all, 1), { window: [0, 400] });
+  assert.deepEqual(keyZoom("ArrowRight", false, [250, 750], all, 1), { window: [300, 800] });
+  assert.deepEqual(keyZoom("ArrowLeft", true, [250, 750], all, 1), { window: [0, 500] });
+  assert.deepEqual(keyZoom("ArrowRight", true, [600, 900], all, 1), { window: [700, 1000] });
+  // Nothing to pan at an edge or on the whole curve, nothing finer than the smallest window.
+  assert.equal(keyZoom("ArrowLeft", false, [0, 500], all, 1), null);
+  assert.equal(keyZoom("ArrowRight", false, all, all, 1), null);
+  assert.deepEqual(keyZoom("+", false, [10, 13], all, 1), { window: [10.75, 12.25] });
+  assert.deepEqual(keyZoom("+", false, [10, 11.5], all, 1), { window: [10.25, 11.25] });
+  assert.equal(keyZoom("+", false, [11, 12], all, 1), null);
+  assert.equal(keyZoom("0", false, [11, 12], all, 1), "reset");
+  assert.equal(keyZoom("Escape", false, [11, 12], all, 1), "reset");
+  // Other keys (Tab, letters) are left to the page.
+  assert.equal(keyZoom("Tab", false, [11, 12], all, 1), null);
+  assert.equal(keyZoom("a", false, all, all, 1), null);
+  // A single-step curve cannot zoom in.
+  assert.equal(keyZoom("+", false, [5, 5], [5, 5], 1), null);
 });

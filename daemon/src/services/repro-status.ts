@@ -70,6 +70,7 @@ export function pipelineDag(root: string): PipelineDag {
     cmd: s.cmd,
     desc: s.desc,
     frozen: s.frozen,
+    wdir: s.wdir,
     upstream: [...dag.upstream.get(s.name)!],
     deps: s.deps.map((d) => d.wsPath),
     outs: stageOutputs(s).map((o) => o.wsPath),

@@ -7,7 +7,7 @@
  * test/daemon/runs-list-json.test.ts checks the output against `listRuns`.
  */
 import type { Db } from "./db";
-import { runFilterWhere, type RunFilter } from "./runs";
+import { runListTail, runListWith, type RunFilter } from "./runs";
 import { statement } from "./statements";
 
 const KEY_VALUES = (table: "params" | "tags") =>
@@ -37,7 +37,8 @@ const SUMMARY = `json_object(
  * so listing 10,000 unchanged runs reads 10,000 strings.
  */
 export function listRunsJson(db: Db, filter: RunFilter = {}): string {
-  const { where, args } = runFilterWhere(filter);
+  const tail = runListTail(filter);
+  const page = runListWith(filter);
   try {
     statement(db, FILL).run();
   } catch (err) {
@@ -45,20 +46,20 @@ export function listRunsJson(db: Db, filter: RunFilter = {}): string {
     if (!(err instanceof Error && "code" in err && String(err.code).startsWith("SQLITE_"))) {
       throw err;
     }
-    const sql = `SELECT ${SUMMARY} FROM runs r JOIN experiments e ON e.id = r.experiment_id
-      ${where} ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
+    const sql = `${page} SELECT ${SUMMARY} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+      ${tail.sql}`;
     return `[${(
       db
         .prepare(sql)
         .pluck()
-        .all(...args, filter.limit ?? -1) as string[]
+        .all(...tail.args) as string[]
     ).join(",")}]`;
   }
-  const sql = `SELECT s.json FROM runs r JOIN run_summaries s ON s.run_id = r.id
-    ${where} ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
+  const sql = `${page} SELECT s.json FROM runs r JOIN run_summaries s ON s.run_id = r.id
+    ${tail.sql}`;
   const rows = statement(db, sql)
     .pluck()
-    .all(...args, filter.limit ?? -1) as string[];
+    .all(...tail.args) as string[];
   return `[${rows.join(",")}]`;
 }
 

@@ -40,7 +40,19 @@ export interface RunFilter {
   experimentId?: string;
   /** A run id for its children; null for top-level runs only; undefined for all. */
   parentId?: string | null;
+  /**
+   * Only the runs whose parent is not listed with them (none, deleted, or in another
+   * experiment): the Runs view's top level.
+   */
+  topLevel?: boolean;
   limit?: number;
+  /** How many runs of the order to skip first (a page's start); 0 by default. */
+  offset?: number;
+  /**
+   * The children of the runs listed too (after `limit` and `offset`, which count the runs the
+   * filter matches only), in the same newest-first order: a page of the Runs view in one list.
+   */
+  withChildren?: boolean;
   /** Deleted runs too (MLflow's lifecycle); lists hide them by default. */
   includeDeleted?: boolean;
 }
@@ -200,15 +212,47 @@ export function runFilterWhere(filter: RunFilter): { where: string; args: unknow
     where.push("r.parent_id = ?");
     args.push(filter.parentId);
   }
+  if (filter.topLevel) {
+    const listed = filter.includeDeleted ? "" : " AND p.lifecycle_stage = 'active'";
+    where.push(`(r.parent_id IS NULL OR NOT EXISTS (SELECT 1 FROM runs p
+      WHERE p.id = r.parent_id AND p.experiment_id = r.experiment_id${listed}))`);
+  }
   return { where: where.length ? `WHERE ${where.join(" AND ")}` : "", args };
+}
+
+const NEWEST_FIRST = "ORDER BY r.start_time DESC, r.rowid DESC";
+
+/**
+ * The end of a run list's SELECT on `runs r` (WHERE, order, limit, offset) and its arguments.
+ * With `withChildren`, the filter picks a page of runs and their children are added to it.
+ */
+export function runListTail(filter: RunFilter): { sql: string; args: unknown[] } {
+  const { where, args } = runFilterWhere(filter);
+  const page = [...args, filter.limit ?? -1, filter.offset ?? 0];
+  if (!filter.withChildren) {
+    return { sql: `${where} ${NEWEST_FIRST} LIMIT ? OFFSET ?`, args: page };
+  }
+  const active = filter.includeDeleted ? "" : "AND r.lifecycle_stage = 'active'";
+  return {
+    sql: `WHERE r.id IN (SELECT id FROM page)
+        OR (r.parent_id IN (SELECT id FROM page) ${active}) ${NEWEST_FIRST}`,
+    args: page,
+  };
+}
+
+/** The page of a `withChildren` list, to put before its SELECT (`WITH page AS (…)`). */
+export function runListWith(filter: RunFilter): string {
+  const { where } = runFilterWhere(filter);
+  return filter.withChildren
+    ? `WITH page (id) AS (SELECT r.id FROM runs r ${where} ${NEWEST_FIRST} LIMIT ? OFFSET ?)`
+    : "";
 }
 
 /** Runs, newest first, each with its params and the latest value of each metric. */
 export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
-  const { where, args } = runFilterWhere(filter);
-  const sql = `${selectRuns()} ${where}
-    ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...args, filter.limit ?? -1) as RunRow[];
+  const tail = runListTail(filter);
+  const sql = `${runListWith(filter)} ${selectRuns()} ${tail.sql}`;
+  const rows = db.prepare(sql).all(...tail.args) as RunRow[];
   return withParamsAndMetrics(db, rows);
 }
 

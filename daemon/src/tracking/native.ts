@@ -65,11 +65,60 @@ export function removeTag(ctx: Context, runId: string, key: string): RunSummary 
 /**
  * Soft delete (MLflow's lifecycle "deleted") or restore. Nothing is removed: the run is hidden
  * from lists and searches unless they ask for deleted runs. Doing it twice is not an error.
+ *
+ * A run's descendants (a repro's stage runs, and runs nested under those) go with it: deleting a
+ * repro leaves no orphans at the top of the list. They are stamped with the same deleted time,
+ * so a restore brings back exactly what that delete took, and a child deleted on its own before
+ * stays deleted. MLflow's `runs/delete` keeps its one-run semantics (mlflow/routes).
  */
 export function setLifecycle(ctx: Context, runId: string, stage: Lifecycle): RunSummary {
-  requireRun(ctx.db, runId);
-  setRunLifecycle(ctx.db, runId, stage);
-  return changed(ctx, runId);
+  const changedIds = ctx.db.transaction(() => {
+    const run = requireRun(ctx.db, runId);
+    if (run.lifecycleStage === stage) {
+      // Deleting again must not restamp: the stamp is what a restore matches its children by.
+      return [];
+    }
+    const stamp = stage === "deleted" ? Date.now() : deletedTime(ctx.db, runId);
+    const ids = [runId, ...descendants(ctx.db, runId, stage === "deleted" ? "active" : stamp)];
+    for (const id of ids) {
+      setRunLifecycle(ctx.db, id, stage, stamp ?? Date.now());
+    }
+    return ids;
+  })();
+  const summary = changed(ctx, runId);
+  for (const id of changedIds.slice(1)) {
+    ctx.events.emit({ type: "runs/changed", runId: id });
+  }
+  return summary;
+}
+
+function deletedTime(db: Db, runId: string): number | null {
+  const row = db.prepare("SELECT deleted_time FROM runs WHERE id = ?").get(runId) as {
+    deleted_time: number | null;
+  };
+  return row.deleted_time;
+}
+
+/**
+ * The run's descendants to change with it: for a delete the active ones; for a restore those
+ * deleted at `stamp` (with it). A descendant left out also keeps its own subtree as it is.
+ */
+function descendants(db: Db, runId: string, which: "active" | number | null): string[] {
+  const matches =
+    which === "active"
+      ? "r.lifecycle_stage = 'active'"
+      : "r.lifecycle_stage = 'deleted' AND r.deleted_time IS ?";
+  const rows = db
+    .prepare(
+      `WITH RECURSIVE tree (id) AS (
+         SELECT ?
+         UNION
+         SELECT r.id FROM runs r JOIN tree ON r.parent_id = tree.id WHERE ${matches}
+       )
+       SELECT id FROM tree WHERE id <> ?`,
+    )
+    .all(...(which === "active" ? [runId, runId] : [runId, which, runId])) as { id: string }[];
+  return rows.map((r) => r.id);
 }
 
 function requireKey(key: string): string {

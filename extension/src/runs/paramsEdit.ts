@@ -3,18 +3,31 @@
  * param key is `a.b` for the stage's params.yaml and `file:a.b` for another file (as the daemon
  * records them, daemon/src/pipeline/params.ts). Comments and layout of the file are kept.
  */
+import { posix } from "node:path";
 import { isCollection, isScalar, parse, parseDocument } from "yaml";
 import { LatheError } from "../../../daemon/src/errors";
 
-// FIXME(#3): a stage with `wdir` keeps its unprefixed params in <wdir>/params.yaml; they are
-// written to the root params.yaml here (the run does not record its stage's wdir).
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
-/** `train.lr` → params.yaml, ["train","lr"]; `conf/x.yaml:model.depth` → conf/x.yaml, [...]. */
-export function paramLocation(key: string): { file: string; path: string[] } {
+/**
+ * The params file a stage's unprefixed keys live in: params.yaml in its `wdir` (the daemon
+ * records those keys without their file, and a prefixed key's file is workspace-relative).
+ */
+export function stageParamsFile(wdir: string): string {
+  return posix.join(wdir || ".", DEFAULT_PARAMS_FILE);
+}
+
+/**
+ * `train.lr` → the stage's params file (params.yaml at the root by default), ["train","lr"];
+ * `conf/x.yaml:model.depth` → conf/x.yaml, [...].
+ */
+export function paramLocation(
+  key: string,
+  defaultFile = DEFAULT_PARAMS_FILE,
+): { file: string; path: string[] } {
   const colon = key.indexOf(":");
   const prefixed = colon > 0 && /\.(ya?ml|json)$/i.test(key.slice(0, colon));
-  const file = prefixed ? key.slice(0, colon) : DEFAULT_PARAMS_FILE;
+  const file = prefixed ? key.slice(0, colon) : defaultFile;
   const dotted = prefixed ? key.slice(colon + 1) : key;
   return { file, path: dotted.split(".") };
 }
@@ -70,17 +83,18 @@ export function applyParamEdits(
   return doc.toString();
 }
 
-/** The edits that change something, grouped by file. */
+/** The edits that change something, grouped by file (unprefixed keys in `defaultFile`). */
 export function changedParams(
   before: Record<string, string>,
   after: Record<string, string>,
+  defaultFile = DEFAULT_PARAMS_FILE,
 ): Map<string, { path: string[]; key: string; value: string }[]> {
   const byFile = new Map<string, { path: string[]; key: string; value: string }[]>();
   for (const [key, value] of Object.entries(after)) {
     if (before[key] === value) {
       continue;
     }
-    const { file, path } = paramLocation(key);
+    const { file, path } = paramLocation(key, defaultFile);
     byFile.set(file, [...(byFile.get(file) ?? []), { path, key, value }]);
   }
   return byFile;

@@ -25,7 +25,16 @@ export function registerRuns(
     canSelectMany: true,
   });
   query.attach(view);
-  context.subscriptions.push(query, runs, view);
+  context.subscriptions.push(
+    query,
+    runs,
+    view,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("lathe.runs.pageSize")) {
+        runs.restart();
+      }
+    }),
+  );
 
   const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
@@ -36,6 +45,9 @@ export function registerRuns(
   command("lathe.runs.sort", "Sorting runs failed", () => query.pickSort());
   command("lathe.runs.clearFilter", "Clearing the filter failed", () =>
     Promise.resolve(query.clear()),
+  );
+  command("lathe.runs.loadMore", "Loading more runs failed", (experimentId?: string) =>
+    Promise.resolve(experimentId === undefined ? undefined : runs.loadMore(experimentId)),
   );
   command("lathe.openArtifact", "Opening the artifact failed", (node?: RunsNode) =>
     openArtifact(daemon, root, node),

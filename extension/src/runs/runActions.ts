@@ -6,10 +6,10 @@
  */
 import { readFile } from "node:fs/promises";
 import * as vscode from "vscode";
-import type { RunSummary } from "../../../schemas/api";
+import type { PipelineDag, RunSummary } from "../../../schemas/api";
 import { resolveInside } from "../../../daemon/src/workspace";
 import type { DaemonConnection } from "../daemon/connection";
-import { applyParamEdits, changedParams } from "./paramsEdit";
+import { applyParamEdits, changedParams, stageParamsFile } from "./paramsEdit";
 import { reproduce } from "./reproduce";
 import type { RunsNode } from "./runNodes";
 
@@ -49,18 +49,25 @@ export async function deleteRun(daemon: DaemonConnection, node?: RunsNode): Prom
   if (!run) {
     return;
   }
+  // The daemon deletes a run's stage runs (its descendants) with it, and Undo restores them.
+  const stages = node?.kind === "run" ? node.children.length : 0;
+  const withStages = stages > 0 ? ` and its ${stages} stage run${stages === 1 ? "" : "s"}` : "";
   const choice = await vscode.window.showWarningMessage(
-    `Delete run ${run.name} (${run.id.slice(0, 7)})?`,
-    { modal: true, detail: "It is hidden from the Runs view and searches; it can be restored." },
+    `Delete run ${run.name} (${run.id.slice(0, 7)})${withStages}?`,
+    {
+      modal: true,
+      detail: `${stages > 0 ? "They are" : "It is"} hidden from the Runs view and searches; Undo restores ${stages > 0 ? "them" : "it"}.`,
+    },
     "Delete",
   );
   if (choice !== "Delete") {
     return;
   }
-  // FIXME(#3): deleting a repro run should delete (and restore) its stage runs with it; today
-  // the daemon deletes the one run and its stage runs show at the top level until restored.
   await daemon.call("DELETE", runPath(run));
-  const undo = await vscode.window.showInformationMessage(`Deleted run ${run.name}.`, "Undo");
+  const undo = await vscode.window.showInformationMessage(
+    `Deleted run ${run.name}${withStages}.`,
+    "Undo",
+  );
   if (undo === "Undo") {
     await daemon.call("POST", `${runPath(run)}/restore`);
   }
@@ -82,7 +89,10 @@ export async function rerunWithParams(
   if (!edited) {
     return;
   }
-  const changes = changedParams(run.params, edited);
+  // The stage as lathe.yaml has it now (what the re-run will run): its wdir holds its params.yaml.
+  const dag = await daemon.call<PipelineDag>("GET", "/api/v1/pipeline/dag");
+  const wdir = dag.stages.find((s) => s.name === run.stage)?.wdir ?? "";
+  const changes = changedParams(run.params, edited, stageParamsFile(wdir));
   if (changes.size === 0) {
     const again = await vscode.window.showInformationMessage(
       `No param of ${run.stage} changed.`,

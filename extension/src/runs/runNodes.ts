@@ -15,7 +15,9 @@ export type RunsNode =
   | { kind: "group"; run: RunSummary; group: GroupKind }
   | { kind: "value"; run: RunSummary; group: GroupKind | "git"; key: string; value: string }
   /** A file the run logged (MLflow artifacts) or a stage output (`oid` set), or a folder of them. */
-  | { kind: "artifact"; run: RunSummary; path: string; isDir: boolean; oid: string | null };
+  | { kind: "artifact"; run: RunSummary; path: string; isDir: boolean; oid: string | null }
+  /** Last under an experiment while it has more runs than the pages shown. */
+  | { kind: "more"; experiment: Experiment; shown: number };
 
 export function experimentItem(experiment: Experiment, shown?: number): vscode.TreeItem {
   const item = new vscode.TreeItem(experiment.name, vscode.TreeItemCollapsibleState.Expanded);
@@ -97,6 +99,20 @@ export function artifactItem(node: Extract<RunsNode, { kind: "artifact" }>): vsc
     item.contextValue = "lathe.artifact";
     item.command = { command: "lathe.openArtifact", title: "Open Artifact", arguments: [node] };
   }
+  return item;
+}
+
+export function moreItem(node: Extract<RunsNode, { kind: "more" }>, pageSize: number) {
+  const item = new vscode.TreeItem("Load more…", vscode.TreeItemCollapsibleState.None);
+  item.id = `more:${node.experiment.id}:${node.shown}`;
+  item.iconPath = new vscode.ThemeIcon("ellipsis");
+  item.description = `${node.shown} shown, next ${pageSize}`;
+  item.tooltip = `Load the next ${pageSize} runs of ${node.experiment.name} (setting lathe.runs.pageSize).`;
+  item.command = {
+    command: "lathe.runs.loadMore",
+    title: "Load More Runs",
+    arguments: [node.experiment.id],
+  };
   return item;
 }
 

@@ -30,6 +30,14 @@ export class RunsQuery implements vscode.Disposable {
     this.show();
   }
 
+  /** The filter and order for a paged search of one experiment's runs. */
+  search(): Pick<SearchRunsRequest, "filter" | "orderBy"> {
+    return {
+      ...(this.filter ? { filter: this.filter } : {}),
+      ...(this.order ? { orderBy: [this.order] } : {}),
+    };
+  }
+
   request(): Pick<SearchRunsRequest, "filter" | "orderBy" | "maxResults"> {
     return {
       ...(this.filter ? { filter: this.filter } : {}),

@@ -13,11 +13,14 @@ import {
   artifactItem,
   experimentItem,
   groupItem,
+  moreItem,
   runItem,
   valueItem,
   type GroupKind,
   type RunsNode,
 } from "./runNodes";
+import { readSettings } from "../vscode/settings";
+import { RunsPager } from "./runsPager";
 import type { RunsQuery } from "./runsQuery";
 
 export type { RunsNode } from "./runNodes";
@@ -32,10 +35,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly matched = new Map<string, number>();
   readonly onDidChangeTreeData = this.changed.event;
 
+  private readonly pager: RunsPager;
+
   constructor(
     private readonly daemon: DaemonConnection,
     private readonly query: RunsQuery,
   ) {
+    this.pager = new RunsPager(
+      (method, path, body) => daemon.call(method, path, body),
+      () => readSettings().runsPageSize,
+    );
     this.disposables.push(
       daemon.onDidChangeState(() => this.refresh()),
       daemon.onEvent((event) => {
@@ -45,14 +54,32 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
           this.refresh();
         }
       }),
-      query.onDidChange(() => this.refresh()),
+      query.onDidChange(() => this.restart()),
     );
   }
 
-  /** Schedules a refresh; bursts of events (a repro emits many) become one. */
+  /**
+   * Schedules a refresh; bursts of events (a repro emits many) become one. The pages shown are
+   * loaded again, as many as before.
+   */
   refresh(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.changed.fire(), REFRESH_DEBOUNCE_MS);
+    this.timer = setTimeout(() => {
+      this.pager.invalidate();
+      this.changed.fire();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  /** A new query or page size: each experiment shows its first page again. */
+  restart(): void {
+    this.pager.clear();
+    this.refresh();
+  }
+
+  /** "Load more…": the experiment's next page, added below the runs shown. */
+  loadMore(experimentId: string): void {
+    this.pager.loadMore(experimentId);
+    this.changed.fire();
   }
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
@@ -87,6 +114,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return valueItem(node);
       case "artifact":
         return artifactItem(node);
+      case "more":
+        return moreItem(node, readSettings().runsPageSize);
       default:
         return assertNever(node);
     }
@@ -117,6 +146,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       case "artifact":
         return node.isDir ? listArtifacts(this.daemon, node.run, node.path) : [];
       case "value":
+      case "more":
         return [];
       default:
         return assertNever(node);
@@ -151,26 +181,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       .then((r) => r.runs);
   }
 
-  // FIXME(#3): page an experiment's runs (a "more…" node) instead of listing them all at once.
+  /** A page at a time (`lathe.runs.pageSize`), with "Load more…" last while there are more. */
   private async runsOf(experiment: Experiment): Promise<RunsNode[]> {
-    const runs = this.query.active
-      ? await this.search([experiment.id])
-      : await this.daemon.call<RunSummary[]>(
-          "GET",
-          `/api/v1/runs?experiment=${encodeURIComponent(experiment.id)}`,
-        );
-    const ids = new Set(runs.map((r) => r.id));
-    const top = runs.filter((r) => r.parentId === null || !ids.has(r.parentId));
-    if (!this.query.sorted) {
-      top.sort((a, b) => b.startTime - a.startTime);
-    }
-    return top.map((run, i) => ({
+    const search = this.query.active ? this.query.search() : undefined;
+    const { top, more } = await this.pager.runsOf(experiment.id, search);
+    const nodes: RunsNode[] = top.map(({ run, children }, i) => ({
       kind: "run",
       run,
-      // Stage runs read in the order they ran.
-      children: runs.filter((r) => r.parentId === run.id).sort((a, b) => a.startTime - b.startTime),
+      children,
       newest: i === 0,
     }));
+    if (more) {
+      nodes.push({ kind: "more", experiment, shown: top.length });
+    }
+    return nodes;
   }
 
   private async runChildren(node: Extract<RunsNode, { kind: "run" }>): Promise<RunsNode[]> {

@@ -7,6 +7,8 @@ export interface Settings {
   nodePath: string;
   /** The metric shown in a run's description (`lathe.runs.headlineMetric`). */
   headlineMetric: string;
+  /** Top-level runs per page of an experiment in the Runs view (`lathe.runs.pageSize`). */
+  runsPageSize: number;
   /** Independent stages run at once from the Pipelines view (`lathe.pipeline.jobs`). */
   pipelineJobs: number;
   /** Aliases Promote offers before the model's own (`lathe.models.aliases`). */
@@ -21,6 +23,7 @@ export function readSettings(): Settings {
   return {
     nodePath: config.get<string>("nodePath")?.trim() || "node",
     headlineMetric: config.get<string>("runs.headlineMetric")?.trim() || "accuracy",
+    runsPageSize: Math.round(clamp(config.get<number>("runs.pageSize") ?? 200, 10, 5000)),
     pipelineJobs: Math.min(64, Math.max(1, Math.floor(config.get<number>("pipeline.jobs") ?? 1))),
     modelAliases: config.get<string[]>("models.aliases") ?? ["champion", "challenger"],
     compare: {

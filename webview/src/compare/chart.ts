@@ -1,11 +1,13 @@
 /**
  * One metric's chart (uPlot, chosen by bench/charts.mjs): every run's curve overlaid, x = step or
  * time, optional log scale, EMA smoothing drawn over a faint raw curve, and drag-to-zoom that asks
- * the host for finer points of the zoomed step range (double-click zooms back out).
+ * the host for finer points of the zoomed step range (double-click zooms back out). A focused
+ * chart zooms from the keyboard too (+/-, arrow keys, 0 or Escape; keyZoom.ts), by the same path.
  */
 import uPlot from "uplot";
 import type { CompareRun, SeriesPoints, StepRange, XAxis } from "../../../schemas/webview";
 import { el } from "../components";
+import { keyZoom } from "./keyZoom";
 import { appendPoints, ema, extent, join, positiveOnly, sortedBy, zoomRange } from "./series";
 import { withAlpha, type ChartTheme } from "./theme";
 
@@ -57,6 +59,16 @@ export class MetricChart {
       this.plotArea,
     );
     this.element.dataset.metric = key;
+    // Focusable, so the keyboard reaches the zoom a drag gives the mouse.
+    this.element.tabIndex = 0;
+    this.element.setAttribute("role", "group");
+    this.element.setAttribute(
+      "aria-label",
+      `${key} chart. Plus and minus zoom, arrow keys pan, 0 or Escape resets.`,
+    );
+    this.element.setAttribute("aria-keyshortcuts", "+ - ArrowLeft ArrowRight 0 Escape");
+    this.note.setAttribute("aria-live", "polite");
+    this.element.addEventListener("keydown", (e) => this.onKey(e));
     this.resize.observe(this.plotArea);
   }
 
@@ -147,7 +159,9 @@ export class MetricChart {
 
   private updateNote(): void {
     const { x } = this.host.options();
-    this.note.textContent = this.zoom ? "zoomed: double-click to reset" : "";
+    this.note.textContent = this.zoom
+      ? `zoomed to steps ${this.zoom.range.minStep}–${this.zoom.range.maxStep}: double-click or 0 resets`
+      : "";
     this.element.dataset.curves = String(this.curveCount());
     this.element.dataset.x = x;
     // The highest step drawn, for people reading the DOM (and the e2e test of live growth).
@@ -239,8 +253,36 @@ export class MetricChart {
     this.updateNote();
   }
 
-  // FIXME(#3): zoom from the keyboard too (arrow keys on a focused chart); today a drag zooms
-  // and a double-click resets, mouse only.
+  /**
+   * A key on the focused chart: a new window goes through setScale as a drag's does, so
+   * onScale fetches its finer points; keys that do nothing here are left to the page (Tab).
+   */
+  private onKey(e: KeyboardEvent): void {
+    if (!this.plot || e.altKey || e.ctrlKey || e.metaKey) {
+      return;
+    }
+    const { x } = this.host.options();
+    const all = extent([...this.full.values()], x);
+    if (!all) {
+      return;
+    }
+    const current: [number, number] = this.zoom ? [this.zoom.min, this.zoom.max] : all;
+    // A step apart on the step axis; a millisecond on the time axis (in seconds there).
+    const result = keyZoom(e.key, e.shiftKey, current, all, x === "step" ? 1 : 0.001);
+    if (result === null) {
+      return;
+    }
+    e.preventDefault();
+    if (result === "reset") {
+      if (this.zoom) {
+        this.resetZoom();
+      }
+      return;
+    }
+    const [min, max] = result.window;
+    this.plot.setScale("x", { min, max });
+  }
+
   /** The user dragged a range: fetch finer points for it (or, for the whole range, drop the zoom). */
   private onScale(u: uPlot, key: string): void {
     if (key !== "x" || this.internal) {

@@ -21,8 +21,10 @@ export function registerRunRoutes(
 
   /**
    * Runs, newest first. `experiment=<id>` filters by experiment; `parent=<id>` gives a run's
-   * children and `parent=none` the top-level runs only; `limit=<n>` caps the list;
-   * `deleted=include` lists deleted runs too.
+   * children, `parent=none` the runs without a parent and `parent=top` those whose parent is not
+   * listed with them (the Runs view's top level); `limit=<n>` and `offset=<n>` take a page;
+   * `children=include` adds the children of the runs on the page; `deleted=include` lists
+   * deleted runs too.
    */
   router.add("GET", "/api/v1/runs", ({ query, res }) => {
     const experimentId = query.get("experiment") ?? undefined;
@@ -32,11 +34,23 @@ export function registerRunRoutes(
       });
     }
     const parent = query.get("parent");
-    const parentId = parent === null ? undefined : parent === "none" ? null : parent;
-    const includeDeleted = query.get("deleted") === "include";
+    const topLevel = parent === "top";
+    const parentId = parent === null || topLevel ? undefined : parent === "none" ? null : parent;
+    const includeDeleted = include(query, "deleted");
+    const withChildren = include(query, "children");
     const limit = parseLimit(query.get("limit"));
+    const offset = parseOffset(query.get("offset"));
     // Serialized by SQLite: 10,000 runs as objects cost three times the queries.
-    sendJsonText(res, 200, listRunsJson(ctx.db, { experimentId, parentId, limit, includeDeleted }));
+    const filter = {
+      experimentId,
+      parentId,
+      topLevel,
+      limit,
+      offset,
+      withChildren,
+      includeDeleted,
+    };
+    sendJsonText(res, 200, listRunsJson(ctx.db, filter));
     return undefined;
   });
 
@@ -104,4 +118,32 @@ function parseLimit(raw: string | null): number | undefined {
     });
   }
   return limit;
+}
+
+function parseOffset(raw: string | null): number | undefined {
+  if (raw === null) {
+    return undefined;
+  }
+  const offset = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(offset)) {
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `offset must be an integer of 0 or more, not '${raw}'.`,
+      {
+        offset: raw,
+      },
+    );
+  }
+  return offset;
+}
+
+/** `name=include` is true, no `name` false; any other value is refused, naming it. */
+function include(query: URLSearchParams, name: string): boolean {
+  const raw = query.get(name);
+  if (raw !== null && raw !== "include") {
+    throw new LatheError("LATHE_BAD_INPUT", `${name} must be 'include', not '${raw}'.`, {
+      [name]: raw,
+    });
+  }
+  return raw === "include";
 }

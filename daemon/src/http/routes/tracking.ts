@@ -5,8 +5,8 @@
  *   POST   /api/v1/runs/search                SearchRunsRequest → SearchRunsResult
  *   PUT    /api/v1/runs/:id/tags/:key         SetTagRequest → RunSummary
  *   DELETE /api/v1/runs/:id/tags/:key         → RunSummary
- *   DELETE /api/v1/runs/:id                   soft delete → RunSummary
- *   POST   /api/v1/runs/:id/restore           → RunSummary
+ *   DELETE /api/v1/runs/:id                   soft delete, with its descendants → RunSummary
+ *   POST   /api/v1/runs/:id/restore           with what the delete took → RunSummary
  * docs/tracking.md describes them.
  */
 import {
@@ -65,12 +65,15 @@ export function registerTrackingQueryRoutes(router: Router, ctx: Context): void 
     removeTag(ctx, params.id!, params.key!),
   );
 
-  /** Soft-deletes a run: hidden from lists and searches unless they ask for deleted runs. */
+  /**
+   * Soft-deletes a run and its descendants (a repro's stage runs): hidden from lists and searches
+   * unless they ask for deleted runs.
+   */
   router.add("DELETE", "/api/v1/runs/:id", ({ params }): RunSummary =>
     setLifecycle(ctx, params.id!, "deleted"),
   );
 
-  /** Brings a deleted run back. */
+  /** Brings a deleted run back, with the descendants its delete took. */
   router.add("POST", "/api/v1/runs/:id/restore", ({ params }): RunSummary =>
     setLifecycle(ctx, params.id!, "active"),
   );

@@ -25,6 +25,11 @@ export class CompareSession {
   private ready = false;
   /** Last step sent per `runId\0key`, for appends. */
   private readonly sent = new Map<string, number>();
+  /**
+   * Points of each `runId\0key` sent so far (each history's exact `total`): a comparison counting
+   * more than this after an append means points arrived at or below the last step (out of order).
+   */
+  private readonly counted = new Map<string, number>();
   private metricKeys: string[] = [];
   private runs: RunSummary[] = [];
   /** Live updates are serialised so two bursts never fetch the same steps twice. */
@@ -44,6 +49,7 @@ export class CompareSession {
       case "ready":
         this.ready = true;
         this.sent.clear();
+        this.counted.clear();
         await this.report(null, () => this.sendAll());
         return;
       case "fetch":
@@ -65,6 +71,7 @@ export class CompareSession {
       return Promise.resolve();
     }
     this.sent.clear();
+    this.counted.clear();
     this.updating = this.updating.then(() => this.report(null, () => this.sendAll()));
     return this.updating;
   }
@@ -107,7 +114,7 @@ export class CompareSession {
         .map(async (run) => {
           const history = await this.history(run.id, key, range, points);
           if (range === null) {
-            this.remember(run.id, key, history);
+            this.remember(run.id, key, history, "whole");
           }
           this.post(seriesMessage(history, requestId, range, "replace"));
         }),
@@ -115,9 +122,9 @@ export class CompareSession {
   }
 
   /**
-   * Sends the model again and, for each run's metric, the points after the last step sent.
-   * FIXME(#3): a point logged later with a step at or below the last one sent (out of order) is
-   * not fetched by a live update; reopening the view shows it.
+   * Sends the model again and, for each run's metric, the points after the last step sent. When
+   * the run holds more points than were sent and the new ones are not all after the last step (a
+   * point logged late, out of order, or a second value at a step), the whole curve is sent again.
    */
   private async grow(): Promise<void> {
     const known = new Set(this.metricKeys);
@@ -125,15 +132,24 @@ export class CompareSession {
     for (const metric of comparison.metrics) {
       for (const [i, summary] of metric.values.entries()) {
         const run = comparison.runs[i]!;
-        const last = this.sent.get(`${run.id}\0${metric.key}`);
-        if (!summary || (last !== undefined && summary.step <= last)) {
+        const id = `${run.id}\0${metric.key}`;
+        const last = this.sent.get(id);
+        if (!summary || (last !== undefined && summary.count <= (this.counted.get(id) ?? 0))) {
           continue;
         }
-        const fresh = last === undefined || !known.has(metric.key);
-        const range = fresh ? null : { minStep: last + 1, maxStep: null };
-        const history = await this.history(run.id, metric.key, range, this.defaults.points);
-        this.remember(run.id, metric.key, history);
-        this.post(seriesMessage(history, null, range, fresh ? "replace" : "append"));
+        const fresh = last === undefined || !known.has(metric.key) || summary.step <= last;
+        if (!fresh) {
+          const range = { minStep: last + 1, maxStep: null };
+          const history = await this.history(run.id, metric.key, range, this.defaults.points);
+          this.remember(run.id, metric.key, history, "append");
+          this.post(seriesMessage(history, null, range, "append"));
+          if ((this.counted.get(id) ?? 0) >= summary.count) {
+            continue;
+          }
+        }
+        const history = await this.history(run.id, metric.key, null, this.defaults.points);
+        this.remember(run.id, metric.key, history, "whole");
+        this.post(seriesMessage(history, null, null, "replace"));
       }
     }
   }
@@ -152,11 +168,19 @@ export class CompareSession {
     );
   }
 
-  private remember(runId: string, key: string, history: MetricHistory): void {
+  private remember(
+    runId: string,
+    key: string,
+    history: MetricHistory,
+    how: "whole" | "append",
+  ): void {
+    const id = `${runId}\0${key}`;
+    const before = how === "whole" ? 0 : (this.counted.get(id) ?? 0);
+    this.counted.set(id, before + history.total);
     const lastPoint = history.points.at(-1);
     if (lastPoint) {
-      const id = `${runId}\0${key}`;
-      this.sent.set(id, Math.max(this.sent.get(id) ?? -Infinity, lastPoint.step));
+      const from = how === "whole" ? -Infinity : (this.sent.get(id) ?? -Infinity);
+      this.sent.set(id, Math.max(from, lastPoint.step));
     }
   }
 
