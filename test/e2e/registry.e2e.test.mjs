@@ -2,7 +2,8 @@
  * The registry in a real editor (issue #5): examples/weather with a `models:` gate; `lathe repro`
  * from the CLI registers two versions (the gate moves @challenger through the running daemon), then
  * in the Models view a person promotes v1 to `champion` from its context menu, sees the badge, opens
- * its model card, and rolls the alias back after promoting v2. Screenshots:
+ * its model card, rolls the alias back after promoting v2, and opens v1's run (selected in the Runs
+ * view, its log in an editor). Screenshots:
  * test-results/e2e/registry/.
  */
 import { execFileSync } from "node:child_process";
@@ -137,6 +138,19 @@ async function walkThrough(s) {
     .first()
     .waitFor({ state: "visible", timeout: 30_000 });
   await s.shot("04-rolled-back");
+
+  // Open Run: the version's train run is selected in the Runs view (its repro opened on the way)
+  // and its log opens in an editor.
+  await contextMenu(s, treeRow(page, /^\s*v1\s*@champion/).first(), "Open Run");
+  await treeRow(page, /^\s*train\s*accuracy/, { view: "Runs" })
+    .and(page.locator(".selected"))
+    .first()
+    .waitFor({ state: "visible", timeout: 30_000 });
+  await page
+    .locator(".tabs-container .tab", { hasText: /train/ })
+    .first()
+    .waitFor({ state: "visible", timeout: 30_000 });
+  await s.shot("05-open-run");
 
   const history = cli(s, ["models", "history", "weather-model"]);
   if (!/@champion +2 → 1 .*editor/.test(history) || !/best on 2015 · editor/.test(history)) {

@@ -147,3 +147,34 @@ test("a refused filter rejects, naming it, and the next query works", async () =
   await assert.rejects(p.runsOf(experiment, { filter: "metrics.acc >" }), /filter/);
   assert.equal((await p.runsOf(experiment)).top.length, 3);
 });
+
+test("Open Run: pages load until the run's repro is among them, and topOf finds a stage run's repro", async () => {
+  const { p, paths } = pager();
+  const listed = await p.runsOf(experiment);
+  assert.equal(p.topOf(experiment, listed.top[0].children[0].id)?.run.name, topNames[0]);
+  // repro0 is the oldest: the seventh run, on the third page of three.
+  const oldest = (await p.runsOf(experiment)).top.length;
+  assert.equal(oldest, 3);
+  const all = await d.daemon.client.call<{ id: string; name: string }[]>(
+    "GET",
+    `/api/v1/runs?experiment=${experiment}`,
+  );
+  const repro0 = all.find((r) => r.name === "repro0");
+  const train0 = all.find((r) => r.name === "train0");
+  assert.ok(repro0 && train0);
+  assert.equal(p.topOf(experiment, train0.id), undefined, "not loaded yet");
+  paths.length = 0;
+  const found = await p.loadUntil(experiment, repro0.id, undefined, 20);
+  assert.equal(found?.run.name, "repro0");
+  assert.equal(paths.length, 2, `two more pages, no more: ${paths.join(", ")}`);
+  assert.equal(p.topOf(experiment, train0.id)?.run.id, repro0.id);
+  assert.equal((await p.runsOf(experiment)).more, false, "the view shows the pages loaded");
+
+  // At most maxPages: a fresh pager stops at two pages and says the run is not there.
+  const limited = pager().p;
+  assert.equal(await limited.loadUntil(experiment, repro0.id, undefined, 2), undefined);
+  // Filtered out: the search's pages end without it.
+  const filtered = pager().p;
+  const search = { filter: "attributes.run_name = 'repro6'" };
+  assert.equal(await filtered.loadUntil(experiment, repro0.id, search, 20), undefined);
+});

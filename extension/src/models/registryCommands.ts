@@ -54,7 +54,8 @@ export function registerRegistryCommands(
     command("lathe.openVersionRun", "Opening the run failed", async (node) => {
       const version = await versionOf(daemon, node);
       if (version) {
-        // FIXME(#5): reveal the run in the Runs view too, once that view can find a run by id.
+        // The run selected in the Runs view (its params and metrics open under it), and its log.
+        await vscode.commands.executeCommand("lathe.revealRun", version.runId);
         await vscode.commands.executeCommand("lathe.openRunLog", version.runId);
       }
     }),

@@ -49,6 +49,9 @@ export function registerRuns(
   command("lathe.runs.loadMore", "Loading more runs failed", (experimentId?: string) =>
     Promise.resolve(experimentId === undefined ? undefined : runs.loadMore(experimentId)),
   );
+  command("lathe.revealRun", "Showing the run failed", (runId?: string) =>
+    revealRun(runs, view, query, runId),
+  );
   command("lathe.openArtifact", "Opening the artifact failed", (node?: RunsNode) =>
     openArtifact(daemon, root, node),
   );
@@ -60,4 +63,31 @@ export function registerRuns(
     rerunWithParams(daemon, root, node),
   );
   return runs;
+}
+
+/** Selects run `runId` in the Runs view (the Models view's Open Run); says why when it cannot. */
+async function revealRun(
+  runs: RunsTreeProvider,
+  view: vscode.TreeView<RunsNode>,
+  query: RunsQuery,
+  runId: string | undefined,
+): Promise<boolean> {
+  if (!runId) {
+    return false;
+  }
+  const found = await runs.locate(runId);
+  if ("missing" in found) {
+    const clear = query.active ? "Clear Filter" : undefined;
+    const picked = await vscode.window.showInformationMessage(
+      found.missing,
+      ...(clear ? [clear] : []),
+    );
+    if (picked === clear && clear) {
+      query.clear();
+      return revealRun(runs, view, query, runId);
+    }
+    return false;
+  }
+  await view.reveal(found, { select: true, focus: true, expand: true });
+  return true;
 }

@@ -75,6 +75,37 @@ export class RunsPager {
     }
   }
 
+  /**
+   * Loads pages of the experiment until its top-level run `topId` is among them, at most
+   * `maxPages` in all; false when the run is not there (filtered out, or beyond `maxPages`).
+   */
+  async loadUntil(
+    experimentId: string,
+    topId: string,
+    search: RunsSearch | undefined,
+    maxPages: number,
+  ): Promise<TopRun | undefined> {
+    for (;;) {
+      const listing = await this.runsOf(experimentId, search);
+      const found = listing.top.find((t) => t.run.id === topId);
+      const entry = this.loaded.get(experimentId);
+      if (found || !listing.more || !entry || entry.pages >= maxPages) {
+        return found;
+      }
+      this.loadMore(experimentId);
+    }
+  }
+
+  /** The top-level run `id` of the experiment, or the one holding it, from the pages loaded. */
+  topOf(experimentId: string, id: string): TopRun | undefined {
+    const entry = this.loaded.get(experimentId);
+    if (!entry) {
+      return undefined;
+    }
+    const top = entry.key === "null" ? entry.top : nest(entry.found, true);
+    return top.find((t) => t.run.id === id || t.children.some((c) => c.id === id));
+  }
+
   /** The experiment's runs as far as its pages go, loading the pages not loaded yet. */
   async runsOf(experimentId: string, search?: RunsSearch): Promise<RunsListing> {
     const key = JSON.stringify(search ?? null);

@@ -26,6 +26,8 @@ import type { RunsQuery } from "./runsQuery";
 export type { RunsNode } from "./runNodes";
 
 const REFRESH_DEBOUNCE_MS = 250;
+/** How far back "reveal a run" pages through an experiment before it gives up. */
+const MAX_REVEAL_PAGES = 20;
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -33,6 +35,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private timer: NodeJS.Timeout | undefined;
   /** Runs per experiment from the last listing, for the experiment's "N runs match". */
   private readonly matched = new Map<string, number>();
+  /** The experiments last listed, for a run node's parent. */
+  private experimentsById = new Map<string, Experiment>();
   readonly onDidChangeTreeData = this.changed.event;
 
   private readonly pager: RunsPager;
@@ -121,8 +125,81 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
   }
 
-  getParent(): undefined {
-    return undefined;
+  /**
+   * A node's parent, for `TreeView.reveal`: nodes are matched by their items' ids, so the parent
+   * is built again from what the view has loaded (the experiments and the pages of runs).
+   */
+  getParent(node: RunsNode): RunsNode | undefined {
+    switch (node.kind) {
+      case "experiment":
+        return undefined;
+      case "more":
+        return { kind: "experiment", experiment: node.experiment };
+      case "run": {
+        const top = this.pager.topOf(node.run.experimentId, node.run.id);
+        if (top && top.run.id !== node.run.id) {
+          return { kind: "run", run: top.run, children: top.children, newest: false };
+        }
+        const experiment = this.experimentsById.get(node.run.experimentId);
+        return experiment && { kind: "experiment", experiment };
+      }
+      case "group":
+        return this.runNode(node.run);
+      case "value":
+        return node.group === "git"
+          ? this.runNode(node.run)
+          : { kind: "group", run: node.run, group: node.group };
+      case "artifact": {
+        const slash = node.path.lastIndexOf("/");
+        return slash > 0 && node.oid === null
+          ? {
+              kind: "artifact",
+              run: node.run,
+              path: node.path.slice(0, slash),
+              isDir: true,
+              oid: null,
+            }
+          : { kind: "group", run: node.run, group: "artifacts" };
+      }
+      default:
+        return assertNever(node);
+    }
+  }
+
+  /**
+   * Finds run `runId` in the view, loading pages of its experiment as needed (at most
+   * `MAX_REVEAL_PAGES`); undefined when the view does not show it (deleted, filtered out, or
+   * further back than that), with the reason.
+   */
+  async locate(runId: string): Promise<RunsNode | { missing: string }> {
+    const run = await this.detail(runId);
+    if (run.lifecycleStage === "deleted") {
+      return { missing: `Run ${shortId(run.id)} was deleted.` };
+    }
+    let topId = run.id;
+    for (let parentId = run.parentId, depth = 0; parentId && depth < 8; depth++) {
+      const parent = await this.detail(parentId);
+      if (parent.experimentId !== run.experimentId) {
+        break;
+      }
+      topId = parent.id;
+      parentId = parent.parentId;
+    }
+    await this.experiments();
+    const search = this.query.active ? this.query.search() : undefined;
+    const top = await this.pager.loadUntil(run.experimentId, topId, search, MAX_REVEAL_PAGES);
+    this.changed.fire();
+    if (!top || (top.run.id !== run.id && !top.children.some((c) => c.id === run.id))) {
+      return {
+        missing: this.query.active
+          ? `Run ${shortId(run.id)} does not match the Runs view's filter.`
+          : `Run ${shortId(run.id)} is not among the newest runs the Runs view lists.`,
+      };
+    }
+    const self = top.run.id === run.id ? top.run : top.children.find((c) => c.id === run.id);
+    return self === top.run
+      ? { kind: "run", run: top.run, children: top.children, newest: false }
+      : { kind: "run", run: self ?? run, children: [], newest: false };
   }
 
   dispose(): void {
@@ -153,10 +230,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
   }
 
+  private runNode(run: RunSummary): RunsNode {
+    const top = this.pager.topOf(run.experimentId, run.id);
+    const children = top?.run.id === run.id ? top.children : [];
+    return { kind: "run", run, children, newest: false };
+  }
+
   private async experiments(): Promise<RunsNode[]> {
     const experiments = (await this.daemon.call<Experiment[]>("GET", "/api/v1/experiments"))
       .filter((e) => e.runCount > 0)
       .sort((a, b) => b.createdAt - a.createdAt);
+    this.experimentsById = new Map(experiments.map((e) => [e.id, e]));
     this.matched.clear();
     if (this.query.active) {
       // Only experiments with a matching run; the search also checks the filter once.
