@@ -106,7 +106,9 @@ async function walkThrough(s) {
   await s.shot("03-model-card");
 
   // Compare v1 with v2: both versions' metrics and params side by side.
-  await contextMenu(s, treeRow(page, /^\s*v1\s*@champion/).first(), "Compare Versions…");
+  await contextMenu(s, treeRow(page, /^\s*v1\s*@champion/).first(), "Compare Versions…", {
+    ran: quickPickRow(page, /^\s*v2/),
+  });
   await quickPickRow(page, /^\s*v2/).click();
   await waitFor(
     async () => {
@@ -131,6 +133,7 @@ async function walkThrough(s) {
     s,
     treeRow(page, /^\s*weather-model\s*\d+ versions/).first(),
     "Roll Back Alias…",
+    { ran: quickPickRow(page, /@champion/) },
   );
   await quickPickRow(page, /@champion/).click();
   await waitForToast(page, /weather-model@champion rolled back to v1/, { timeoutMs: 30_000 });
@@ -159,8 +162,8 @@ async function walkThrough(s) {
 }
 
 /** The harness's context menu (it retries a click the live tree swallowed), on `s.page`. */
-function contextMenu(s, row, label) {
-  return harnessContextMenu(s.page, row, label);
+function contextMenu(s, row, label, options) {
+  return harnessContextMenu(s.page, row, label, options);
 }
 
 function quickPickRow(page, text) {
@@ -168,7 +171,7 @@ function quickPickRow(page, text) {
 }
 
 async function promote(s, row, reason) {
-  await contextMenu(s, row, "Promote…");
+  await contextMenu(s, row, "Promote…", { ran: quickPickRow(s.page, /champion/) });
   await quickPickRow(s.page, /champion/).click();
   const input = s.page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: 10_000 });

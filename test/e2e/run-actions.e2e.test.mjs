@@ -108,7 +108,9 @@ async function walkThrough(s) {
   await s.shot("01-artifact");
 
   // 3. Re-run with an edited param: pick train.lr, type 0.5, then run.
-  await contextMenu(page, train, "Re-run with Edited Params…");
+  await contextMenu(page, train, "Re-run with Edited Params…", {
+    ran: quickPickRow(page, "train.lr"),
+  });
   await quickPickRow(page, "train.lr").click();
   const input = page.locator(".quick-input-widget input");
   await waitFor(async () => (await input.inputValue()) === "0.1", {
@@ -145,7 +147,7 @@ async function walkThrough(s) {
 
   // 4. Tag the newest train run.
   const newest = treeRow(page, /^\s*train/, { view: "Runs" }).first();
-  await contextMenu(page, newest, "Tag Run…");
+  await contextMenu(page, newest, "Tag Run…", { ran: input });
   await input.waitFor({ state: "visible", timeout: 10_000 });
   await input.fill("best=yes");
   await input.press("Enter");
@@ -158,8 +160,8 @@ async function walkThrough(s) {
 
   // 5. Delete the newest repro run after the confirmation; Undo brings it back.
   const repro = treeRow(page, /^\s*repro/).first();
-  await contextMenu(page, repro, "Delete Run…");
   const dialog = page.locator(".monaco-dialog-box");
+  await contextMenu(page, repro, "Delete Run…", { ran: dialog });
   await dialog.waitFor({ state: "visible", timeout: 10_000 });
   await s.shot("04-delete-confirm");
   await dialog.locator(".monaco-button", { hasText: "Delete" }).first().click();

@@ -79,7 +79,12 @@ export async function runCommand(page, title, { timeoutMs = DEFAULT_WAIT } = {})
  * lands while its menu is still opening (the menu re-renders under the pointer), so the menu is
  * reopened and the item clicked again until the menu closes, up to three times.
  */
-export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT, select } = {}) {
+export async function contextMenu(
+  page,
+  row,
+  label,
+  { timeoutMs = DEFAULT_WAIT, select, ran } = {},
+) {
   const menu = page.locator(".context-view .monaco-menu");
   const item = menu.locator(".action-item", { hasText: textMatcher(label) }).first();
   for (let attempt = 1; ; attempt++) {
@@ -101,7 +106,17 @@ export async function contextMenu(page, row, label, { timeoutMs = DEFAULT_WAIT, 
         .waitFor({ state: "hidden", timeout: 3_000 })
         .then(() => true)
         .catch(() => false);
-      if (closed) {
+      // A re-render also closes the menu, without running the item: `ran` (a Locator such as
+      // the dialog or quick input the command opens) tells the two apart.
+      const took =
+        closed &&
+        (!ran ||
+          (await ran
+            .first()
+            .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : 5_000 })
+            .then(() => true)
+            .catch(() => false)));
+      if (took) {
         return;
       }
     }
