@@ -3,7 +3,17 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { DataCheckout } from "../../schemas/api";
@@ -274,5 +284,30 @@ void test("a pointer whose path leaves the workspace is an error naming the poin
     assert.match(text.stderr, /evil\.lathe/);
   } finally {
     await removeDir(root);
+  }
+});
+
+void test("--rev never writes through a symlinked folder that leads outside the workspace", async () => {
+  const root = await addedWorkspace();
+  const outside = await tempDir();
+  try {
+    git(root, "init", "-q");
+    git(root, "add", ".");
+    git(root, "commit", "-qm", "v1");
+    await rm(join(root, "data"), { recursive: true });
+    await symlink(outside, join(root, "data"));
+
+    const res = await checkoutJson(root, ["--rev", "HEAD"]);
+
+    assert.equal(res.code, 2, res.stderr);
+    assert.deepEqual(res.actions, { "data/a.csv": "error", "data/set": "error" });
+    assert.match(
+      res.entries[0]!.message,
+      /^data\/a\.csv\.lathe: its data's folder is a symlink to /,
+    );
+    assert.deepEqual(await readdir(outside), []);
+  } finally {
+    await removeDir(root);
+    await removeDir(outside);
   }
 });

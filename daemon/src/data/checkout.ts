@@ -3,7 +3,7 @@
  * pointers in the workspace or as a git revision holds them. Data already right is not touched;
  * data whose bytes would be lost (not in the cache) is only replaced with `force`.
  */
-import { lstat } from "node:fs/promises";
+import { lstat, realpath } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import type { DataCheckoutEntry } from "../../../schemas/api";
 import { LatheError, toLatheError } from "../errors";
@@ -192,6 +192,7 @@ async function checkoutOne(
       );
     }
 
+    await checkRealFolderInside(ws, c.dataAbs, pointerRel);
     // A file keeps its executable bit: a blob's pointer records no mode (a tree's entries do).
     const executable = existing?.isFile() === true && (existing.mode & 0o100) !== 0;
     try {
@@ -210,9 +211,30 @@ async function checkoutOne(
   }
 }
 
+/**
+ * The folder the data goes into must really be in the workspace: at a git revision, `data/` may
+ * hold a pointer while the workspace's `data` is a symlink to somewhere else.
+ */
+async function checkRealFolderInside(ws: Workspace, abs: string, pointerRel: string) {
+  const realRoot = await realpath(ws.root);
+  let dir = dirname(abs);
+  let real: string | undefined;
+  while (real === undefined) {
+    real = await realpath(dir).catch(orUndefinedIfMissing);
+    dir = dirname(dir); // The nearest folder that exists is where the restore creates the rest.
+  }
+  if (!isWithin(realRoot, real)) {
+    throw new LatheError(
+      "LATHE_FORBIDDEN",
+      `${pointerRel}: its data's folder is a symlink to ${real}, outside the workspace ${ws.root}; refusing to write there.`,
+      { file: pointerRel, target: real },
+    );
+  }
+}
+
 function orUndefinedIfMissing(err: NodeJS.ErrnoException): undefined {
   if (err.code === "ENOENT") {
-    return undefined; // Nothing there: it is restored.
+    return undefined; // Nothing there (yet).
   }
   throw err;
 }
