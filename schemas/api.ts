@@ -141,6 +141,26 @@ export interface DataStatus {
   entries: DataStatusEntry[];
 }
 
+/** What `lathe checkout` did with one pointer file. */
+export interface DataCheckoutEntry {
+  /** The data's workspace-relative path (the pointer's path less `.lathe` when it is invalid). */
+  path: string;
+  /** The pointer file's workspace-relative path. */
+  pointer: string;
+  /** The id the pointer records; null for an invalid pointer. */
+  oid: string | null;
+  /**
+   * `restored`: written from .lathe/cache; `up-to-date`: already those bytes, left untouched;
+   * `refused`: holds changes no pointer records (use --force or `lathe add`); `missing-object`:
+   * the object is not in .lathe/cache; `error`: the pointer is invalid or the restore failed.
+   */
+  action: "restored" | "up-to-date" | "refused" | "missing-object" | "error";
+  message: string;
+}
+
+/** `lathe checkout --json`: one entry per pointer file checked out, sorted by pointer path. */
+export type DataCheckout = DataCheckoutEntry[];
+
 /** `GET /api/v1/pipeline/dag` and `lathe dag --json`. */
 export interface PipelineDag {
   file: string;

@@ -64,7 +64,7 @@ void test("status reports versioned data modified, missing, not in cache and inv
     );
     assert.match(
       text.stdout,
-      /^ {2}data\/b\.csv +missing: data\/b\.csv is not in the workspace \(its data is in \.lathe\/cache\)$/m,
+      /^ {2}data\/b\.csv +missing: data\/b\.csv is not in the workspace \(its data is in \.lathe\/cache\); run 'lathe checkout data\/b\.csv' to restore it$/m,
     );
     assert.match(text.stdout, /^ {2}data\/c\.csv +not in cache: /m);
     assert.match(text.stdout, /^ {2}data\/images +up to date$/m);

@@ -151,7 +151,7 @@ test("a refused filter rejects, naming it, and the next query works", async () =
 test("Open Run: pages load until the run's repro is among them, and topOf finds a stage run's repro", async () => {
   const { p, paths } = pager();
   const listed = await p.runsOf(experiment);
-  assert.equal(p.topOf(experiment, listed.top[0].children[0].id)?.run.name, topNames[0]);
+  assert.equal(p.topOf(experiment, listed.top[0]!.children[0]!.id)?.run.name, topNames[0]);
   // repro0 is the oldest: the seventh run, on the third page of three.
   const oldest = (await p.runsOf(experiment)).top.length;
   assert.equal(oldest, 3);

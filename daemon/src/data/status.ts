@@ -49,10 +49,9 @@ async function entryFor(ws: Workspace, file: string, hash: Hasher): Promise<Data
   const base = { path, pointer: pointerPath, oid: pointer.oid };
   const cached = await objectExists(ws, pointer.oid);
   if (!existsSync(abs)) {
-    // FIXME: name `lathe checkout` / `lathe pull` as the next step once those verbs (DESIGN.md's
-    // CLI list) exist; no issue covers them yet.
+    // FIXME(#2): name `lathe pull` for an object that is not in the cache once remotes exist.
     const message = cached
-      ? `missing: ${path} is not in the workspace (its data is in .lathe/cache)`
+      ? `missing: ${path} is not in the workspace (its data is in .lathe/cache); run 'lathe checkout ${path}' to restore it`
       : `missing: ${path} is not in the workspace, nor in .lathe/cache`;
     return { ...base, state: "missing", message };
   }
@@ -68,8 +67,8 @@ async function entryFor(ws: Workspace, file: string, hash: Hasher): Promise<Data
   return { ...base, state: "up-to-date", message: "up to date" };
 }
 
-/** Every `*.lathe` pointer file under `root`, sorted. */
-async function findPointers(root: string): Promise<string[]> {
+/** Every `*.lathe` pointer file under `root`, sorted (`.lathe/`, `.git/`, node_modules skipped). */
+export async function findPointers(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });

@@ -1,9 +1,14 @@
-/** `lathe init`, `lathe add <path...>` and `lathe hash <path>`: data versioning (issue #2). */
+/**
+ * `lathe init`, `lathe add <path...>`, `lathe checkout [path...]` and `lathe hash <path>`: data
+ * versioning (issue #2).
+ */
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { closeContext, openContext } from "../../context";
+import type { DataCheckoutEntry } from "../../../../schemas/api";
 import { addPath, type AddResult } from "../../data/add";
+import { checkoutData } from "../../data/checkout";
 import { hashPath } from "../../data/hash";
 import { initWorkspace, type InitResult } from "../../data/init";
 import { LatheError } from "../../errors";
@@ -31,7 +36,7 @@ export function registerDataCommands(program: Command): void {
     .action(
       action(async (paths: string[], _opts: unknown, cmd: Command) => {
         const ws = workspaceFor(cmd);
-        const targets = paths.map((p) => userPath(ws, p));
+        const targets = paths.map((p) => userPath(ws, p, "add"));
         const added: AddResult[] = [];
         // The workspace's hash cache makes re-adding unchanged data a stat per file.
         const ctx = openContext(ws.root, { quiet: true });
@@ -48,6 +53,16 @@ export function registerDataCommands(program: Command): void {
     );
 
   program
+    .command("checkout")
+    .description(
+      "restore versioned data from .lathe/cache as its pointer files (or --rev's) name it",
+    )
+    .argument("[paths...]", "data, pointer files or folders holding them (default: all)")
+    .option("--rev <revision>", "take the pointer files from this git revision")
+    .option("-f, --force", "overwrite data whose changes are not in .lathe/cache")
+    .action(action(checkoutCommand));
+
+  program
     .command("hash")
     .description("print the id of a file or folder (as git hash-object / write-tree, SHA-256)")
     .argument("<path>", "a file or folder")
@@ -59,8 +74,68 @@ export function registerDataCommands(program: Command): void {
     );
 }
 
+/**
+ * `lathe checkout`. Exit codes: 0 when every path is checked out or up to date; 1 when a path was
+ * refused (local changes, no --force) or its object is missing from the cache; 2 for bad input
+ * (a path no pointer tracks, an unknown --rev, an invalid pointer file). Every other path is
+ * still checked out before the exit code is set.
+ */
+async function checkoutCommand(
+  paths: string[],
+  opts: { rev?: string; force?: boolean },
+  cmd: Command,
+): Promise<void> {
+  const ws = workspaceFor(cmd);
+  const targets = paths.map((arg) => ({ arg, abs: userPath(ws, arg, "check out") }));
+  const ctx = openContext(ws.root, { quiet: true });
+  let result;
+  try {
+    const hashes = new HashCache(ctx.db);
+    result = await checkoutData(ws, (p) => hashes.hashPath(p), { ...opts, targets });
+  } finally {
+    closeContext(ctx);
+  }
+  const { entries, errors } = result;
+  print(cmd, entries, () => checkoutText(entries));
+
+  const [firstError] = errors;
+  if (firstError) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+    throw new LatheError(firstError.code, `checkout failed: ${firstError.message}${more}`, {
+      ...firstError.data,
+      errors: errors.length,
+    });
+  }
+  const unfinished = entries.filter((e) => e.action === "refused" || e.action === "missing-object");
+  if (unfinished.length > 0) {
+    throw new LatheError(
+      "LATHE_CHECK_FAILED",
+      `checkout did not restore ${unfinished.length} path${unfinished.length === 1 ? "" : "s"}: ${unfinished.map((e) => e.path).join(", ")}.`,
+      { paths: unfinished.map((e) => e.path) },
+    );
+  }
+}
+
+function checkoutText(entries: DataCheckoutEntry[]): string {
+  if (entries.length === 0) {
+    return "No pointer files (*.lathe): nothing to check out.";
+  }
+  const lines = entries.filter((e) => e.action !== "up-to-date").map((e) => e.message);
+  const count = (action: DataCheckoutEntry["action"]) =>
+    entries.filter((e) => e.action === action).length;
+  const parts = [
+    `${count("restored")} restored`,
+    `${count("up-to-date")} up to date`,
+    count("refused") > 0 ? `${count("refused")} refused` : "",
+    count("missing-object") > 0 ? `${count("missing-object")} missing from .lathe/cache` : "",
+    count("error") > 0 ? `${count("error")} failed` : "",
+  ];
+  lines.push(`checkout: ${parts.filter(Boolean).join(", ")}.`);
+  return lines.join("\n");
+}
+
 /** A path typed by the user: relative to the current folder, and kept inside the workspace. */
-function userPath(ws: Workspace, path: string): string {
+function userPath(ws: Workspace, path: string, verb: string): string {
   const abs = resolve(process.cwd(), path);
   try {
     return resolveInside(ws.root, abs);
@@ -68,7 +143,7 @@ function userPath(ws: Workspace, path: string): string {
     if (err instanceof LatheError && err.code === "LATHE_FORBIDDEN") {
       throw new LatheError(
         "LATHE_FORBIDDEN",
-        `Cannot add '${path}': it resolves to ${abs}, outside the workspace ${ws.root}.`,
+        `Cannot ${verb} '${path}': it resolves to ${abs}, outside the workspace ${ws.root}.`,
         { path, resolved: abs, root: ws.root },
       );
     }

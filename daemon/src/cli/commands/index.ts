@@ -8,7 +8,7 @@ import { registerModelCommands } from "./models";
 import { registerPipelineCommands } from "./pipeline";
 
 export function registerCommands(program: Command): void {
-  registerDataCommands(program); // init, add, hash
+  registerDataCommands(program); // init, add, checkout, hash
   registerPipelineCommands(program); // repro, runs
   registerModelCommands(program); // models, deploy, undeploy, predict
   registerDemoCommand(program); // demo
