@@ -12,6 +12,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  contextMenu,
+  expandRow,
   launch,
   openViewContainer,
   runCommand,
@@ -53,18 +55,6 @@ test(
   },
 );
 
-async function contextMenu(page, row, label) {
-  await row.click({ button: "right" });
-  const item = page.locator(".context-view .monaco-menu .action-item", { hasText: label }).first();
-  await item.waitFor({ state: "visible", timeout: 10_000 });
-  await item.hover();
-  await item.click();
-  await page.waitForTimeout(500);
-  if (await item.isVisible()) {
-    await item.click(); // the menu was still laying out
-  }
-}
-
 function quickPickRow(page, text) {
   return page.locator(".quick-input-widget .monaco-list-row", { hasText: text }).first();
 }
@@ -87,13 +77,13 @@ async function walkThrough(s) {
   await train.waitFor({ state: "visible", timeout: 30_000 });
 
   // 2. The run's Artifacts hold its output; clicking it opens the run's version of the file.
-  await train.click();
+  await expandRow(page, train);
   const artifacts = treeRow(page, /^\s*Artifacts\s*$/).first();
   await artifacts.waitFor({ state: "visible", timeout: 15_000 });
   await treeRow(page, /^\s*data\b|^\s*commit\b|^\s*Params\s*$/)
     .first()
     .waitFor({ state: "visible", timeout: 5_000 });
-  await artifacts.click();
+  await expandRow(page, artifacts);
   const output = treeRow(page, /model\.txt\s*output/).first();
   await output.waitFor({ state: "visible", timeout: 15_000 });
   await output.click();

@@ -128,6 +128,32 @@ export async function contextMenu(
 }
 
 /**
+ * Expands a collapsed tree row with a click, and clicks again when a re-render of the live tree
+ * swallowed the click (the row is still collapsed a moment later); up to three times.
+ */
+export async function expandRow(page, row, { timeoutMs = DEFAULT_WAIT } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    await row.waitFor({ state: "visible", timeout: timeoutMs });
+    if ((await row.getAttribute("aria-expanded")) === "true") {
+      return;
+    }
+    await row.click({ timeout: timeoutMs });
+    const expanded = await waitFor(
+      async () => ((await row.getAttribute("aria-expanded")) === "true" ? true : undefined),
+      { timeoutMs: attempt === 3 ? timeoutMs : 2_000, what: "the row to expand" },
+    )
+      .then(() => true)
+      .catch(() => false);
+    if (expanded) {
+      return;
+    }
+    if (attempt === 3) {
+      throw new Error("The tree row did not expand after 3 clicks.");
+    }
+  }
+}
+
+/**
  * Hovers `row` and clicks its inline action `label`, then waits for `ran` (a Locator that shows
  * the action took effect, such as its progress toast). A live tree can re-render the row between
  * the hover and the click, so the click lands on the row itself; then it is tried again, up to
