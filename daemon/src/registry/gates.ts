@@ -74,6 +74,9 @@ function evaluateCondition(
     if (version === candidate.version) {
       return result("skipped", null, `@${c.rhs.alias} is this version already`, against);
     }
+    // FIXME(#5): a version should record which run (stage) each of its metrics came from, so that
+    // comparing with a version registered by hand from its train run (training accuracy) against
+    // a candidate gated on its evaluate stage (test accuracy) is named as such, not compared.
     const theirs = getVersion(ctx, model, version).metrics[c.rhs.metric];
     if (theirs === undefined || theirs === null) {
       const why = theirs === null ? "is NaN" : "is missing";
