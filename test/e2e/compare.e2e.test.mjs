@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  expandRow,
   launch,
   openViewContainer,
   runCommand,
@@ -112,7 +113,7 @@ async function walkThrough(s) {
   await page.locator(".monaco-list-row .codicon-loading").first().waitFor({ timeout: 10_000 });
 
   // 3. Click a run: its Params and Metrics groups open, with lr = 0.1.
-  await fast.click();
+  await expandRow(page, fast);
   await treeRow(page, /^\s*lr = 0\.1\s*$/)
     .first()
     .waitFor({ state: "visible", timeout: 15_000 });
