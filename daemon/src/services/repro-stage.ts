@@ -59,6 +59,8 @@ export interface ReproScope {
   force: boolean;
   daemon?: { url: string; token: string };
   signal?: AbortSignal;
+  /** SIGKILLs the running stages at once (a second interrupt). */
+  forceSignal?: AbortSignal;
   onOutput?: (stage: string, chunk: string) => void;
 }
 
@@ -132,6 +134,7 @@ async function runStage(
       cwd,
       env: stageEnv(runId, scope.daemon, stage.env),
       signal: scope.signal,
+      forceSignal: scope.forceSignal,
       onOutput: (chunk) => {
         live.write(chunk);
         scope.onOutput?.(stage.name, chunk);

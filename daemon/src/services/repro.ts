@@ -33,6 +33,8 @@ export interface ReproOptions {
   jobs?: number;
   /** Aborting kills every running stage's process group; later stages are not run. */
   signal?: AbortSignal;
+  /** Aborting SIGKILLs every running stage's process group at once, without a grace period. */
+  forceSignal?: AbortSignal;
   /** Called as each stage finishes (or is skipped), in the order they finish. */
   onStage?: (result: StageResult) => void;
   /** Each chunk of a running stage's output. */
@@ -59,8 +61,9 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
     const stages = await runStages(scope, dag, selected, params, options);
-    const result = { ...finishRepro(scope, stages), warnings: dag.pipeline.warnings };
-    if (models.length === 0) {
+    const cancelled = options.signal?.aborted === true;
+    const result = { ...finishRepro(scope, stages, cancelled), warnings: dag.pipeline.warnings };
+    if (models.length === 0 || cancelled) {
       return result;
     }
     const gated = await applyModels(ctx, models, stages, options.daemon);
@@ -131,14 +134,23 @@ async function runStages(
   return selected.map((s) => results.get(s.name)!);
 }
 
-function finishRepro(scope: ReproScope, stages: StageResult[]): Omit<ReproResult, "warnings"> {
+/** Ends the parent run: KILLED when the caller cancelled, even if every stage had finished. */
+function finishRepro(
+  scope: ReproScope,
+  stages: StageResult[],
+  cancelled: boolean,
+): Omit<ReproResult, "warnings"> {
   const { ctx } = scope;
-  const ok = stages.every((s) => ["ran", "restored", "skipped"].includes(s.status));
+  const ok = !cancelled && stages.every((s) => ["ran", "restored", "skipped"].includes(s.status));
   const ran = stages.some((s) => s.status !== "skipped" && s.status !== "not-run");
   finishRun(ctx.db, scope.parentId, {
-    status: !ok ? "FAILED" : ran ? "FINISHED" : "SKIPPED",
+    status: cancelled ? "KILLED" : !ok ? "FAILED" : ran ? "FINISHED" : "SKIPPED",
     log: stages.map((s) => `${s.stage}: ${s.status} (${s.reason})`).join("\n"),
-    error: ok ? null : "some stages failed or did not run",
+    error: cancelled
+      ? "cancelled: running stages were killed, later stages not run"
+      : ok
+        ? null
+        : "some stages failed or did not run",
   });
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   return { parentRunId: scope.parentId, ok, stages };
@@ -190,6 +202,7 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
     force: options.force ?? false,
     daemon: options.daemon,
     signal: abort.signal,
+    forceSignal: options.forceSignal,
     onOutput: options.onOutput,
   };
 }
