@@ -3,7 +3,7 @@
  * group, not just the shell), with stdout and stderr captured into one log.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { groupAlive, killGroup } from "./pgroup";
 
 /**
  * The stored log keeps the last 1 MiB of a stage's output: runs that print per-step progress
@@ -173,58 +173,6 @@ function stopper(pid: number | undefined) {
 
 function sleep(ms: number): Promise<false> {
   return new Promise((r) => setTimeout(() => r(false), ms));
-}
-
-/** Whether a process of group `pid` still runs; zombies (dead, not yet reaped) do not count. */
-function groupAlive(pid: number | undefined): boolean {
-  if (pid === undefined) {
-    return false;
-  }
-  try {
-    process.kill(-pid, 0);
-  } catch {
-    return false;
-  }
-  // A member killed after its shell is reparented to PID 1, which in some containers reaps it
-  // only every second or so; Linux's /proc tells a zombie from a process that ignored SIGTERM.
-  return process.platform !== "linux" || liveMembersOnLinux(pid);
-}
-
-function liveMembersOnLinux(pgid: number): boolean {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return true;
-  }
-  return entries.some((entry) => {
-    if (!/^\d+$/.test(entry)) {
-      return false;
-    }
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // After the command name in parentheses: state, ppid, pgrp, …
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return Number(pgrp) === pgid && state !== "Z" && state !== "X";
-    } catch {
-      return false; // Exited while we looked.
-    }
-  });
-}
-
-/** Sends `signal` to the process group `pid`; a group that is gone already is fine. */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) {
-    return;
-  }
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    // ESRCH: the group has already exited, which is what we wanted.
-    if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
-      throw err;
-    }
-  }
 }
 
 /** A line that states an error, as Node, Python and most tools print one. */

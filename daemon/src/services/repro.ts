@@ -14,7 +14,9 @@ import { ParamsReader, type StageParams } from "../pipeline/params";
 import { loadPipeline } from "../pipeline/parse";
 import { stageOutputs, type Stage } from "../pipeline/spec";
 import { ensureExperiment } from "../store/experiments";
-import { createRun, failInterruptedRepros, finishRun } from "../store/runs";
+import { KILL_GRACE_MS } from "../pipeline/exec";
+import { isSameGroupAlive, stopGroup } from "../pipeline/pgroup";
+import { createRun, failInterruptedRepros, finishRun, leftoverStages } from "../store/runs";
 import { acquireReproLock } from "./repro-lock";
 import { applyModels } from "../registry/gates";
 import { loadModelsSection } from "../registry/gates-parse";
@@ -52,7 +54,8 @@ export async function repro(ctx: Context, options: ReproOptions = {}): Promise<R
 }
 
 async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproResult> {
-  const interrupted = failInterruptedRepros(ctx.db);
+  const stopped = await stopLeftoverStages(ctx);
+  const interrupted = failInterruptedRepros(ctx.db, stopped);
   if (interrupted > 0) {
     ctx.log.warn({ runs: interrupted }, "marked runs of an interrupted repro as FAILED");
   }
@@ -78,6 +81,26 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
     ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
     throw err;
   }
+}
+
+/**
+ * A repro killed without a chance to clean up (SIGKILL, a crash) leaves its stage runs RUNNING,
+ * and their process groups may still run. Each group that is still the same one (its leader's
+ * start time matches the recorded one) is stopped; returns the runs whose group was. A run with
+ * no recorded start time (no /proc) is left alone: its pid may belong to another process now.
+ */
+async function stopLeftoverStages(ctx: Context): Promise<string[]> {
+  const alive = leftoverStages(ctx.db).filter(
+    (s) => s.pgidStart !== null && isSameGroupAlive(s.pgid, s.pgidStart),
+  );
+  await Promise.all(alive.map((s) => stopGroup(s.pgid, KILL_GRACE_MS)));
+  alive.forEach((s) =>
+    ctx.log.warn(
+      { runId: s.runId, stage: s.stage, pgid: s.pgid },
+      "stopped the process group of a stage left running by an interrupted repro",
+    ),
+  );
+  return alive.map((s) => s.runId);
 }
 
 /**
