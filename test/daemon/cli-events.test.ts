@@ -5,7 +5,6 @@
  * must not fail it. Also the bad input POST /api/v1/events refuses.
  */
 import assert from "node:assert/strict";
-import { request, type ClientRequest } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -15,7 +14,7 @@ import { connect } from "../../daemon/src/client";
 import { closeContext, openContext } from "../../daemon/src/context";
 import { runCli } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
-import { trackingDaemon, type TrackingDaemon } from "./tracking-helpers";
+import { subscribe, trackingDaemon, type Stream, type TrackingDaemon } from "./tracking-helpers";
 
 // Three rows of a live table, then a pause until the test writes `go`.
 const trainScript = `const fs = require("fs");
@@ -40,58 +39,6 @@ const pipeline = `stages:
   broken:
     cmd: node -e "process.exit(3)"
 `;
-
-/** The daemon's event stream, collected from the moment it is open. */
-interface Stream {
-  events: DaemonEvent[];
-  until(what: string, found: (events: DaemonEvent[]) => boolean, ms?: number): Promise<void>;
-  close(): void;
-}
-
-function subscribe(t: TrackingDaemon): Promise<Stream> {
-  return new Promise((resolve, reject) => {
-    const events: DaemonEvent[] = [];
-    const req: ClientRequest = request(
-      {
-        host: "127.0.0.1",
-        port: t.port,
-        path: "/api/v1/events",
-        headers: { Authorization: `Bearer ${t.token}` },
-      },
-      (res) => {
-        res.setEncoding("utf8");
-        let buffer = "";
-        res.on("data", (chunk: string) => {
-          buffer += chunk;
-          let match: RegExpExecArray | null;
-          while ((match = /^(.*)\n\n/.exec(buffer))) {
-            if (match[1]!.startsWith(": connected")) {
-              resolve(stream);
-            } else if (match[1]!.startsWith("data: ")) {
-              events.push(JSON.parse(match[1]!.slice(6)) as DaemonEvent);
-            }
-            buffer = buffer.slice(match[0].length);
-          }
-        });
-      },
-    );
-    req.on("error", (err) => (err.message === "socket hang up" ? undefined : reject(err)));
-    req.end();
-    const stream: Stream = {
-      events,
-      async until(what, found, ms = 30_000) {
-        const deadline = Date.now() + ms;
-        while (!found(events)) {
-          if (Date.now() > deadline) {
-            throw new Error(`timed out waiting for ${what}; heard ${JSON.stringify(events)}`);
-          }
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      },
-      close: () => req.destroy(),
-    };
-  });
-}
 
 const changedRuns = (events: DaemonEvent[]) =>
   new Set(events.flatMap((e) => (e.type === "runs/changed" ? [e.runId] : [])));

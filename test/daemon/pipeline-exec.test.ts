@@ -96,6 +96,7 @@ test("cancelling a repro kills the running stage: its run is KILLED, later stage
     ],
   );
   assert.equal(getRun(ctx.db, result.stages[0]!.runId!).status, "KILLED");
+  assert.equal(getRun(ctx.db, result.parentRunId).status, "KILLED", "the repro run too");
   closeContext(ctx);
   await removeDir(root);
 });

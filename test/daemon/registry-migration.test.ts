@@ -8,13 +8,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SCHEMA_VERSION, openDb } from "../../daemon/src/store/db";
+
+/** The schema version that the registry migration of #5 brings a database to. */
+const REGISTRY_VERSION = 9;
 import { removeDir, tempDir } from "../helpers";
 
 test("an older database keeps its audit log and gets last_version from its versions", async () => {
   const dir = await tempDir("lathe-registry-migration-");
   const path = join(dir, "lathe.db");
   try {
-    const old = openDb(path, SCHEMA_VERSION - 1);
+    const old = openDb(path, REGISTRY_VERSION - 1);
     old.exec(`
       INSERT INTO experiments (id, name, created_at) VALUES ('0', 'Default', 1);
       INSERT INTO runs (id, experiment_id, name, status, start_time) VALUES ('r', '0', 'train', 'FINISHED', 1);

@@ -1,5 +1,6 @@
 /** Helpers for the tracking tests: a daemon in a temp workspace and raw HTTP calls to it. */
-import { request } from "node:http";
+import { request, type ClientRequest } from "node:http";
+import type { DaemonEvent } from "../../schemas/api";
 import { daemonIn, removeDir, tempDir } from "../helpers";
 
 export interface Reply {
@@ -106,3 +107,55 @@ export async function trackingDaemon(prefix = "lathe-tracking-"): Promise<Tracki
 }
 
 export const M = "/api/2.0/mlflow";
+
+/** The daemon's event stream, collected from the moment it is open. */
+export interface Stream {
+  events: DaemonEvent[];
+  until(what: string, found: (events: DaemonEvent[]) => boolean, ms?: number): Promise<void>;
+  close(): void;
+}
+
+export function subscribe(t: TrackingDaemon): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const events: DaemonEvent[] = [];
+    const req: ClientRequest = request(
+      {
+        host: "127.0.0.1",
+        port: t.port,
+        path: "/api/v1/events",
+        headers: { Authorization: `Bearer ${t.token}` },
+      },
+      (res) => {
+        res.setEncoding("utf8");
+        let buffer = "";
+        res.on("data", (chunk: string) => {
+          buffer += chunk;
+          let match: RegExpExecArray | null;
+          while ((match = /^(.*)\n\n/.exec(buffer))) {
+            if (match[1]!.startsWith(": connected")) {
+              resolve(stream);
+            } else if (match[1]!.startsWith("data: ")) {
+              events.push(JSON.parse(match[1]!.slice(6)) as DaemonEvent);
+            }
+            buffer = buffer.slice(match[0].length);
+          }
+        });
+      },
+    );
+    req.on("error", (err) => (err.message === "socket hang up" ? undefined : reject(err)));
+    req.end();
+    const stream: Stream = {
+      events,
+      async until(what, found, ms = 30_000) {
+        const deadline = Date.now() + ms;
+        while (!found(events)) {
+          if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}; heard ${JSON.stringify(events)}`);
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      },
+      close: () => req.destroy(),
+    };
+  });
+}

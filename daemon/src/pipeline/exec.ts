@@ -3,6 +3,7 @@
  * group, not just the shell), with stdout and stderr captured into one log.
  */
 import { spawn } from "node:child_process";
+import { groupAlive, killGroup } from "./pgroup";
 
 /**
  * The stored log keeps the last 1 MiB of a stage's output: runs that print per-step progress
@@ -10,13 +11,20 @@ import { spawn } from "node:child_process";
  */
 export const MAX_LOG_BYTES = 1024 * 1024;
 const STDERR_TAIL_BYTES = 16 * 1024;
-const KILL_GRACE_MS = 5000;
+/** How long a cancelled stage's process group has between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 5000;
+const GROUP_POLL_MS = 50;
 
 export interface ExecOptions {
   cmd: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Aborting sends SIGTERM to the process group, then SIGKILL after a grace period. */
   signal?: AbortSignal;
+  /** Aborting sends SIGKILL to the process group at once (a second Ctrl-C). */
+  forceSignal?: AbortSignal;
+  /** Called with the shell's pid, which is also its process group id, once it has started. */
+  onSpawn?: (pid: number) => void;
   /** Each chunk of output as it arrives (the CLI may echo it). */
   onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
 }
@@ -78,13 +86,14 @@ export function runCommand(options: ExecOptions): Promise<ExecResult> {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let spawnError: string | null = null;
-    let cancelled = false;
-    const kill = () => {
-      cancelled = true;
-      killGroup(child.pid, "SIGTERM");
-      setTimeout(() => killGroup(child.pid, "SIGKILL"), KILL_GRACE_MS).unref();
-    };
+    const stop = stopper(child.pid);
+    const kill = () => stop.term();
+    const forceKill = () => stop.kill();
     options.signal?.addEventListener("abort", kill, { once: true });
+    options.forceSignal?.addEventListener("abort", forceKill, { once: true });
+    if (child.pid !== undefined) {
+      options.onSpawn?.(child.pid);
+    }
 
     child.stdout.on("data", (c: Buffer) => {
       log.write(c);
@@ -97,34 +106,73 @@ export function runCommand(options: ExecOptions): Promise<ExecResult> {
     });
     child.on("error", (err) => (spawnError = err.message));
     child.on("close", (exitCode, signal) => {
-      options.signal?.removeEventListener("abort", kill);
-      resolve({
-        exitCode: spawnError ? null : exitCode,
-        signal,
-        log: log.text(),
-        stderrTail: stderr.text(false),
-        spawnError,
-        cancelled,
+      // The shell is gone, but a member of its group that ignores SIGTERM (and does not hold our
+      // pipes) may still run: a cancelled command is done only once its group is.
+      void stop.settled().then(() => {
+        options.signal?.removeEventListener("abort", kill);
+        options.forceSignal?.removeEventListener("abort", forceKill);
+        resolve({
+          exitCode: spawnError ? null : exitCode,
+          signal,
+          log: log.text(),
+          stderrTail: stderr.text(false),
+          spawnError,
+          cancelled: stop.cancelled,
+        });
       });
     });
-    if (options.signal?.aborted) {
+    if (options.forceSignal?.aborted) {
+      forceKill();
+    } else if (options.signal?.aborted) {
       kill();
     }
   });
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) {
-    return;
-  }
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    // ESRCH: the group has already exited, which is what we wanted.
-    if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
-      throw err;
-    }
-  }
+/**
+ * Stops a process group: `term()` sends SIGTERM and SIGKILL after KILL_GRACE_MS, `kill()` sends
+ * SIGKILL now. `settled()` resolves at once when nothing was sent or the group is gone, else once
+ * SIGKILL has been sent.
+ */
+function stopper(pid: number | undefined) {
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  let killed: () => void = () => {};
+  const wasKilled = new Promise<void>((r) => (killed = r));
+  const kill = () => {
+    cancelled = true;
+    clearTimeout(timer);
+    killGroup(pid, "SIGKILL");
+    killed();
+  };
+  return {
+    get cancelled() {
+      return cancelled;
+    },
+    term() {
+      if (cancelled) {
+        return;
+      }
+      cancelled = true;
+      killGroup(pid, "SIGTERM");
+      timer = setTimeout(kill, KILL_GRACE_MS);
+    },
+    kill,
+    async settled() {
+      // Members killed with the shell may stay in the group for a moment, until reaped.
+      while (cancelled && groupAlive(pid)) {
+        const isKilled = await Promise.race([wasKilled.then(() => true), sleep(GROUP_POLL_MS)]);
+        if (isKilled) {
+          break;
+        }
+      }
+      clearTimeout(timer);
+    },
+  };
+}
+
+function sleep(ms: number): Promise<false> {
+  return new Promise((r) => setTimeout(() => r(false), ms));
 }
 
 /** A line that states an error, as Node, Python and most tools print one. */

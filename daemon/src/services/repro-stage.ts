@@ -18,6 +18,7 @@ import {
   type ExecResult,
 } from "../pipeline/exec";
 import type { HashCache } from "../pipeline/hashcache";
+import { processStart } from "../pipeline/pgroup";
 import {
   lockEntryOf,
   staleReasons,
@@ -40,6 +41,7 @@ import {
   finishRun,
   logMetrics,
   logParams,
+  setRunProcess,
   updateRunLog,
 } from "../store/runs";
 import { resolveInside } from "../workspace";
@@ -59,6 +61,8 @@ export interface ReproScope {
   force: boolean;
   daemon?: { url: string; token: string };
   signal?: AbortSignal;
+  /** SIGKILLs the running stages at once (a second interrupt). */
+  forceSignal?: AbortSignal;
   onOutput?: (stage: string, chunk: string) => void;
 }
 
@@ -132,6 +136,9 @@ async function runStage(
       cwd,
       env: stageEnv(runId, scope.daemon, stage.env),
       signal: scope.signal,
+      forceSignal: scope.forceSignal,
+      // Kept so that a later repro can stop the group if this process dies without cleaning up.
+      onSpawn: (pid) => setRunProcess(ctx.db, runId, pid, processStart(pid)),
       onOutput: (chunk) => {
         live.write(chunk);
         scope.onOutput?.(stage.name, chunk);

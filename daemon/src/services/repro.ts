@@ -14,7 +14,9 @@ import { ParamsReader, type StageParams } from "../pipeline/params";
 import { loadPipeline } from "../pipeline/parse";
 import { stageOutputs, type Stage } from "../pipeline/spec";
 import { ensureExperiment } from "../store/experiments";
-import { createRun, failInterruptedRepros, finishRun } from "../store/runs";
+import { KILL_GRACE_MS } from "../pipeline/exec";
+import { isSameGroupAlive, stopGroup } from "../pipeline/pgroup";
+import { createRun, failInterruptedRepros, finishRun, leftoverStages } from "../store/runs";
 import { acquireReproLock } from "./repro-lock";
 import { applyModels } from "../registry/gates";
 import { loadModelsSection } from "../registry/gates-parse";
@@ -33,6 +35,8 @@ export interface ReproOptions {
   jobs?: number;
   /** Aborting kills every running stage's process group; later stages are not run. */
   signal?: AbortSignal;
+  /** Aborting SIGKILLs every running stage's process group at once, without a grace period. */
+  forceSignal?: AbortSignal;
   /** Called as each stage finishes (or is skipped), in the order they finish. */
   onStage?: (result: StageResult) => void;
   /** Each chunk of a running stage's output. */
@@ -50,7 +54,8 @@ export async function repro(ctx: Context, options: ReproOptions = {}): Promise<R
 }
 
 async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproResult> {
-  const interrupted = failInterruptedRepros(ctx.db);
+  const stopped = await stopLeftoverStages(ctx);
+  const interrupted = failInterruptedRepros(ctx.db, stopped);
   if (interrupted > 0) {
     ctx.log.warn({ runs: interrupted }, "marked runs of an interrupted repro as FAILED");
   }
@@ -59,8 +64,9 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
     const stages = await runStages(scope, dag, selected, params, options);
-    const result = { ...finishRepro(scope, stages), warnings: dag.pipeline.warnings };
-    if (models.length === 0) {
+    const cancelled = options.signal?.aborted === true;
+    const result = { ...finishRepro(scope, stages, cancelled), warnings: dag.pipeline.warnings };
+    if (models.length === 0 || cancelled) {
       return result;
     }
     const gated = await applyModels(ctx, models, stages, options.daemon);
@@ -75,6 +81,26 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
     ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
     throw err;
   }
+}
+
+/**
+ * A repro killed without a chance to clean up (SIGKILL, a crash) leaves its stage runs RUNNING,
+ * and their process groups may still run. Each group that is still the same one (its leader's
+ * start time matches the recorded one) is stopped; returns the runs whose group was. A run with
+ * no recorded start time (no /proc) is left alone: its pid may belong to another process now.
+ */
+async function stopLeftoverStages(ctx: Context): Promise<string[]> {
+  const alive = leftoverStages(ctx.db).filter(
+    (s) => s.pgidStart !== null && isSameGroupAlive(s.pgid, s.pgidStart),
+  );
+  await Promise.all(alive.map((s) => stopGroup(s.pgid, KILL_GRACE_MS)));
+  alive.forEach((s) =>
+    ctx.log.warn(
+      { runId: s.runId, stage: s.stage, pgid: s.pgid },
+      "stopped the process group of a stage left running by an interrupted repro",
+    ),
+  );
+  return alive.map((s) => s.runId);
 }
 
 /**
@@ -131,14 +157,23 @@ async function runStages(
   return selected.map((s) => results.get(s.name)!);
 }
 
-function finishRepro(scope: ReproScope, stages: StageResult[]): Omit<ReproResult, "warnings"> {
+/** Ends the parent run: KILLED when the caller cancelled, even if every stage had finished. */
+function finishRepro(
+  scope: ReproScope,
+  stages: StageResult[],
+  cancelled: boolean,
+): Omit<ReproResult, "warnings"> {
   const { ctx } = scope;
-  const ok = stages.every((s) => ["ran", "restored", "skipped"].includes(s.status));
+  const ok = !cancelled && stages.every((s) => ["ran", "restored", "skipped"].includes(s.status));
   const ran = stages.some((s) => s.status !== "skipped" && s.status !== "not-run");
   finishRun(ctx.db, scope.parentId, {
-    status: !ok ? "FAILED" : ran ? "FINISHED" : "SKIPPED",
+    status: cancelled ? "KILLED" : !ok ? "FAILED" : ran ? "FINISHED" : "SKIPPED",
     log: stages.map((s) => `${s.stage}: ${s.status} (${s.reason})`).join("\n"),
-    error: ok ? null : "some stages failed or did not run",
+    error: cancelled
+      ? "cancelled: running stages were killed, later stages not run"
+      : ok
+        ? null
+        : "some stages failed or did not run",
   });
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   return { parentRunId: scope.parentId, ok, stages };
@@ -190,6 +225,7 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
     force: options.force ?? false,
     daemon: options.daemon,
     signal: abort.signal,
+    forceSignal: options.forceSignal,
     onOutput: options.onOutput,
   };
 }

@@ -294,6 +294,12 @@ const migrations: string[] = [
   UPDATE models SET last_version =
     (SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE model = models.name);
   `,
+  // Pipeline: a stage run's process group (its shell's pid) and when that shell started, so that
+  // a repro that finds a run left RUNNING by a killed CLI can stop what is still running of it.
+  `
+  ALTER TABLE runs ADD COLUMN pgid INTEGER;
+  ALTER TABLE runs ADD COLUMN pgid_start TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

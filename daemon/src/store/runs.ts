@@ -121,22 +121,52 @@ export function updateRunLog(db: Db, id: string, log: string): void {
   db.prepare("UPDATE runs SET log = ? WHERE id = ? AND status = 'RUNNING'").run(log, id);
 }
 
+/** Records the process group of a stage run's command and when its leader started (or null). */
+export function setRunProcess(db: Db, id: string, pgid: number, start: string | null): void {
+  db.prepare("UPDATE runs SET pgid = ?, pgid_start = ? WHERE id = ?").run(pgid, start, id);
+}
+
+/** A stage run of an interrupted repro that is still RUNNING, with its recorded process group. */
+export interface LeftoverStage {
+  runId: string;
+  stage: string | null;
+  pgid: number;
+  pgidStart: string | null;
+}
+
+const INTERRUPTED_REPRO_RUNS = `status = 'RUNNING' AND (
+  (name = 'repro' AND stage IS NULL AND parent_id IS NULL)
+  OR parent_id IN (SELECT id FROM runs WHERE name = 'repro' AND stage IS NULL))`;
+
+/** The stage runs `failInterruptedRepros` would fail that recorded a process group. */
+export function leftoverStages(db: Db): LeftoverStage[] {
+  return db
+    .prepare(
+      `SELECT id AS runId, stage, pgid, pgid_start AS pgidStart FROM runs
+       WHERE pgid IS NOT NULL AND ${INTERRUPTED_REPRO_RUNS}`,
+    )
+    .all() as LeftoverStage[];
+}
+
 /**
  * Marks repro runs (parents named "repro" and their stage runs) still RUNNING as FAILED. Called
  * by a repro that holds the workspace's repro lock, so no other repro can own them: they were
- * left by a process that died.
+ * left by a process that died. The runs in `stopped` had a process group still running, which
+ * the caller stopped; their error says so.
  */
-export function failInterruptedRepros(db: Db, now = Date.now()): number {
-  const result = db
-    .prepare(
-      `UPDATE runs SET status = 'FAILED', end_time = ?,
-         error = 'interrupted: the process running this repro exited before it finished'
-       WHERE status = 'RUNNING' AND (
-         (name = 'repro' AND stage IS NULL AND parent_id IS NULL)
-         OR parent_id IN (SELECT id FROM runs WHERE name = 'repro' AND stage IS NULL))`,
-    )
-    .run(now);
-  return result.changes;
+export function failInterruptedRepros(db: Db, stopped: string[] = [], now = Date.now()): number {
+  const error = "interrupted: the process running this repro exited before it finished";
+  const stoppedError = `${error}; its stage's process group was still running and has been stopped`;
+  return db.transaction(() => {
+    const result = db
+      .prepare(
+        `UPDATE runs SET status = 'FAILED', end_time = ?, error = ? WHERE ${INTERRUPTED_REPRO_RUNS}`,
+      )
+      .run(now, error);
+    const mark = db.prepare("UPDATE runs SET error = ? WHERE id = ?");
+    stopped.forEach((id) => mark.run(stoppedError, id));
+    return result.changes;
+  })();
 }
 
 /** Params are write-once per run: the same value again is fine, a different one is a conflict. */

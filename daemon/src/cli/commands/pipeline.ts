@@ -9,9 +9,11 @@ import type {
 } from "../../../../schemas/api";
 import { findDaemon } from "../../client";
 import { forwardEvents } from "../forward-events";
+import { onInterrupt } from "../interrupt";
 import { closeContext, openContext, type Context } from "../../context";
 import { dataStatus } from "../../data/status";
 import { LatheError } from "../../errors";
+import { KILL_GRACE_MS } from "../../pipeline/exec";
 import { HashCache } from "../../pipeline/hashcache";
 import { pipelineFile } from "../../pipeline/parse";
 import { repro } from "../../services/repro";
@@ -82,41 +84,73 @@ async function reproCommand(
   cmd: Command,
 ): Promise<void> {
   const json = globals(cmd).json;
-  await withContext(cmd, async (ctx) => {
-    // A running daemon receives the stages' MLflow/Lathe logging calls, and hears of this
-    // process's runs and progress, so the editor follows a terminal's repro live.
-    const daemon = await findDaemon(ctx.ws.root);
-    const forwarder = daemon && forwardEvents(ctx, daemon);
-    let result: ReproResult;
-    try {
-      result = await repro(ctx, {
-        stages,
-        force: opts.force,
-        downstream: opts.downstream,
-        jobs: opts.jobs,
-        daemon: daemon && { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token },
-        onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
-        onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
-      });
-    } finally {
-      await forwarder?.close();
-    }
-    result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
-    print(cmd, result, () => modelLines(result.models));
-    throwIfFailed(ctx, result);
-    throwIfGateFailed(result.models);
-  });
+  // Installed before anything runs, so that no signal takes Node's default (exit, leaving the
+  // stages' process groups running) while the repro owns them.
+  const interrupt = onInterrupt((signal, forced) =>
+    process.stderr.write(
+      forced
+        ? "lathe: killing the running stages now\n"
+        : `lathe: ${signal}: stopping the running stages (SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s); interrupt again to kill them now\n`,
+    ),
+  );
+  try {
+    await withContext(cmd, async (ctx) => {
+      // A running daemon receives the stages' MLflow/Lathe logging calls, and hears of this
+      // process's runs and progress, so the editor follows a terminal's repro live.
+      const daemon = await findDaemon(ctx.ws.root);
+      const forwarder = daemon && forwardEvents(ctx, daemon);
+      let result: ReproResult;
+      try {
+        result = await repro(ctx, {
+          stages,
+          force: opts.force,
+          downstream: opts.downstream,
+          jobs: opts.jobs,
+          daemon: daemon && {
+            url: `http://127.0.0.1:${daemon.info.port}`,
+            token: daemon.info.token,
+          },
+          signal: interrupt.signal,
+          forceSignal: interrupt.force,
+          onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
+          onOutput: opts.verbose ? (_stage, chunk) => process.stderr.write(chunk) : undefined,
+        });
+      } finally {
+        // Sent before exiting, so that the editor learns of KILLED runs too.
+        await forwarder?.close();
+      }
+      result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
+      print(cmd, result, () => modelLines(result.models));
+      if (interrupt.received()) {
+        reportInterrupted(result);
+        return;
+      }
+      throwIfFailed(ctx, result);
+      throwIfGateFailed(result.models);
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  process.exitCode = interrupt.exitCode() ?? process.exitCode;
+}
+
+/** One line per stage whose process group was stopped (its run is KILLED). */
+function reportInterrupted(result: ReproResult): void {
+  const stopped = result.stages.filter((s) => s.status === "failed" && s.reason === "cancelled");
+  const lines = stopped.map((s) => `lathe: interrupted: stopped stage ${s.stage}\n`);
+  process.stderr.write(lines.join("") || "lathe: interrupted\n");
 }
 
 function stageLine(s: StageResult): string {
   const id = s.runId ? ` run ${s.runId.slice(0, 8)}` : "";
   const verb = {
     ran: "ran",
+    killed: "KILLED",
     restored: "restored",
     skipped: "skipped",
     failed: "FAILED",
     "not-run": "not run",
-  }[s.status];
+  }[s.status === "failed" && s.reason === "cancelled" ? "killed" : s.status];
   return `${verb.padEnd(8)} ${s.stage}${id}: ${s.reason}`;
 }
 
