@@ -59,7 +59,8 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
     const stages = await runStages(scope, dag, selected, params, options);
-    const result = { ...finishRepro(scope, stages), warnings: dag.pipeline.warnings };
+    const warnings = [...dag.pipeline.warnings, ...stages.flatMap((s) => s.warnings ?? [])];
+    const result = { ...finishRepro(scope, stages), warnings };
     if (models.length === 0) {
       return result;
     }
