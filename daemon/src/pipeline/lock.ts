@@ -124,7 +124,11 @@ export function staleReasons(entry: LockEntry | undefined, now: StageState): Sta
     reasons.push({ kind: "out-missing", subject: out, message: `out ${out} is missing` });
   }
   const present = now.outs.filter((o) => o.oid !== null) as LockedPath[];
-  const locked = (entry.outs ?? []).filter((o) => !missing.includes(o.path));
+  // Only the outs lathe.yaml declares now: one taken out of the file is no longer the stage's.
+  const declared = new Set(now.outs.map((o) => o.path));
+  const locked = (entry.outs ?? []).filter(
+    (o) => declared.has(o.path) && !missing.includes(o.path),
+  );
   for (const out of changedPaths(locked, present)) {
     reasons.push({ kind: "out-changed", subject: out, message: `out ${out} changed` });
   }
