@@ -81,7 +81,15 @@ export function registerModelCommands(program: Command): void {
     .description("stop a model's deployment")
     .action(
       action(async (name: string, _opts: unknown, cmd: Command) => {
-        const daemon = await daemonOrNotFound(cmd, name);
+        const daemon = await findDaemon(workspaceFor(cmd).root);
+        if (!daemon) {
+          // Deployments live only as long as the daemon that serves them.
+          throw new LatheError(
+            "LATHE_NOT_FOUND",
+            `${name} is not deployed (nothing is deployed: no Lathe daemon runs for this workspace).`,
+            { name, deployed: [] },
+          );
+        }
         const deployment = await daemon.call<Deployment>(
           "DELETE",
           `/api/v1/deployments/${encodeURIComponent(name)}`,
