@@ -88,6 +88,8 @@ export interface StageResult {
   /** The stage's run; for a skipped stage the run that produced its outputs, when known. */
   runId: string | null;
   reason: string;
+  /** What did not fail the stage but needs a look (a metrics file that does not parse). */
+  warnings?: string[];
 }
 
 /** Why a stage is stale (or notes on an up-to-date one: frozen). */
@@ -190,7 +192,10 @@ export interface ReproResult {
   parentRunId: string;
   ok: boolean;
   stages: StageResult[];
-  /** Parts of the pipeline file Lathe ignores, with file:line:col (see PipelineStatus). */
+  /**
+   * Parts of the pipeline file Lathe ignores, with file:line:col (see PipelineStatus), then each
+   * stage's warnings (metrics files that do not parse).
+   */
   warnings: string[];
   /** The `models:` section (#5): each entry's registration and gate; `ok` is false if one failed. */
   models?: ModelGateOutcome[];

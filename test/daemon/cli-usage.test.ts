@@ -40,6 +40,16 @@ const cases: [string, string[], RegExp][] = [
     ["predict", "m", "--file", "/tmp"],
     /--file \/tmp: the file is a folder, not a file\./,
   ],
+  [
+    "predict --records with a number beyond float64",
+    ["predict", "m", "--records", '[{"temp_max":3},{"temp_max":2,"precipitation":1e400}]'],
+    /--records: record 1, field 'precipitation': 1e400 is not a finite number \(beyond ±1\.8e308, JSON reads it as Infinity\)/,
+  ],
+  [
+    "predict --records with a negative overflow inside a wrapped array field",
+    ["predict", "m", "--records", '{"records":[{"x":[1,-2E+999]}]}'],
+    /--records: record 0, field 'x\[1\]': -2E\+999 is not a finite number \(beyond ±1\.8e308, JSON reads it as -Infinity\)/,
+  ],
   ["an unknown option", ["runs", "list", "--bogus"], /unknown option '--bogus'/],
 ];
 

@@ -48,10 +48,10 @@ void test("a model without Lathe metadata has a signature without features or la
   assert.equal(signature.inputs[0]!.name, "features");
 });
 
-void test("bytes that are not ONNX are refused with LATHE_MODEL_LOAD naming the file", () => {
+void test("bytes that are not ONNX are refused as bad input naming the file", () => {
   rejects(
     () => readSignature(Buffer.from("not a model at all"), "models/broken.onnx"),
-    "LATHE_MODEL_LOAD",
+    "LATHE_BAD_INPUT",
     /models\/broken\.onnx/,
   );
 });
@@ -116,15 +116,15 @@ void test("a run without an .onnx output, or a wrong --path, is refused listing 
     );
   }));
 
-void test("registering an output that is not ONNX is LATHE_MODEL_LOAD naming the file", () =>
+void test("registering an output that is not ONNX is bad input naming the file", () =>
   withContext((ctx) => {
     const run = seedRun(ctx.db, ctx.ws.objectsDir, Buffer.from("garbage"), {
       outPath: "models/bad.onnx",
     });
     rejects(
       () => register(ctx, { model: "m", runId: run.runId }),
-      "LATHE_MODEL_LOAD",
-      /models\/bad\.onnx/,
+      "LATHE_BAD_INPUT",
+      /models\/bad\.onnx is not an ONNX model \(/,
     );
     assert.deepEqual(listModels(ctx), []);
   }));

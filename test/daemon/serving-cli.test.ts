@@ -6,6 +6,16 @@ import { removeDir, runCli, tempDir } from "../helpers";
 
 // Runs dist/lathe.js (`node scripts/build.mjs --quiet` first); deploy starts a real daemon.
 
+void test("undeploy without a daemon is exit 2: nothing is deployed", async () => {
+  const root = await tempDir();
+  const ctx = openContext(root, { quiet: true });
+  closeContext(ctx);
+  const res = await runCli(["undeploy", "weather-model"], { cwd: root });
+  assert.equal(res.code, 2, res.stdout);
+  assert.match(res.stderr, /weather-model is not deployed \(nothing is deployed: no Lathe daemon/);
+  await removeDir(root);
+});
+
 void test("the CLI registers, deploys (with a split), predicts and undeploys, with exit 2 for bad input", async () => {
   const root = await tempDir();
   const ctx = openContext(root, { quiet: true });
@@ -108,8 +118,25 @@ void test("the CLI registers, deploys (with a split), predicts and undeploys, wi
       );
     }
 
+    const never = await lathe("undeploy", "other-model");
+    assert.equal(never.code, 2);
+    assert.match(never.stderr, /other-model is not deployed \(deployed: weather-model\)\./);
     const undeployed = await lathe("undeploy", "weather-model");
     assert.equal(undeployed.code, 0, undeployed.stderr);
+    assert.equal(undeployed.stdout, "Stopped the deployment of weather-model.\n");
+    const again = await lathe("undeploy", "weather-model");
+    assert.equal(again.code, 2, again.stdout);
+    assert.equal(again.stdout, "");
+    assert.match(again.stderr, /^lathe: weather-model is not deployed \(nothing is deployed\)\.$/m);
+    const againJson = await lathe("--json", "undeploy", "weather-model");
+    assert.equal(againJson.code, 2);
+    assert.deepEqual(JSON.parse(againJson.stderr), {
+      error: {
+        code: "LATHE_NOT_FOUND",
+        message: "weather-model is not deployed (nothing is deployed).",
+        data: { name: "weather-model", deployed: [] },
+      },
+    });
     const afterwards = await lathe(
       "predict",
       "weather-model",

@@ -124,7 +124,17 @@ export function staleReasons(entry: LockEntry | undefined, now: StageState): Sta
     reasons.push({ kind: "out-missing", subject: out, message: `out ${out} is missing` });
   }
   const present = now.outs.filter((o) => o.oid !== null) as LockedPath[];
-  const locked = (entry.outs ?? []).filter((o) => !missing.includes(o.path));
+  // An out taken out of lathe.yaml changes what the stage is (as a new one does): it runs again,
+  // and the reason says that the out is gone from the file, not that its data changed.
+  const declared = new Set(now.outs.map((o) => o.path));
+  const undeclared = (entry.outs ?? []).filter((o) => !declared.has(o.path)).map((o) => o.path);
+  for (const out of undeclared) {
+    const message = `out ${out} is no longer declared in the pipeline file`;
+    reasons.push({ kind: "out-changed", subject: out, message });
+  }
+  const locked = (entry.outs ?? []).filter(
+    (o) => declared.has(o.path) && !missing.includes(o.path),
+  );
   for (const out of changedPaths(locked, present)) {
     reasons.push({ kind: "out-changed", subject: out, message: `out ${out} changed` });
   }

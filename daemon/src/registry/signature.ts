@@ -33,11 +33,7 @@ export function readSignature(bytes: Uint8Array, file: string): ModelSignature {
   const model = decodeModel(bytes, file);
   const graph = model.graph;
   if (!graph || !graph.output || graph.output.length === 0) {
-    throw new LatheError(
-      "LATHE_MODEL_LOAD",
-      `${file} is not an ONNX model: it has no graph outputs.`,
-      { file },
-    );
+    throw notOnnx(file, "it has no graph outputs");
   }
 
   // Models from older exporters also list their initializers (weights) as graph inputs.
@@ -61,15 +57,40 @@ export function readSignature(bytes: Uint8Array, file: string): ModelSignature {
 }
 
 function decodeModel(bytes: Uint8Array, file: string): onnx.ModelProto {
+  const text = textStart(bytes);
+  if (text !== undefined) {
+    throw notOnnx(file, `it is a text file, starting ${JSON.stringify(text)}`);
+  }
   try {
     return onnx.ModelProto.decode(bytes);
-  } catch (err) {
-    throw new LatheError(
-      "LATHE_MODEL_LOAD",
-      `${file} is not an ONNX model: ${(err as Error).message}.`,
-      { file },
-    );
+  } catch {
+    // protobufjs says "index out of range: 37 + 44 > 63" and the like, which helps nobody.
+    throw notOnnx(file, `its ${bytes.length} bytes do not decode as an ONNX ModelProto`);
   }
+}
+
+/**
+ * A file that is not a model is the caller's mistake (a wrong --path), hence bad input (400,
+ * exit 2), unlike a model onnxruntime cannot load (LATHE_MODEL_LOAD).
+ */
+function notOnnx(file: string, reason: string): LatheError {
+  return new LatheError("LATHE_BAD_INPUT", `${file} is not an ONNX model (${reason}).`, {
+    file,
+    reason,
+  });
+}
+
+/** The first characters of `bytes` when they read as text (JSON, CSV, YAML), else undefined. */
+function textStart(bytes: Uint8Array): string | undefined {
+  const head = bytes.subarray(0, 40);
+  let decoded: string;
+  try {
+    decoded = new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: true });
+  } catch {
+    return undefined;
+  }
+  const isText = head.length > 0 && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(decoded);
+  return isText ? `${decoded.trimEnd()}${bytes.length > head.length ? "…" : ""}` : undefined;
 }
 
 function tensorOf(value: onnx.IValueInfoProto, file: string): ModelSignatureTensor {

@@ -58,13 +58,14 @@ export async function restoreStage(
   }
 
   addRunFiles(ctx.db, runId, "out", cached.outs);
-  const notes = recordMetrics(scope, stage, runId);
+  const { notes, warnings } = recordMetrics(scope, stage, runId);
   writeLockEntry(ctx.ws.root, stage.name, lockEntryOf(state, cached.outs), scope.order);
   const log = [`lathe: ${reason}; ${said}; the command did not run.`, ...notes].join("\n");
   finishRun(ctx.db, runId, { status: "FINISHED", exitCode: 0, log: `${log}\n` });
   ctx.events.emit({ type: "runs/changed", runId });
   ctx.log.info({ stage: stage.name, runId, from: cached.runId }, "stage restored from run cache");
-  return { stage: stage.name, status: "restored", runId, reason: said };
+  const result: StageResult = { stage: stage.name, status: "restored", runId, reason: said };
+  return warnings.length ? { ...result, warnings } : result;
 }
 
 async function writeOutputs(scope: ReproScope, stage: Stage, outs: LockedPath[]): Promise<void> {

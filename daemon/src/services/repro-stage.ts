@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
+import { YAMLError } from "yaml";
 import type { StageResult } from "../../../schemas/api";
 import type { Context } from "../context";
 import { storePath } from "../data/store";
@@ -180,14 +181,15 @@ async function afterCommand(
   }
 
   const outs = await storeOutputs(scope, stage);
-  const notes = recordMetrics(scope, stage, runId, logged);
+  const { notes, warnings } = recordMetrics(scope, stage, runId, logged);
   addRunFiles(scope.ctx.db, runId, "out", outs);
   writeLockEntry(scope.ctx.ws.root, stage.name, lockEntryOf(state, outs), scope.order);
   const restorable = stageOutputs(stage).every((o) => o.cache && !o.persist);
   recordRunCache(scope.ctx.db, key, { stage: stage.name, runId, outs, restorable });
   const log = notes.length ? `${exec.log}\n${notes.join("\n")}\n` : exec.log;
   finishRun(scope.ctx.db, runId, { status: "FINISHED", exitCode: 0, log });
-  return { stage: stage.name, status: "ran", runId, reason };
+  const result: StageResult = { stage: stage.name, status: "ran", runId, reason };
+  return warnings.length ? { ...result, warnings } : result;
 }
 
 /** Why the command counts as failed (exit code, signal, a declared out not written), or null. */
@@ -246,8 +248,16 @@ async function storeOutputs(scope: ReproScope, stage: Stage): Promise<LockedPath
   return outs;
 }
 
+/** Files `recordMetrics` could not read: whole messages for the run's log, short warnings. */
+export interface MetricsProblems {
+  /** `lathe: no metrics read from …` with the reader's whole message (a YAML error's excerpt). */
+  notes: string[];
+  /** `stage 'train': metrics.json:1:5: …`, one line each, for repro's `warnings`. */
+  warnings: string[];
+}
+
 /**
- * Logs the stage's metrics files and plot series; returns notes for files it could not read.
+ * Logs the stage's metrics files and plot series; reports the files it could not read.
  * Points of a file already logged while the stage ran (`logged`, by workspace path) are skipped.
  */
 export function recordMetrics(
@@ -255,8 +265,8 @@ export function recordMetrics(
   stage: Stage,
   runId: string,
   logged = new Map<string, Set<string>>(),
-): string[] {
-  const notes: string[] = [];
+): MetricsProblems {
+  const problems: MetricsProblems = { notes: [], warnings: [] };
   const points: MetricPoint[] = [];
   const read = (path: string, reader: (abs: string) => MetricPoint[]) => {
     try {
@@ -264,14 +274,28 @@ export function recordMetrics(
       const all = reader(join(scope.ctx.ws.root, path));
       points.push(...(seen ? all.filter((p) => !seen.has(pointId(p))) : all));
     } catch (err) {
-      // A malformed metrics file does not undo a successful stage; the run's log says why.
-      notes.push(`lathe: no metrics read from ${path}: ${(err as Error).message.split("\n")[0]}`);
+      // Metrics are not a gate: a malformed file does not undo a successful stage, but repro
+      // warns about it and the run's log keeps the whole message.
+      const message = (err as Error).message.trimEnd();
+      problems.notes.push(`lathe: no metrics read from ${path}: ${message}`);
+      problems.warnings.push(`stage '${stage.name}': ${metricsErrorLine(path, err)}`);
     }
   };
   stage.metrics.forEach((m) => read(m.wsPath, readMetricsFile));
   stage.plots.forEach((p) => read(p.wsPath, readPlotSeries));
   logMetrics(scope.ctx.db, runId, points);
-  return notes;
+  return problems;
+}
+
+/** `m.json:1:5: no metrics read: Flow map must end with a }`: the error's first line, placed. */
+function metricsErrorLine(path: string, err: unknown): string {
+  const first = (err as Error).message.split("\n")[0]!;
+  if (err instanceof YAMLError && err.linePos) {
+    const { line, col } = err.linePos[0];
+    const reason = first.replace(/ at line \d+, column \d+:?$/, "");
+    return `${path}:${line}:${col}: no metrics read, not valid JSON or YAML: ${reason}`;
+  }
+  return `${path}: no metrics read: ${first}`;
 }
 
 /** The stage's metrics and plots files, for `followMetrics` (which keeps the tables). */

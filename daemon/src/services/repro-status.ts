@@ -55,7 +55,8 @@ function upstreamReasons(dag: Dag, stage: Stage, byName: Map<string, StageStatus
 
 function stageStatus(stage: Stage, reasons: StageReason[]): StageStatus {
   if (stage.frozen) {
-    const frozen: StageReason = { kind: "frozen", message: "frozen: never run by repro" };
+    // The state already says "frozen"; `lathe status` prints it before the reasons.
+    const frozen: StageReason = { kind: "frozen", message: "never run by repro" };
     return { stage: stage.name, state: "frozen", reasons: [frozen, ...reasons] };
   }
   return { stage: stage.name, state: reasons.length ? "stale" : "up-to-date", reasons };

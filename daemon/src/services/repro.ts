@@ -65,7 +65,8 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   try {
     const stages = await runStages(scope, dag, selected, params, options);
     const cancelled = options.signal?.aborted === true;
-    const result = { ...finishRepro(scope, stages, cancelled), warnings: dag.pipeline.warnings };
+    const warnings = [...dag.pipeline.warnings, ...stages.flatMap((s) => s.warnings ?? [])];
+    const result = { ...finishRepro(scope, stages, cancelled), warnings };
     if (models.length === 0 || cancelled) {
       return result;
     }

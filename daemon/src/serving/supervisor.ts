@@ -101,9 +101,15 @@ export class Supervisor {
   }
 
   /** Stops a deployment's worker; the row stays, in state `stopped`. */
+  /**
+   * Stops a deployment. One that is stopped already, or was never deployed, is LATHE_NOT_FOUND
+   * naming what is deployed, as deploying an unknown model names the registered ones: a second
+   * undeploy is a mistake about what runs, not a no-op to hide.
+   */
   undeploy(name: string): Promise<Deployment> {
-    this.row(name);
+    this.liveRow(name);
     return this.serialize(name, async () => {
+      this.liveRow(name); // A queued undeploy of the same name may have stopped it meanwhile.
       this.restarter.forget(name);
       const worker = this.workers.get(name);
       this.workers.delete(name);
@@ -370,6 +376,22 @@ export class Supervisor {
       );
     }
     return row;
+  }
+
+  /** The row of a deployment that is not stopped (a failed one can still be undeployed). */
+  private liveRow(name: string): DeploymentRow {
+    const row = readRow(this.ctx, name);
+    if (row && (row.state !== "stopped" || this.workers.has(name))) {
+      return row;
+    }
+    const live = readRows(this.ctx).filter((r) => r.state !== "stopped" && r.name !== name);
+    const deployed = live.length
+      ? `deployed: ${live.map((r) => r.name).join(", ")}`
+      : "nothing is deployed";
+    throw new LatheError("LATHE_NOT_FOUND", `${name} is not deployed (${deployed}).`, {
+      name,
+      deployed: live.map((r) => r.name),
+    });
   }
 
   private serialize<T>(name: string, job: () => Promise<T>): Promise<T> {

@@ -13,7 +13,8 @@ import { hashPath } from "../../data/hash";
 import { initWorkspace, type InitResult } from "../../data/init";
 import { LatheError } from "../../errors";
 import { HashCache } from "../../pipeline/hashcache";
-import { resolveInside, workspaceAt, type Workspace } from "../../workspace";
+import { checkNotReserved } from "../../services/add-guard";
+import { resolveInside, toWorkspacePath, workspaceAt, type Workspace } from "../../workspace";
 import { action, globals, print, workspaceFor } from "../output";
 
 export function registerDataCommands(program: Command): void {
@@ -37,6 +38,11 @@ export function registerDataCommands(program: Command): void {
       action(async (paths: string[], _opts: unknown, cmd: Command) => {
         const ws = workspaceFor(cmd);
         const targets = paths.map((p) => userPath(ws, p, "add"));
+        // Checked for every path first, so a refused one leaves the others unadded too.
+        checkNotReserved(
+          ws.root,
+          targets.map((abs) => toWorkspacePath(ws.root, abs)),
+        );
         const added: AddResult[] = [];
         // The workspace's hash cache makes re-adding unchanged data a stat per file.
         const ctx = openContext(ws.root, { quiet: true });

@@ -81,7 +81,15 @@ export function registerModelCommands(program: Command): void {
     .description("stop a model's deployment")
     .action(
       action(async (name: string, _opts: unknown, cmd: Command) => {
-        const daemon = await daemonOrNotFound(cmd, name);
+        const daemon = await findDaemon(workspaceFor(cmd).root);
+        if (!daemon) {
+          // Deployments live only as long as the daemon that serves them.
+          throw new LatheError(
+            "LATHE_NOT_FOUND",
+            `${name} is not deployed (nothing is deployed: no Lathe daemon runs for this workspace).`,
+            { name, deployed: [] },
+          );
+        }
         const deployment = await daemon.call<Deployment>(
           "DELETE",
           `/api/v1/deployments/${encodeURIComponent(name)}`,
@@ -177,11 +185,63 @@ function readRecords(opts: { records?: string; file?: string }): unknown {
   }
   const isWrapped =
     typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && "records" in parsed;
-  return isWrapped
+  const records = isWrapped
     ? (parsed as { records: unknown }).records
     : Array.isArray(parsed)
       ? parsed
       : [parsed];
+  checkFinite(records, text, source);
+  return records;
+}
+
+/**
+ * JSON.parse turns a number beyond float64's range (1e400) into ±Infinity, which JSON.stringify
+ * would then send as null: refuse it here, naming the record, the field and the number as typed.
+ */
+function checkFinite(records: unknown, text: string, source: string): void {
+  if (!Array.isArray(records)) {
+    return; // The server names what it expected.
+  }
+  for (const [index, record] of records.entries()) {
+    const field = nonFiniteField(record, "");
+    if (field !== undefined) {
+      const typed = firstOverflowingNumber(text);
+      const value = typed ?? String(field.value);
+      throw new LatheError(
+        "LATHE_BAD_INPUT",
+        `${source}: record ${index}, field '${field.path}': ${value} is not a finite number (beyond ±1.8e308, JSON reads it as ${String(field.value)}); send a number in the float64 range.`,
+        { record: index, field: field.path, value },
+      );
+    }
+  }
+}
+
+function nonFiniteField(value: unknown, path: string): { path: string; value: number } | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? undefined : { path, value };
+  }
+  if (typeof value !== "object" || value === null) {
+    return undefined;
+  }
+  for (const [key, inner] of Object.entries(value)) {
+    const innerPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    const found = nonFiniteField(inner, innerPath);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+/** The first number literal outside strings whose value overflows, as written in `text`. */
+function firstOverflowingNumber(text: string): string | undefined {
+  const tokens = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+  for (const [token] of text.matchAll(tokens)) {
+    if (!token.startsWith('"') && !Number.isFinite(Number(token))) {
+      return token;
+    }
+  }
+  return undefined;
 }
 
 function describePrediction(prediction: Record<string, unknown>, index: number): string {

@@ -1,6 +1,7 @@
 /**
- * `lathe runs show <id>`: one run's params, metrics (each with its curve, drawn from the
- * downsampled history), files, error and log. `--json` gives the RunDetail with `histories`.
+ * `lathe runs show <id>`: one run's params, tags (not `mlflow.*`), metrics (each with its curve,
+ * drawn from the downsampled history), files, error and log. `--json` gives the RunDetail with
+ * `histories`.
  */
 import type { Command } from "commander";
 import { closeContext, openContext } from "../../context";
@@ -49,6 +50,13 @@ function runText(run: RunShown): string {
   section(
     "params",
     Object.entries(run.params).map(([k, v]) => `${k} = ${v}`),
+  );
+  // mlflow.* tags are the client's bookkeeping (source, user, note); --json has them all.
+  section(
+    "tags",
+    Object.entries(run.tags)
+      .filter(([k]) => !k.startsWith("mlflow."))
+      .map(([k, v]) => `${k} = ${v.replace(/\n/g, "\n    ")}`),
   );
   section(
     "metrics",

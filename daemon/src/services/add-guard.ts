@@ -1,0 +1,103 @@
+/**
+ * What `lathe add` must refuse because git or the pipeline owns it: the pipeline file, its lock,
+ * the params files its stages read, and the stages' outputs (versioned by `lathe repro` in
+ * lathe.lock, as dvc refuses `dvc add` of a stage output). Adding one would git-ignore it, so a
+ * project would silently stop tracking its pipeline or fight repro over the same path.
+ */
+import { LatheError } from "../errors";
+import { LOCK_FILE } from "../pipeline/lock";
+import { loadPipeline, pipelineFile } from "../pipeline/parse";
+import { stageOutputs, type Pipeline } from "../pipeline/spec";
+
+/** A workspace-relative path `lathe add` refuses, and why, as the rest of a sentence. */
+interface Reserved {
+  path: string;
+  /** "the pipeline file", "an output of stage 'prepare'"… */
+  what: string;
+  /** What to do instead. */
+  advice: string;
+  isOutput: boolean;
+}
+
+const TRACK_IN_GIT = "git must track it with the code; commit it instead";
+
+/**
+ * Throws LATHE_BAD_INPUT for the first of `rels` (workspace-relative) that is, is inside or
+ * holds a reserved path. A pipeline file that does not parse still protects the fixed names
+ * (lathe.yaml, dvc.yaml, lathe.lock) but names no params files or outputs: `lathe repro` reports
+ * the parse error, and adding other data must keep working meanwhile.
+ */
+export function checkNotReserved(root: string, rels: string[]): void {
+  const reserved = reservedPaths(root);
+  for (const rel of rels) {
+    for (const r of reserved) {
+      const reason = clash(rel, r);
+      if (reason) {
+        throw new LatheError("LATHE_BAD_INPUT", `Cannot add ${rel}: ${reason}`, {
+          path: rel,
+          reserved: r.path,
+        });
+      }
+    }
+  }
+}
+
+function clash(rel: string, r: Reserved): string | undefined {
+  const tail = `${r.what}: ${r.advice}.`;
+  if (rel === r.path) {
+    return r.isOutput ? `${rel} is ${tail}` : `it is ${tail}`;
+  }
+  if (rel.startsWith(`${r.path}/`)) {
+    return `it is inside ${r.path}, ${tail}`;
+  }
+  if (r.path.startsWith(`${rel}/`)) {
+    return `it holds ${r.path}, ${tail}`;
+  }
+  return undefined;
+}
+
+function reservedPaths(root: string): Reserved[] {
+  const fixed: Reserved[] = [
+    { path: "lathe.yaml", what: "a pipeline file", advice: TRACK_IN_GIT, isOutput: false },
+    { path: "dvc.yaml", what: "a pipeline file", advice: TRACK_IN_GIT, isOutput: false },
+    {
+      path: LOCK_FILE,
+      what: "the pipeline's lock file, written by lathe repro",
+      advice: TRACK_IN_GIT,
+      isOutput: false,
+    },
+  ];
+  const pipeline = pipelineFile(root) ? parsedOrUndefined(root) : undefined;
+  return pipeline ? [...fixed, ...fromPipeline(pipeline)] : fixed;
+}
+
+function parsedOrUndefined(root: string): Pipeline | undefined {
+  try {
+    return loadPipeline(root);
+  } catch {
+    return undefined; // Reported by `lathe repro` and `lathe status`, not by `lathe add`.
+  }
+}
+
+function fromPipeline(pipeline: Pipeline): Reserved[] {
+  const reserved: Reserved[] = [];
+  for (const stage of pipeline.stages) {
+    for (const out of stageOutputs(stage)) {
+      reserved.push({
+        path: out.wsPath,
+        what: `an output of stage '${stage.name}'`,
+        advice: `lathe repro versions it in ${LOCK_FILE}; add the stage's inputs instead`,
+        isOutput: true,
+      });
+    }
+    for (const param of stage.params) {
+      reserved.push({
+        path: param.file,
+        what: `the params file of stage '${stage.name}' (${pipeline.file}:${param.pos.line}:${param.pos.col})`,
+        advice: TRACK_IN_GIT,
+        isOutput: false,
+      });
+    }
+  }
+  return reserved;
+}
