@@ -99,7 +99,7 @@ function deploymentOf(deployments: Deployments, target: DeployTarget): Deploymen
     return undefined;
   }
   return request.version === undefined
-    ? deployments.all.find((d) => d.model === request.model)
+    ? deployments.all.find((d) => d.model === request.model && d.state !== "stopped")
     : deployments.find(request.model, request.version);
 }
 
