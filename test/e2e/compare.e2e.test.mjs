@@ -159,13 +159,23 @@ async function walkThrough(s) {
   await slow.waitFor({ state: "visible", timeout: 5_000 });
 
   // 5. Select both runs (click, ctrl+click) and Compare from the context menu.
+  // The running run re-renders its row every second, which can swallow a click: the selection is
+  // made again until both rows show selected, and the menu is tried again until two runs open.
+  const selected = (row) => row.evaluate((el) => el.classList.contains("selected"));
+  const compareTab = page.locator(".tab", { hasText: "Compare 2 runs" });
   await contextMenu(page, slow, "Compare Runs", {
-    select: async () => {
-      await fast.click();
-      await slow.click({ modifiers: ["Control"] });
-    },
+    select: () =>
+      waitFor(
+        async () => {
+          if (!(await selected(fast))) await fast.click();
+          if (!(await selected(slow))) await slow.click({ modifiers: ["Control"] });
+          return (await selected(fast)) && (await selected(slow));
+        },
+        { timeoutMs: 15_000, intervalMs: 300, what: "both runs selected" },
+      ),
+    ran: compareTab,
   });
-  await page.locator(".tab", { hasText: "Compare 2 runs" }).first().waitFor({ timeout: 15_000 });
+  await compareTab.first().waitFor({ timeout: 15_000 });
   const view = webviewFrame(page);
   const loss = view.locator('.chart[data-metric="loss"]');
   await loss.waitFor({ state: "visible", timeout: 30_000 });
