@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  clickUntil,
   inlineAction,
   launch,
   openViewContainer,
@@ -79,11 +80,8 @@ async function walkThrough(s) {
   await s.shot("01-pipelines-stale");
 
   // 2. Clicking the train row opens lathe.yaml at the stage.
-  await treeRow(page, /train.*never ran/)
-    .first()
-    .click();
   const editor = page.locator(".monaco-editor[data-uri$='lathe.yaml']").first();
-  await editor.waitFor({ state: "visible", timeout: 30_000 });
+  await clickUntil(page, treeRow(page, /train.*never ran/).first(), editor, { timeoutMs: 30_000 });
   await waitFor(async () => /Ln 8, Col 3/.test(await page.locator(".part.statusbar").innerText()), {
     timeoutMs: 15_000,
     what: "the cursor on the train stage (Ln 8, Col 3)",

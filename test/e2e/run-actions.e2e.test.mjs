@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  clickUntil,
   contextMenu,
   expandRow,
   launch,
@@ -86,8 +87,9 @@ async function walkThrough(s) {
   await expandRow(page, artifacts);
   const output = treeRow(page, /model\.txt\s*output/).first();
   await output.waitFor({ state: "visible", timeout: 15_000 });
-  await output.click();
-  await page.locator(".tab", { hasText: "model.txt" }).first().waitFor({ timeout: 15_000 });
+  await clickUntil(page, output, page.locator(".tab", { hasText: "model.txt" }), {
+    timeoutMs: 15_000,
+  });
   await waitFor(
     async () =>
       /trained\s+with\s+lr\s+0\.1/.test(

@@ -8,6 +8,7 @@
  */
 import { test } from "node:test";
 import {
+  clickUntil,
   collapseViews,
   daemonApi,
   launch,
@@ -60,7 +61,9 @@ async function walkThrough(s) {
     .waitFor({ timeout: 5_000 });
   await s.shot("01-first-page");
 
-  await more.first().click();
+  await clickUntil(page, more.first(), treeRow(page, /^\s*sweep-00/, { view: "Runs" }), {
+    timeoutMs: 20_000,
+  });
   await waitFor(async () => (await sweeps()) === 12 && (await more.count()) === 0, {
     timeoutMs: 20_000,
     what: "all twelve runs and no Load more… row",

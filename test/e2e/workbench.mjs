@@ -154,6 +154,34 @@ export async function expandRow(page, row, { timeoutMs = DEFAULT_WAIT } = {}) {
 }
 
 /**
+ * Clicks `target` (a tree row, typically) and waits for `ran`, a Locator that shows the click
+ * took effect (the editor tab it opens, the rows it adds). A live tree can re-render between
+ * finding the row and the click, which then lands on nothing; so it clicks again, up to three
+ * times.
+ */
+export async function clickUntil(page, target, ran, { timeoutMs = DEFAULT_WAIT } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > 1 && !(await target.isVisible())) {
+      // The click took and its effect replaced the target (a Load more… row): just slow.
+      await ran.first().waitFor({ state: "visible", timeout: timeoutMs });
+      return;
+    }
+    await target.click({ timeout: timeoutMs });
+    const took = await ran
+      .first()
+      .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (took) {
+      return;
+    }
+    if (attempt === 3) {
+      throw new Error(`A click showed no effect after ${attempt} tries.`);
+    }
+  }
+}
+
+/**
  * Hovers `row` and clicks its inline action `label`, then waits for `ran` (a Locator that shows
  * the action took effect, such as its progress toast). A live tree can re-render the row between
  * the hover and the click, so the click lands on the row itself; then it is tried again, up to
