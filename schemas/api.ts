@@ -226,6 +226,11 @@ export interface ModelVersion {
   path: string;
   signature: ModelSignature;
   metrics: Record<string, number | null>;
+  /**
+   * The pipeline stage each metric came from (the run's stage, or the evaluating stage a gate
+   * read); null for a run outside a pipeline. Versions registered before it was kept have none.
+   */
+  metricStages: Record<string, string | null>;
   params: Record<string, string>;
   createdAt: number;
   /** Registry (#5): lineage, notes, stage, aliases and gate; see schemas/registry.ts. */

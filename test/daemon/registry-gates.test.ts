@@ -171,6 +171,77 @@ test("evaluateGate compares with numbers and with the alias's version, with both
   }
 });
 
+test("a gate does not compare one stage's metric with another's: training accuracy is not test accuracy", async () => {
+  const root = await tempDir("lathe-gate-stages-");
+  const ctx = openContext(root, { quiet: true });
+  try {
+    /** A finished run of `stage` whose `accuracy` is `accuracy`. */
+    const evaluateRun = (accuracy: number): string => {
+      const id = `eval${Math.random().toString(16).slice(2, 14)}`;
+      ctx.db
+        .prepare(
+          "INSERT INTO runs (id, experiment_id, name, stage, status, start_time, end_time) VALUES (?, '0', 'evaluate', 'evaluate', 'FINISHED', 1, 2)",
+        )
+        .run(id);
+      ctx.db
+        .prepare(
+          "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, 'accuracy', ?, 0, 1)",
+        )
+        .run(id, accuracy);
+      return id;
+    };
+    const trainRun = (bias: number) =>
+      seedRun(ctx.db, ctx.ws.objectsDir, linearSoftmaxModel({ bias: [bias, 0, 0] }), {
+        metrics: { accuracy: 0.99 },
+      }).runId;
+    const [entry] = parse(
+      "  m:\n    from: train\n    metrics: [evaluate]\n    alias: champion\n    gate:\n      - accuracy >= @champion - 0.01\n",
+    );
+
+    // v1 by hand from its train run: its accuracy is the training accuracy.
+    const v1 = register(ctx, { model: "m", runId: trainRun(1) });
+    assert.deepEqual(v1.metricStages, { accuracy: "train" });
+    setAlias(ctx, "m", "champion", v1.version);
+
+    // v2 as the gate registers it: the evaluate stage's test accuracy over the train run's.
+    const v2 = register(ctx, { model: "m", runId: trainRun(2), metricRuns: [evaluateRun(0.8)] });
+    assert.equal(v2.metrics.accuracy, 0.8);
+    assert.deepEqual(v2.metricStages, { accuracy: "evaluate" });
+    const mixed = evaluateGate(ctx, entry!, v2);
+    assert.equal(mixed.passed, false);
+    const c = mixed.conditions[0]!;
+    assert.equal(c.status, "failed");
+    assert.equal(c.expected, null);
+    assert.deepEqual(c.against, { alias: "champion", version: 1 });
+    assert.equal(
+      c.detail,
+      "accuracy of v2 comes from stage 'evaluate' but accuracy of @champion (v1) from stage 'train', so they are not compared; promote by hand (lathe models promote m@2 champion) if this version should be champion",
+    );
+
+    // With both from evaluate they compare as usual.
+    setAlias(ctx, "m", "champion", v2.version);
+    const v3 = register(ctx, { model: "m", runId: trainRun(3), metricRuns: [evaluateRun(0.7)] });
+    const same = evaluateGate(ctx, entry!, v3);
+    assert.equal(same.conditions[0]!.status, "failed");
+    assert.equal(
+      same.conditions[0]!.detail,
+      "accuracy 0.7 < 0.79 (@champion v2 accuracy 0.8 - 0.01)",
+    );
+
+    // A version from before stages were kept (none recorded) compares as before.
+    ctx.db.prepare("UPDATE model_versions SET metric_stages = '{}' WHERE version = 1").run();
+    setAlias(ctx, "m", "champion", v1.version);
+    const old = evaluateGate(ctx, entry!, v3);
+    assert.match(
+      old.conditions[0]!.detail,
+      /^accuracy 0\.7 < 0\.98 \(@champion v1 accuracy 0\.99 - 0\.01\)$/,
+    );
+  } finally {
+    closeContext(ctx);
+    await removeDir(root);
+  }
+});
+
 // ----- lathe repro on examples/weather, through the built CLI -----
 
 let dir = "";

@@ -47,7 +47,7 @@ export function renderCard(v: ModelVersion, modelDescription: string, log: Regis
     "",
   );
   lines.push("## Gate", "", ...gateLines(v.gate), "");
-  lines.push("## Metrics", "", ...table(["Metric", "Value"], numbers(v.metrics)), "");
+  lines.push("## Metrics", "", ...metricLines(v), "");
   lines.push("## Parameters", "", ...table(["Parameter", "Value"], Object.entries(v.params)), "");
   lines.push(
     "## Training data",
@@ -118,8 +118,16 @@ function historyLines(log: RegistryAuditEntry[]): string[] {
   return table(["When", "What", "Move", "Why"], rows);
 }
 
-function numbers(metrics: Record<string, number | null>): string[][] {
-  return Object.entries(metrics).map(([k, v]) => [k, v === null ? "NaN" : String(v)]);
+/** The metrics table, with the stage each came from when the version recorded it. */
+function metricLines(v: ModelVersion): string[] {
+  const rows = Object.entries(v.metrics).map(([k, x]) => [k, x === null ? "NaN" : String(x)]);
+  if (Object.keys(v.metricStages).length === 0) {
+    return table(["Metric", "Value"], rows);
+  }
+  return table(
+    ["Metric", "Value", "Stage"],
+    rows.map(([k, x]) => [k!, x!, v.metricStages[k!] ?? "outside a pipeline"]),
+  );
 }
 
 function table(header: string[], rows: string[][]): string[] {

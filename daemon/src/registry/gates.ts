@@ -12,7 +12,7 @@ import { LatheError } from "../errors";
 import { aliasVersion, setAlias } from "./aliases";
 import type { GateCondition, ModelEntry } from "./gates-parse";
 import { getVersion } from "./models";
-import { latestMetrics, register, runOutput, versionWithOid } from "./register";
+import { register, runOutput, versionWithOid } from "./register";
 
 const compare: Record<GateCondition["op"], (a: number, b: number) => boolean> = {
   ">=": (a, b) => a >= b,
@@ -74,10 +74,20 @@ function evaluateCondition(
     if (version === candidate.version) {
       return result("skipped", null, `@${c.rhs.alias} is this version already`, against);
     }
-    // FIXME(#5): a version should record which run (stage) each of its metrics came from, so that
-    // comparing with a version registered by hand from its train run (training accuracy) against
-    // a candidate gated on its evaluate stage (test accuracy) is named as such, not compared.
-    const theirs = getVersion(ctx, model, version).metrics[c.rhs.metric];
+    const their = getVersion(ctx, model, version);
+    const theirs = their.metrics[c.rhs.metric];
+    // The same name from two stages is two measures (a version registered by hand from its
+    // train run carries training accuracy; a gated one, its evaluate stage's test accuracy).
+    const ours = candidate.metricStages[c.metric];
+    const theirStage = their.metricStages[c.rhs.metric];
+    if (ours && theirStage && ours !== theirStage && theirs !== undefined) {
+      return result(
+        "failed",
+        null,
+        `${c.metric} of v${candidate.version} comes from stage '${ours}' but ${c.rhs.metric} of @${c.rhs.alias} (v${version}) from stage '${theirStage}', so they are not compared; promote by hand (lathe models promote ${model}@${candidate.version} ${c.rhs.alias}) if this version should be ${c.rhs.alias}`,
+        against,
+      );
+    }
     if (theirs === undefined || theirs === null) {
       const why = theirs === null ? "is NaN" : "is missing";
       return result(
@@ -154,10 +164,6 @@ async function applyEntry(
   const [sourceRun, ...metricRuns] = runs as [string, ...string[]];
   const output = runOutput(ctx, sourceRun, entry.path);
   const existing = versionWithOid(ctx, entry.model, output.oid);
-  const extraMetrics = Object.assign({}, ...metricRuns.map((r) => latestMetrics(ctx, r))) as Record<
-    string,
-    number | null
-  >;
   const candidate =
     existing !== undefined
       ? getVersion(ctx, entry.model, existing)
@@ -166,7 +172,7 @@ async function applyEntry(
           runId: sourceRun,
           path: output.path,
           description: entry.description,
-          extraMetrics,
+          metricRuns,
         });
   const status = existing !== undefined ? "unchanged" : "registered";
 

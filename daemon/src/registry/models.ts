@@ -17,6 +17,7 @@ interface VersionRow {
   path: string;
   signature: string;
   metrics: string;
+  metric_stages: string;
   params: string;
   created_at: number;
   git_commit: string | null;
@@ -156,6 +157,7 @@ function toVersion(row: VersionRow, notes: Notes): ModelVersion {
     path: row.path,
     signature: JSON.parse(row.signature) as ModelVersion["signature"],
     metrics: JSON.parse(row.metrics) as ModelVersion["metrics"],
+    metricStages: JSON.parse(row.metric_stages) as ModelVersion["metricStages"],
     params: JSON.parse(row.params) as ModelVersion["params"],
     createdAt: row.created_at,
     gitCommit: row.git_commit,

@@ -20,8 +20,11 @@ export interface RegisterInput {
    */
   path?: string;
   description?: string;
-  /** Metrics of the stages that evaluated this output; they override the run's same-named ones. */
-  extraMetrics?: Record<string, number | null>;
+  /**
+   * Runs of the stages that evaluated this output: their metrics override the run's same-named
+   * ones, later runs over earlier.
+   */
+  metricRuns?: string[];
 }
 
 interface RunFile {
@@ -35,7 +38,7 @@ export function register(ctx: Context, asked: RegisterInput): ModelVersion {
   const input = withModelRun(ctx, { ...asked, runId: resolveRunId(ctx.db, asked.runId) });
   const output = runOutput(ctx, input.runId, input.path);
   const lineage = runLineage(ctx, input.runId);
-  const metrics = { ...latestMetrics(ctx, input.runId), ...input.extraMetrics };
+  const { metrics, metricStages } = versionMetrics(ctx, [input.runId, ...(input.metricRuns ?? [])]);
   const bytes = readObject(ctx, output);
   const signature = readSignature(bytes, output.path);
 
@@ -55,9 +58,9 @@ export function register(ctx: Context, asked: RegisterInput): ModelVersion {
       ctx.db.prepare("UPDATE models SET last_version = ? WHERE name = ?").run(next, input.model);
       ctx.db
         .prepare(
-          `INSERT INTO model_versions (model, version, run_id, oid, path, signature, metrics, params,
-             created_at, git_commit, data_ids, description, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO model_versions (model, version, run_id, oid, path, signature, metrics,
+             metric_stages, params, created_at, git_commit, data_ids, description, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.model,
@@ -67,6 +70,7 @@ export function register(ctx: Context, asked: RegisterInput): ModelVersion {
           output.path,
           JSON.stringify(signature),
           JSON.stringify(metrics),
+          JSON.stringify(metricStages),
           JSON.stringify(runParams(ctx, input.runId)),
           now,
           lineage.gitCommit,
@@ -112,12 +116,11 @@ function withModelRun(ctx: Context, input: RegisterInput): RegisterInput {
   if (!writer) {
     return input;
   }
-  const extraMetrics = { ...latestMetrics(ctx, input.runId), ...input.extraMetrics };
   ctx.log.info(
     { asked: input.runId, runId: writer.id },
     "the asked run wrote no .onnx file; registering the model it read, from the run that wrote it",
   );
-  return { ...input, runId: writer.id, extraMetrics };
+  return { ...input, runId: writer.id, metricRuns: [input.runId, ...(input.metricRuns ?? [])] };
 }
 
 function onnxOuts(ctx: Context, runId: string): RunFile[] {
@@ -223,6 +226,24 @@ function readObject(ctx: Context, output: RunFile): Uint8Array {
     }
     throw err;
   }
+}
+
+/** The latest metrics of `runs` (later runs' over earlier), each with the stage of its run. */
+function versionMetrics(
+  ctx: Context,
+  runs: string[],
+): { metrics: Record<string, number | null>; metricStages: Record<string, string | null> } {
+  const metrics: Record<string, number | null> = {};
+  const metricStages: Record<string, string | null> = {};
+  const stageOf = ctx.db.prepare("SELECT stage FROM runs WHERE id = ?");
+  for (const runId of runs) {
+    const stage = (stageOf.get(runId) as { stage: string | null } | undefined)?.stage ?? null;
+    for (const [key, value] of Object.entries(latestMetrics(ctx, runId))) {
+      metrics[key] = value;
+      metricStages[key] = stage;
+    }
+  }
+  return { metrics, metricStages };
 }
 
 /** The latest value of each metric of a run: the highest step, then the latest timestamp. */

@@ -300,6 +300,11 @@ const migrations: string[] = [
   ALTER TABLE runs ADD COLUMN pgid INTEGER;
   ALTER TABLE runs ADD COLUMN pgid_start TEXT;
   `,
+  // Registry: the stage each of a version's metrics came from, so that a gate compares test
+  // accuracy with test accuracy (registry/gates.ts). '{}' for versions registered before.
+  `
+  ALTER TABLE model_versions ADD COLUMN metric_stages TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
