@@ -157,10 +157,17 @@ export async function expandRow(page, row, { timeoutMs = DEFAULT_WAIT } = {}) {
  * Clicks `target` (a tree row, typically) and waits for `ran`, a Locator that shows the click
  * took effect (the editor tab it opens, the rows it adds). A live tree can re-render between
  * finding the row and the click, which then lands on nothing; so it clicks again, up to three
- * times.
+ * times. `before` runs ahead of each click (a hover that shows an inline action); `what` names
+ * the click in the error.
  */
-export async function clickUntil(page, target, ran, { timeoutMs = DEFAULT_WAIT } = {}) {
+export async function clickUntil(
+  page,
+  target,
+  ran,
+  { timeoutMs = DEFAULT_WAIT, settleMs = 5_000, before, what = "A click" } = {},
+) {
   for (let attempt = 1; ; attempt++) {
+    await before?.();
     if (attempt > 1 && !(await target.isVisible())) {
       // The click took and its effect replaced the target (a Load more… row): just slow.
       await ran.first().waitFor({ state: "visible", timeout: timeoutMs });
@@ -169,14 +176,14 @@ export async function clickUntil(page, target, ran, { timeoutMs = DEFAULT_WAIT }
     await target.click({ timeout: timeoutMs });
     const took = await ran
       .first()
-      .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : 5_000 })
+      .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : settleMs })
       .then(() => true)
       .catch(() => false);
     if (took) {
       return;
     }
     if (attempt === 3) {
-      throw new Error(`A click showed no effect after ${attempt} tries.`);
+      throw new Error(`${what} showed no effect after ${attempt} tries.`);
     }
   }
 }
@@ -184,26 +191,16 @@ export async function clickUntil(page, target, ran, { timeoutMs = DEFAULT_WAIT }
 /**
  * Hovers `row` and clicks its inline action `label`, then waits for `ran` (a Locator that shows
  * the action took effect, such as its progress toast). A live tree can re-render the row between
- * the hover and the click, so the click lands on the row itself; then it is tried again, up to
- * three times.
+ * the hover and the click, so the click lands on the row itself; then it is tried again.
  */
 export async function inlineAction(page, row, label, ran, { timeoutMs = DEFAULT_WAIT } = {}) {
   const action = row.locator(`.actions .action-label[aria-label="${label.replace(/"/g, '\\"')}"]`);
-  for (let attempt = 1; ; attempt++) {
-    await row.hover({ timeout: timeoutMs });
-    await action.click({ timeout: timeoutMs });
-    const took = await ran
-      .first()
-      .waitFor({ state: "visible", timeout: attempt === 3 ? timeoutMs : 8_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (took) {
-      return;
-    }
-    if (attempt === 3) {
-      throw new Error(`The inline action "${label}" showed no effect after ${attempt} clicks.`);
-    }
-  }
+  await clickUntil(page, action, ran, {
+    timeoutMs,
+    settleMs: 8_000,
+    before: () => row.hover({ timeout: timeoutMs }),
+    what: `The inline action "${label}"`,
+  });
 }
 
 /**
