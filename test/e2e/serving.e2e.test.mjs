@@ -21,6 +21,7 @@ import {
   toast,
   treeRow,
   waitFor,
+  waitForOutcome,
   waitForToast,
   webviewFrame,
   walk,
@@ -87,9 +88,12 @@ async function walkThrough(s) {
     "Deploy",
     toast(page, /Lathe: deploying weather-model v1|Deployed weather-model v1/),
   );
-  await waitForToast(page, /Deployed weather-model v1 at http:\/\/127\.0\.0\.1:\d+/, {
-    timeoutMs: 90_000,
-  });
+  await waitForOutcome(
+    page,
+    /Deployed weather-model v1 at http:\/\/127\.0\.0\.1:\d+/,
+    /Deploying .*failed/,
+    { timeoutMs: 150_000 },
+  );
   const text = await waitFor(
     async () => {
       const t = await statusBarText(page);

@@ -3,6 +3,8 @@
  * (commands, context menus, inline actions, tree rows, toasts, the status bar, view containers,
  * webviews). harness.mjs launches the editor and re-exports all of this.
  */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 
 export const DEFAULT_WAIT = 30_000;
 
@@ -233,10 +235,22 @@ export async function walk(s, fn, { timeoutMs, what }) {
   } catch (err) {
     await s.shot("99-failure").catch(() => {});
     console.error(s.logs(/Lathe/).slice(-6000));
+    console.error(workspaceLogs(s.workspace).slice(-6000));
     throw err;
   } finally {
     await s.close();
   }
+}
+
+/** The tail of each log the daemon and its serving workers wrote in `<workspace>/.lathe/logs`. */
+function workspaceLogs(workspace) {
+  const dir = join(workspace, ".lathe", "logs");
+  if (!existsSync(dir)) {
+    return `(no ${dir})`;
+  }
+  return readdirSync(dir)
+    .map((f) => `==> .lathe/logs/${f} <==\n${readFileSync(join(dir, f), "utf8").slice(-3000)}`)
+    .join("\n");
 }
 
 /** A tiny JSON client of the daemon named by daemon.json's `info`; a non-2xx answer fails. */
@@ -286,6 +300,20 @@ export async function waitForToast(page, text, { timeoutMs = DEFAULT_WAIT } = {}
   const found = toast(page, text).first();
   await found.waitFor({ state: "visible", timeout: timeoutMs });
   return found;
+}
+
+/**
+ * Waits for a toast matching `success`, and fails at once, quoting it, when a toast matching
+ * `failure` shows first (a command's error message), instead of waiting out the timeout.
+ */
+export async function waitForOutcome(page, success, failure, { timeoutMs = DEFAULT_WAIT } = {}) {
+  const good = toast(page, success).first();
+  const bad = toast(page, failure).first();
+  await good.or(bad).waitFor({ state: "visible", timeout: timeoutMs });
+  if (!(await good.isVisible()) && (await bad.isVisible())) {
+    throw new Error(`Expected a toast matching ${success}, got: ${await bad.textContent()}`);
+  }
+  return good;
 }
 
 /** The notification toasts whose text matches (a Locator; it may match none yet). */
