@@ -7,14 +7,20 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { LatheError } from "./errors";
 
-/** Host must be our own loopback address; Origin, when a browser sends one, must be too. */
+/**
+ * Host must be our own loopback address and port (a page on another local port that rebinds a
+ * name to 127.0.0.1 is not us); Origin, when a browser sends one, must be the same.
+ */
 export function checkAccess(req: IncomingMessage, token: string): void {
   const host = req.headers.host ?? "";
-  const hostOk = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host);
-  if (!hostOk) {
-    throw new LatheError("LATHE_FORBIDDEN", `Host '${host}' is not allowed; use 127.0.0.1.`, {
-      host,
-    });
+  const match = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::(\d+))?$/.exec(host);
+  const port = req.socket.localPort;
+  if (!match || Number(match[1] ?? 80) !== port) {
+    throw new LatheError(
+      "LATHE_FORBIDDEN",
+      `Host '${host}' is not allowed; use 127.0.0.1:${port}.`,
+      { host },
+    );
   }
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== `http://${host}`) {

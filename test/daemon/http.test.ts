@@ -58,6 +58,15 @@ test("requests without the token, with a foreign Host or Origin are refused", as
   const badHost = await raw(port, "/api/v1/health", { ...auth, Host: "evil.example:80" });
   assert.equal(badHost.status, 403);
 
+  // A loopback name on another port is another server's origin (DNS rebinding to a local page).
+  const otherPort = await raw(port, "/api/v1/health", { ...auth, Host: `127.0.0.1:${port + 1}` });
+  assert.equal(otherPort.status, 403);
+  assert.match((otherPort.json as { message: string }).message, new RegExp(`127.0.0.1:${port}`));
+  const noPort = await raw(port, "/api/v1/health", { ...auth, Host: "localhost" });
+  assert.equal(noPort.status, 403);
+  const localhost = await raw(port, "/api/v1/health", { ...auth, Host: `localhost:${port}` });
+  assert.equal(localhost.status, 200);
+
   const badOrigin = await raw(port, "/api/v1/health", { ...auth, Origin: "http://evil.example" });
   assert.equal(badOrigin.status, 403);
 
