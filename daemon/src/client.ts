@@ -107,11 +107,19 @@ export async function startDaemonProcess(
   );
 }
 
-export async function findOrStartDaemon(
-  root: string,
-  options: StartOptions,
-): Promise<DaemonHandle> {
-  return (await findDaemon(root)) ?? startDaemonProcess(root, options);
+/** Sends the daemon SIGTERM (it stops its deployments and removes daemon.json) and waits for it. */
+export async function stopDaemon(handle: DaemonHandle, timeoutMs = 10_000): Promise<void> {
+  const { pid } = handle.info;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export function connect(info: DaemonInfo): DaemonHandle {

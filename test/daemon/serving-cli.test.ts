@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { closeContext, openContext } from "../../daemon/src/context";
 import { linearSoftmaxModel, seedRun } from "../fixtures/onnx";
-import { removeDir, runCli, tempDir } from "../helpers";
+import { daemonIn, removeDir, runCli, tempDir } from "../helpers";
 
 // Runs dist/lathe.js (`node scripts/build.mjs --quiet` first); deploy starts a real daemon.
 
@@ -13,6 +13,26 @@ void test("undeploy without a daemon is exit 2: nothing is deployed", async () =
   const res = await runCli(["undeploy", "weather-model"], { cwd: root });
   assert.equal(res.code, 2, res.stdout);
   assert.match(res.stderr, /weather-model is not deployed \(nothing is deployed: no Lathe daemon/);
+  await removeDir(root);
+});
+
+void test("a deploy that fails stops the daemon it started, and leaves a running one alone", async () => {
+  const root = await tempDir();
+  closeContext(openContext(root, { quiet: true }));
+
+  const failed = await runCli(["deploy", "nosuch"], { cwd: root });
+  assert.equal(failed.code, 2, failed.stdout);
+  assert.match(failed.stderr, /nosuch/);
+  const after = await runCli(["daemon", "status", "--json"], { cwd: root });
+  assert.equal((JSON.parse(after.stdout) as { running: boolean }).running, false, after.stdout);
+
+  const daemon = await daemonIn(root);
+  const again = await runCli(["deploy", "nosuch"], { cwd: root });
+  assert.equal(again.code, 2, again.stdout);
+  const still = await runCli(["daemon", "status", "--json"], { cwd: root });
+  assert.equal((JSON.parse(still.stdout) as { running: boolean }).running, true, still.stdout);
+
+  await daemon.close();
   await removeDir(root);
 });
 

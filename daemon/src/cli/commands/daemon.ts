@@ -1,6 +1,6 @@
 /** `lathe daemon`: run the workspace daemon in the foreground; `daemon stop` / `daemon status`. */
 import type { Command } from "commander";
-import { findDaemon } from "../../client";
+import { findDaemon, stopDaemon } from "../../client";
 import { runDaemonForever } from "../../daemon";
 import { action, print, workspaceFor } from "../output";
 import { integerIn } from "../parse";
@@ -48,24 +48,11 @@ export function registerDaemon(program: Command): void {
         const ws = workspaceFor(cmd);
         const found = await findDaemon(ws.root);
         if (found) {
-          process.kill(found.info.pid, "SIGTERM");
-          await waitForExit(found.info.pid, 10_000);
+          await stopDaemon(found);
         }
         print(cmd, { stopped: Boolean(found) }, () =>
           found ? "daemon stopped" : "no daemon running",
         );
       }),
     );
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import type { DeployRequest, Deployment } from "../../../../schemas/api";
-import { findDaemon, findOrStartDaemon } from "../../client";
+import { findDaemon, startDaemonProcess, stopDaemon, type DaemonHandle } from "../../client";
 import { action, cliScript, print, workspaceFor } from "../output";
 import { integerIn } from "../parse";
 
@@ -44,9 +44,8 @@ export function registerDeployCommand(program: Command): void {
     .action(
       action(async (target: string, opts: DeployOptions, cmd: Command) => {
         const ws = workspaceFor(cmd);
-        const daemon = await findOrStartDaemon(ws.root, { cliScript: cliScript() });
         const request: DeployRequest = { model: target, ...opts };
-        const deployment = await daemon.call<Deployment>("POST", "/api/v1/deployments", request);
+        const deployment = await deployThroughDaemon(ws.root, request);
         const name = deployment.name;
         const shares = deployment.traffic
           .map((t) => `${name}@${t.version} ${t.percent}%`)
@@ -61,6 +60,25 @@ export function registerDeployCommand(program: Command): void {
         );
       }),
     );
+}
+
+/**
+ * Posts the deployment to the workspace daemon, starting one when none runs; a daemon started
+ * here for a deploy that then fails (an unknown model, a bad split) is stopped again, so a typo
+ * leaves nothing running.
+ */
+async function deployThroughDaemon(root: string, request: DeployRequest): Promise<Deployment> {
+  const running = await findDaemon(root);
+  const daemon: DaemonHandle =
+    running ?? (await startDaemonProcess(root, { cliScript: cliScript() }));
+  try {
+    return await daemon.call<Deployment>("POST", "/api/v1/deployments", request);
+  } catch (err) {
+    if (!running) {
+      await stopDaemon(daemon);
+    }
+    throw err;
+  }
 }
 
 /** `lathe deployments`: what the workspace daemon serves, with state, versions and URL. */
