@@ -111,6 +111,19 @@ test("a cycle names its stages; overlapping outs name both stages", () => {
   );
 });
 
+test("a stage that depends on its own output is a cycle of one, named at the dep", () => {
+  const same = "stages:\n  a:\n    cmd: x\n    deps: [a.txt]\n    outs: [a.txt]\n";
+  assert.throws(
+    () => buildDag(parse(same)),
+    /lathe\.yaml:4:12: the stages form a cycle: a -> a; stage 'a' depends on its own output a\.txt$/,
+  );
+  const inside = "stages:\n  a:\n    cmd: x\n    deps: [data]\n    outs: [data/cache.bin]\n";
+  assert.throws(
+    () => buildDag(parse(inside)),
+    /cycle: a -> a; stage 'a' depends on its own output data \(it overlaps data\/cache\.bin\)/,
+  );
+});
+
 test("deps inside a produced directory link the stages; selection takes upstream", () => {
   const text = `stages:
   eval:

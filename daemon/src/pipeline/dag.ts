@@ -31,6 +31,7 @@ export function buildDag(pipeline: Pipeline): Dag {
     const ups = new Set<string>();
     const byDep = new Map<string, string>();
     for (const dep of stage.deps) {
+      checkNotOwnOutput(pipeline, stage, dep);
       const producer = producerOf(pipeline, dep.wsPath, stage.name);
       if (producer) {
         ups.add(producer.name);
@@ -47,6 +48,23 @@ function producerOf(pipeline: Pipeline, path: string, self: string): Stage | und
   return pipeline.stages.find(
     (s) => s.name !== self && stageOutputs(s).some((out) => overlaps(out.wsPath, path)),
   );
+}
+
+/**
+ * A dep that is (or holds, or lies inside) one of the stage's own outputs is a cycle of one: the
+ * stage would delete its input before running and be stale again after every run.
+ */
+function checkNotOwnOutput(pipeline: Pipeline, stage: Stage, dep: PathEntry): void {
+  const own = stageOutputs(stage).find((out) => overlaps(out.wsPath, dep.wsPath));
+  if (own) {
+    const what =
+      own.wsPath === dep.wsPath ? dep.wsPath : `${dep.wsPath} (it overlaps ${own.wsPath})`;
+    throw new LatheError(
+      "LATHE_BAD_FILE",
+      `${at(pipeline.file, dep.pos)}the stages form a cycle: ${stage.name} -> ${stage.name}; stage '${stage.name}' depends on its own output ${what}`,
+      { file: pipeline.file, stages: [stage.name], path: dep.wsPath },
+    );
+  }
 }
 
 /** Two stages may not write the same path, or one inside the other's. */
