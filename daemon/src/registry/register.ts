@@ -228,8 +228,11 @@ function readObject(ctx: Context, output: RunFile): Uint8Array {
   }
 }
 
-/** The latest metrics of `runs` (later runs' over earlier), each with the stage of its run. */
-function versionMetrics(
+/**
+ * The latest metrics of `runs` (later runs' over earlier), each with the stage of its run: what a
+ * version registered from `[run, ...metricRuns]` records, and what a gate judges on those runs.
+ */
+export function versionMetrics(
   ctx: Context,
   runs: string[],
 ): { metrics: Record<string, number | null>; metricStages: Record<string, string | null> } {
