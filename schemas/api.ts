@@ -10,6 +10,7 @@ import type {
   ModelStage,
   VersionDataId,
 } from "./registry";
+import { versionDescriptionSchema, versionTagsSchema } from "./registry";
 
 export const API_VERSION = "1.0";
 
@@ -401,6 +402,10 @@ export interface RegisterRequest {
   runId: string;
   /** The run output to register; defaults to its only .onnx output. */
   path?: string;
+  /** The version's description (`lathe models register --description`). */
+  description?: string;
+  /** The version's tags (`lathe models register --tag key=value`). */
+  tags?: Record<string, string>;
 }
 
 export interface DeployRequest {
@@ -433,6 +438,8 @@ export const registerRequestSchema = {
   properties: {
     runId: { type: "string", minLength: 1 },
     path: { type: "string", minLength: 1 },
+    description: versionDescriptionSchema,
+    tags: versionTagsSchema,
   },
 } as const;
 

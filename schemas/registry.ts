@@ -147,16 +147,26 @@ export const setStageRequestSchema = {
   },
 } as const;
 
+/** The longest tag key of a version, and the longest description or tag value. */
+export const TAG_KEY_MAX = 250;
+export const VERSION_TEXT_MAX = 5000;
+
+/** A version's description, at registration or later. */
+export const versionDescriptionSchema = { type: "string", maxLength: VERSION_TEXT_MAX } as const;
+
+/** A version's tags to set: a non-empty key, a string value. */
+export const versionTagsSchema = {
+  type: "object",
+  propertyNames: { minLength: 1, maxLength: TAG_KEY_MAX },
+  additionalProperties: { type: "string", maxLength: VERSION_TEXT_MAX },
+} as const;
+
 export const updateVersionRequestSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    description: { type: "string", maxLength: 5000 },
-    tags: {
-      type: "object",
-      propertyNames: { minLength: 1, maxLength: 250 },
-      additionalProperties: { type: "string", maxLength: 5000 },
-    },
+    description: versionDescriptionSchema,
+    tags: versionTagsSchema,
     deleteTags: { type: "array", items: { type: "string", minLength: 1 } },
   },
 } as const;

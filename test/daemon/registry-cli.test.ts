@@ -113,7 +113,7 @@ test("bad input exits 2 with the reason: alias names, unknown models, versions a
     [["models", "card", "weather-model@"], /names no model version/],
     [
       ["models", "annotate", "weather-model@1", "--tag", "novalue"],
-      /--tag 'novalue' is not key=value/,
+      /option '--tag <key=value...>' argument 'novalue' is invalid\. expected key=value/,
     ],
     [["models", "unalias", "weather-model@ghost"], /no alias 'ghost'/],
   ];

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
+import { TAG_KEY_MAX, VERSION_TEXT_MAX } from "../../../schemas/registry";
 import { LatheError } from "../errors";
 
 /** An integer option within [min, max]. */
@@ -15,6 +16,38 @@ export function integerIn(min: number, max: number): (value: string) => number {
     }
     return n;
   };
+}
+
+/** A repeatable `--tag key=value`: the tags given so far, with this one. */
+export function tagOption(
+  value: string,
+  previous?: Record<string, string>,
+): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) {
+    throw new InvalidArgumentError("expected key=value with a non-empty key, e.g. owner=ana.");
+  }
+  const key = value.slice(0, eq);
+  if (key.length > TAG_KEY_MAX) {
+    throw new InvalidArgumentError(`expected a key of at most ${TAG_KEY_MAX} characters.`);
+  }
+  if (value.length - eq - 1 > VERSION_TEXT_MAX) {
+    throw new InvalidArgumentError(`expected a value of at most ${VERSION_TEXT_MAX} characters.`);
+  }
+  if (previous && Object.hasOwn(previous, key)) {
+    throw new InvalidArgumentError(`tag '${key}' is given twice (${key}=${previous[key]}).`);
+  }
+  return { ...previous, [key]: value.slice(eq + 1) };
+}
+
+/** A version's description: at most VERSION_TEXT_MAX characters, as the daemon takes it. */
+export function descriptionOption(value: string): string {
+  if (value.length > VERSION_TEXT_MAX) {
+    throw new InvalidArgumentError(
+      `expected at most ${VERSION_TEXT_MAX} characters (it has ${value.length}).`,
+    );
+  }
+  return value;
 }
 
 /** The text of a file named by an option; LATHE_BAD_INPUT naming the option when it cannot be read. */

@@ -130,19 +130,19 @@ export function checkBody(route: { validate?: ValidateFunction; pattern: string 
     return;
   }
   const first = route.validate.errors?.[0];
-  const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, ".") : "body";
+  const path = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, ".") : "body";
+  // A propertyNames error is about a key, which the instance path does not name.
+  const key = first?.propertyName;
+  const what = key === undefined ? path : `${path} key '${key}'`;
   const detail =
     first?.params && "additionalProperty" in first.params
       ? `unknown field '${String(first.params.additionalProperty)}'`
       : (first?.message ?? "is invalid") + allowedOf(first?.params);
-  throw new LatheError(
-    "LATHE_BAD_INPUT",
-    `Request body for ${route.pattern}: ${field} ${detail}.`,
-    {
-      field,
-      errors: route.validate.errors,
-    },
-  );
+  throw new LatheError("LATHE_BAD_INPUT", `Request body for ${route.pattern}: ${what} ${detail}.`, {
+    field: path,
+    ...(key === undefined ? {} : { key }),
+    errors: route.validate.errors,
+  });
 }
 
 /** An enum's values in its error, so the client need not read the schema to fix the request. */

@@ -12,7 +12,7 @@ import { LatheError } from "../errors";
 import { aliasVersion, setAlias } from "./aliases";
 import type { GateCondition, ModelEntry } from "./gates-parse";
 import { getVersion } from "./models";
-import { register, runOutput, versionWithOid } from "./register";
+import { register, runOutput, versionMetrics, versionWithOid } from "./register";
 
 const compare: Record<GateCondition["op"], (a: number, b: number) => boolean> = {
   ">=": (a, b) => a >= b,
@@ -166,7 +166,7 @@ async function applyEntry(
   const existing = versionWithOid(ctx, entry.model, output.oid);
   const candidate =
     existing !== undefined
-      ? getVersion(ctx, entry.model, existing)
+      ? judgedOnRuns(ctx, getVersion(ctx, entry.model, existing), runs)
       : register(ctx, {
           model: entry.model,
           runId: sourceRun,
@@ -177,7 +177,7 @@ async function applyEntry(
   const status = existing !== undefined ? "unchanged" : "registered";
 
   const gate =
-    existing !== undefined && sameGate(candidate.gate, entry)
+    existing !== undefined && sameGate(candidate.gate, entry, candidate.metrics)
       ? { ...candidate.gate!, moved: false }
       : evaluateGate(ctx, entry, candidate);
   const target = entry.alias;
@@ -191,13 +191,30 @@ async function applyEntry(
   return { model: entry.model, status, version: candidate.version, gate, reason };
 }
 
-/** The stored result stands when the same bytes meet the same written gate again. */
-function sameGate(stored: GateResult | null, entry: ModelEntry): boolean {
+/**
+ * A version that already holds the candidate's bytes (registered by hand, or by an earlier repro
+ * with other `metrics:` stages) is judged on this repro's runs, as registering them would record:
+ * its stored metrics may be another stage's (training accuracy for test accuracy).
+ */
+function judgedOnRuns(ctx: Context, version: ModelVersion, runs: string[]): ModelVersion {
+  return { ...version, ...versionMetrics(ctx, runs) };
+}
+
+/**
+ * The stored result stands when the same bytes meet the same written gate again with the same
+ * values, so an alias that moved since is not compared anew; other metrics are judged again.
+ */
+function sameGate(
+  stored: GateResult | null,
+  entry: ModelEntry,
+  metrics: ModelVersion["metrics"],
+): boolean {
   if (!stored || stored.alias !== (entry.alias ?? null)) {
     return false;
   }
   const texts = entry.gate.map((c) => c.text);
-  return JSON.stringify(stored.conditions.map((c) => c.text)) === JSON.stringify(texts);
+  const sameTexts = JSON.stringify(stored.conditions.map((c) => c.text)) === JSON.stringify(texts);
+  return sameTexts && stored.conditions.every((c) => c.actual === (metrics[c.metric] ?? null));
 }
 
 function storeGate(ctx: Context, model: string, version: number, gate: GateResult): void {

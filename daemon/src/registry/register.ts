@@ -20,6 +20,8 @@ export interface RegisterInput {
    */
   path?: string;
   description?: string;
+  /** Tags the version starts with. */
+  tags?: Record<string, string>;
   /**
    * Runs of the stages that evaluated this output: their metrics override the run's same-named
    * ones, later runs over earlier.
@@ -32,7 +34,10 @@ interface RunFile {
   oid: string;
 }
 
-/** Adds the next version of `model` (one past the highest it ever had) (creating the model) and emits `models/changed`. */
+/**
+ * Adds the next version of `model` (one past the highest it ever had) (creating the model), with
+ * its description and tags in the same transaction, and emits `models/changed`.
+ */
 export function register(ctx: Context, asked: RegisterInput): ModelVersion {
   checkModelName(asked.model);
   const input = withModelRun(ctx, { ...asked, runId: resolveRunId(ctx.db, asked.runId) });
@@ -78,6 +83,12 @@ export function register(ctx: Context, asked: RegisterInput): ModelVersion {
           input.description ?? "",
           now,
         );
+      const tag = ctx.db.prepare(
+        "INSERT INTO model_version_tags (model, version, key, value) VALUES (?, ?, ?, ?)",
+      );
+      for (const [key, value] of Object.entries(input.tags ?? {})) {
+        tag.run(input.model, next, key, value);
+      }
       return next;
     })
     .immediate();
@@ -228,8 +239,11 @@ function readObject(ctx: Context, output: RunFile): Uint8Array {
   }
 }
 
-/** The latest metrics of `runs` (later runs' over earlier), each with the stage of its run. */
-function versionMetrics(
+/**
+ * The latest metrics of `runs` (later runs' over earlier), each with the stage of its run: what a
+ * version registered from `[run, ...metricRuns]` records, and what a gate judges on those runs.
+ */
+export function versionMetrics(
   ctx: Context,
   runs: string[],
 ): { metrics: Record<string, number | null>; metricStages: Record<string, string | null> } {

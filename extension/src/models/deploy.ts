@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import type { DeployRequest, Deployment, RegisteredModel } from "../../../schemas/api";
 import type { DaemonConnection } from "../daemon/connection";
 import { log } from "../vscode/log";
+import { aliasChoices, deploymentLabel, modelDeployChoices, requestLabel } from "./deployChoices";
 import type { Deployments } from "./deployments";
 import type { ModelsNode } from "./modelsTree";
 
@@ -17,12 +18,12 @@ export async function deploy(
   deployments: Deployments,
   target?: DeployTarget,
 ): Promise<void> {
-  const picked = target ? requestOf(target) : await pickVersion(daemon);
+  const picked = target ? await chooseRequest(target) : await pickVersion(daemon);
   if (!picked) {
     return;
   }
   const request: DeployRequest = { ...picked, ...servingOptions() };
-  const what = `${request.model}${request.version === undefined ? "" : ` v${request.version}`}`;
+  const what = requestLabel(request);
   const started = Date.now();
   log.info(`Deploying ${what}`, request);
   const deployment = await vscode.window.withProgress(
@@ -37,14 +38,15 @@ export async function deploy(
       return created.state === "starting" ? waitUntilSettled(deployments, created.name) : created;
     },
   );
+  const served = deploymentLabel(deployment);
   log.info(
-    `Deployment ${deployment.name} (${deployment.model} v${deployment.version}) ${deployment.state} after ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    `Deployment ${deployment.name} (${served}) ${deployment.state} after ${((Date.now() - started) / 1000).toFixed(1)}s`,
     { url: deployment.url, pid: deployment.pid },
   );
   await deployments.refresh();
   if (deployment.state !== "ready" || !deployment.url) {
     const choice = await vscode.window.showErrorMessage(
-      `Deploying ${deployment.model} v${deployment.version} failed: ${deployment.error ?? deployment.state}`,
+      `Deploying ${served} failed: ${deployment.error ?? deployment.state}`,
       "Open Log",
     );
     if (choice === "Open Log") {
@@ -54,7 +56,7 @@ export async function deploy(
   }
   const url = deployment.url;
   const choice = await vscode.window.showInformationMessage(
-    `Deployed ${deployment.model} v${deployment.version} at ${url}`,
+    `Deployed ${served} at ${url}`,
     "Copy URL",
   );
   if (choice === "Copy URL") {
@@ -75,11 +77,29 @@ export async function undeploy(
     "DELETE",
     `/api/v1/deployments/${encodeURIComponent(deployment.name)}`,
   );
-  log.info(`Undeployed ${deployment.name} (${deployment.model} v${deployment.version})`);
+  log.info(`Undeployed ${deployment.name} (${deploymentLabel(deployment)})`);
   await deployments.refresh();
-  void vscode.window.showInformationMessage(
-    `Stopped serving ${deployment.model} v${deployment.version}.`,
-  );
+  void vscode.window.showInformationMessage(`Stopped serving ${deploymentLabel(deployment)}.`);
+}
+
+/**
+ * Deploy on a model's row asks which to serve when the model has aliases: an alias, which the
+ * deployment follows, or the latest version, pinned. A version's row pins that version.
+ */
+async function chooseRequest(target: DeployTarget): Promise<DeployRequest | undefined> {
+  if (!("kind" in target) || target.kind !== "model") {
+    return requestOf(target);
+  }
+  const choices = modelDeployChoices(target.model);
+  if (choices.length <= 1) {
+    return requestOf(target);
+  }
+  const picked = await vscode.window.showQuickPick(choices, {
+    title: `Deploy ${target.model.name}`,
+    placeHolder: "Follow an alias as it moves, or pin the latest version",
+    matchOnDescription: true,
+  });
+  return picked?.request;
 }
 
 function requestOf(target: DeployTarget): DeployRequest | undefined {
@@ -105,15 +125,16 @@ function deploymentOf(deployments: Deployments, target: DeployTarget): Deploymen
 
 async function pickVersion(daemon: DaemonConnection): Promise<DeployRequest | undefined> {
   const models = await daemon.call<RegisteredModel[]>("GET", "/api/v1/models");
-  const items = models.flatMap((m) =>
-    [...m.versions]
+  const items = models.flatMap((m) => [
+    ...aliasChoices(m),
+    ...[...m.versions]
       .sort((a, b) => b.version - a.version)
       .map((v) => ({
         label: `${m.name} v${v.version}`,
         description: v.path,
         request: { model: m.name, version: v.version },
       })),
-  );
+  ]);
   if (items.length === 0) {
     void vscode.window.showWarningMessage(
       "No model is registered yet. Use 'Lathe: Register Model…' on a run first.",
@@ -122,7 +143,8 @@ async function pickVersion(daemon: DaemonConnection): Promise<DeployRequest | un
   }
   const picked = await vscode.window.showQuickPick(items, {
     title: "Deploy",
-    placeHolder: "Pick a model version",
+    placeHolder: "Pick a model version, or an alias to follow",
+    matchOnDescription: true,
   });
   return picked?.request;
 }

@@ -5,6 +5,7 @@ import type { DaemonConnection } from "../daemon/connection";
 import { assertNever, headline, shortId } from "../runs/format";
 import { log } from "../vscode/log";
 import { readSettings } from "../vscode/settings";
+import { versionDeployNote } from "./deployChoices";
 import type { Deployments } from "./deployments";
 import { appendRegistryTooltip, versionBadges, versionIcon } from "./versionBadges";
 
@@ -162,6 +163,10 @@ function versionItem(node: Extract<ModelsNode, { kind: "version" }>): vscode.Tre
     md.appendMarkdown(`Labels: ${version.signature.labels.join(", ")}\n\n`);
   }
   appendRegistryTooltip(md, version);
+  const note = versionDeployNote(version);
+  if (note) {
+    md.appendText(`${note}\n\n`);
+  }
   if (deployment?.url) {
     md.appendMarkdown(`Deployed at ${deployment.url}`);
   }

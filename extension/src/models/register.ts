@@ -43,6 +43,8 @@ export async function registerModel(
   if (!name) {
     return undefined;
   }
+  // FIXME(#5): offer an optional description and tags here, as `lathe models register
+  // --description --tag` and the route take them; until then, `lathe models annotate` sets them.
   const version = await daemon.call<ModelVersion>(
     "POST",
     `/api/v1/models/${encodeURIComponent(name)}/versions`,

@@ -3,7 +3,12 @@
  * which go through the workspace daemon because deployments must outlive the CLI.
  */
 import type { Command } from "commander";
-import type { Deployment, ModelVersion, RegisteredModel } from "../../../../schemas/api";
+import type {
+  Deployment,
+  ModelVersion,
+  RegisteredModel,
+  RegisterRequest,
+} from "../../../../schemas/api";
 import { findDaemon, type DaemonHandle } from "../../client";
 import { closeContext, openContext } from "../../context";
 import { LatheError } from "../../errors";
@@ -14,7 +19,7 @@ import { postJson } from "../../serving/client";
 import { action, print, workspaceFor } from "../output";
 import { registerDeployCommand, registerDeploymentsCommand } from "./deploy";
 import { registerRegistryCommands } from "./registry";
-import { readOptionFile } from "../parse";
+import { descriptionOption, readOptionFile, tagOption } from "../parse";
 
 export function registerModelCommands(program: Command): void {
   const models = program.command("models").description("register and list models");
@@ -25,11 +30,18 @@ export function registerModelCommands(program: Command): void {
     .description("register a run's ONNX output as the next version of a model")
     .requiredOption("--from <runId>", "the run whose output to register")
     .option("--path <path>", "the run output to register (default: its only .onnx output)")
+    .option("--description <text>", "the version's description", descriptionOption)
+    .option("--tag <key=value>", "a tag of the version (repeatable)", tagOption)
     .action(
-      action(async (name: string, opts: { from: string; path?: string }, cmd: Command) => {
+      action(async (name: string, opts: RegisterOptions, cmd: Command) => {
         // Through a running daemon, so that the editor and deployments hear of it (#5).
         const daemon = await findDaemon(workspaceFor(cmd).root);
-        const request = { runId: opts.from, ...(opts.path ? { path: opts.path } : {}) };
+        const request: RegisterRequest = {
+          runId: opts.from,
+          ...(opts.path ? { path: opts.path } : {}),
+          ...(opts.description !== undefined ? { description: opts.description } : {}),
+          ...(opts.tag ? { tags: opts.tag } : {}),
+        };
         const version = daemon
           ? await daemon.call<ModelVersion>(
               "POST",
@@ -126,6 +138,13 @@ export function registerModelCommands(program: Command): void {
         print(cmd, answer, () => answer.predictions.map(describePrediction).join("\n"));
       }),
     );
+}
+
+interface RegisterOptions {
+  from: string;
+  path?: string;
+  description?: string;
+  tag?: Record<string, string>;
 }
 
 /** `weather-model` or `weather-model@3`. */
@@ -290,6 +309,7 @@ function versionText(v: ModelVersion): string {
     v.signature.labels ? `  labels: ${v.signature.labels.join(", ")}` : "",
     `  metrics: ${pairs(v.metrics)}`,
     `  params:  ${pairs(v.params)}`,
+    Object.keys(v.tags).length ? `  tags:    ${pairs(v.tags)}` : "",
     v.dataIds.length
       ? `  data:    ${v.dataIds.map((d) => `${d.path} ${d.oid.slice(0, 12)}`).join("; ")}`
       : "",

@@ -20,6 +20,7 @@ import { getModel } from "../../registry/models";
 import { updateVersion } from "../../registry/notes";
 import { parseTarget, resolveTarget } from "../../registry/target";
 import { action, print, workspaceFor } from "../output";
+import { descriptionOption, tagOption } from "../parse";
 
 export function registerRegistryCommands(models: Command): void {
   models
@@ -102,8 +103,8 @@ export function registerRegistryCommands(models: Command): void {
   models
     .command("annotate <target>")
     .description("set a version's description and tags (key=value), or delete tags")
-    .option("--description <text>", "the version's description")
-    .option("--tag <key=value...>", "tags to set")
+    .option("--description <text>", "the version's description", descriptionOption)
+    .option("--tag <key=value...>", "tags to set", tagOption)
     .option("--delete-tag <key...>", "tags to delete")
     .action(action(annotate));
 }
@@ -154,19 +155,14 @@ async function promote(
 
 async function annotate(
   target: string,
-  opts: { description?: string; tag?: string[]; deleteTag?: string[] },
+  opts: { description?: string; tag?: Record<string, string>; deleteTag?: string[] },
   cmd: Command,
 ): Promise<void> {
-  const tags = Object.fromEntries(
-    (opts.tag ?? []).map((t) => {
-      const eq = t.indexOf("=");
-      if (eq <= 0) {
-        throw new LatheError("LATHE_BAD_INPUT", `--tag '${t}' is not key=value.`, { tag: t });
-      }
-      return [t.slice(0, eq), t.slice(eq + 1)];
-    }),
-  );
-  const update = { description: opts.description, tags, deleteTags: opts.deleteTag };
+  const update = {
+    description: opts.description,
+    tags: opts.tag ?? {},
+    deleteTags: opts.deleteTag,
+  };
   const { model, version } = inProcess(cmd, (ctx) => resolveTarget(ctx, target));
   const done = await mutate<ModelVersion>(
     cmd,

@@ -33,7 +33,7 @@ export function registerModelRoutes(
     "/api/v1/models/:name/versions",
     ({ params, body }) => {
       const request = body as RegisterRequest;
-      return register(ctx, { model: params.name!, runId: request.runId, path: request.path });
+      return register(ctx, { model: params.name!, ...request });
     },
     registerRequestSchema,
   );

@@ -74,12 +74,9 @@ export function createModelVersion(ctx: Context, req: Request): unknown {
     runId,
     path,
     description: optionalString(req, "description"),
+    tags: tagMap(req.tags),
   });
-  const tags = tagMap(req.tags);
-  const annotated = Object.keys(tags).length
-    ? updateVersion(ctx, name, version.version, { tags })
-    : version;
-  return { model_version: toMlflowVersion(annotated) };
+  return { model_version: toMlflowVersion(version) };
 }
 
 export function getModelVersion(ctx: Context, req: Request): unknown {
