@@ -8,6 +8,7 @@
 import type { ModelSignature, ModelSignatureTensor } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import { parseCsv } from "./csv";
+import { FP16_MAX } from "./half";
 import { predictInput } from "./predict";
 import type { TensorData } from "./protocol";
 import { checkComplete, jsonValues, toTensorData, FP32_MAX } from "./tensors";
@@ -165,6 +166,9 @@ function readCell(
   }
   if (datatype === "FP32" && Math.abs(number) > FP32_MAX) {
     throw bad(`${where} is ${number}, outside FP32's range (±3.4e38) that the model takes.`);
+  }
+  if (datatype === "FP16" && Math.abs(number) > FP16_MAX) {
+    throw bad(`${where} is ${number}, outside FP16's range (±${FP16_MAX}) that the model takes.`);
   }
   return number;
 }

@@ -42,6 +42,7 @@ import { lastLines, spawnWorker, stopWorker, type WorkerProcess } from "./spawn"
 import { parseTarget } from "../registry/target";
 import { resolveDeployTarget } from "./target";
 import { getVersion } from "../registry/models";
+import { checkServable } from "./tensors";
 
 export interface SupervisorOptions {
   /** How long a worker may take to load its model and listen (default 60 s). */
@@ -205,6 +206,7 @@ export class Supervisor {
           { model, version, oid: found.oid },
         );
       }
+      checkServable(`${model}@${version}`, found.signature);
       return { version, modelPath, signature: found.signature, weight: percent };
     });
   }
