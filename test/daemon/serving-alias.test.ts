@@ -236,6 +236,11 @@ void test("an alias removed from under its deployment is the deployment's error;
     );
     assert.deepEqual([orphaned.state, orphaned.pid], ["ready", before.pid]);
     assert.equal(changes.seen.at(-1)?.error, orphaned.error, "announced as deployments/changed");
+    const listed = await runCli(["deployments"], { cwd: daemon.ctx.ws.root });
+    assert.match(
+      listed.stdout,
+      /weather +ready .*\n {4}weather@champion no longer names a version/,
+    );
     assert.deepEqual(await versionsAnswering(daemon, before.port!, 3), [1]);
 
     await setAlias(daemon, "champion", 2, "found it again");
