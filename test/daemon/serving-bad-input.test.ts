@@ -7,6 +7,7 @@ import { daemonIn, removeDir, tempDir } from "../helpers";
 import {
   deploy,
   registerVersions,
+  weatherRecords,
   weatherRows,
   workerClient,
   type TestDaemon,
@@ -162,8 +163,28 @@ void describe("a worker refuses bad input by name and never crashes on it (#5)",
       [{}, /exactly one of dataframe_split, dataframe_records, instances, inputs; it has 0/],
       [{ instances: weatherRows, inputs: weatherRows }, /it has 2/],
       [
-        { inputs: weatherRows, params: { a: 1 } },
-        /Unknown field 'params' \(Lathe's ONNX models take no params\)/,
+        { inputs: weatherRows, params: { temperature: 0.5 } },
+        /^params 'temperature' is not a parameter this model takes: Lathe's ONNX models take no params; send \{\} or leave 'params' out\.$/,
+      ],
+      [
+        { inputs: weatherRows, params: [1] },
+        /^'params' must be an object of parameter names to values, got \[1\]; this model takes no params/,
+      ],
+      [
+        { inputs: weatherRows, extra: true },
+        /^Unknown field 'extra'; expected exactly one of dataframe_split, dataframe_records, instances, inputs, and optionally params\.$/,
+      ],
+      [
+        { dataframe_records: [weatherRecords[0], { ...weatherRecords[1], wind: undefined }] },
+        /^row 1 has no value in column 'wind' \(FP32\); give every row one\.$/,
+      ],
+      [
+        { instances: [{ features: weatherRows[0] }, weatherRows[1]] },
+        /^instances\[1\] is not an object; send every instance as an object keyed by input name, or every one as an array\.$/,
+      ],
+      [
+        { instances: [{ features: weatherRows[0], extra: 1 }] },
+        /^instances\[0\] has unknown input 'extra'; the model's inputs are features\.$/,
       ],
       [{ dataframe_split: { columns: ["wind"], data: [[1]] } }, /missing column 'precipitation'/],
       [
@@ -189,6 +210,16 @@ void describe("a worker refuses bad input by name and never crashes on it (#5)",
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.match(answer.json.error as string, message);
     }
+
+    const row = { x: [1, 2], n: 1, flag: true };
+    const missing = await mixed("POST", "/invocations", {
+      instances: [row, { x: [3, 4], n: 2 }],
+    });
+    assert.equal(missing.status, 400);
+    assert.equal(
+      missing.json.error,
+      "instances[1] is missing input 'flag'; each instance needs x, n, flag.",
+    );
   });
 
   void test("a client that hangs up mid-body is counted as a 400, not a worker error", async () => {

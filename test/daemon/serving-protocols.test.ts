@@ -160,6 +160,37 @@ void describe("a deployment answers each protocol in its documented shape (#5)",
     });
   });
 
+  void test("MLflow /invocations takes instances as one object per row and an empty params (#5)", async () => {
+    const asArrays = await weather("POST", "/invocations", { instances: weatherRows });
+    assert.equal(asArrays.status, 200, asArrays.text);
+
+    // The per-row form of MLflow's scoring server: each instance keyed by input name.
+    const keyed = await weather("POST", "/invocations", {
+      instances: weatherRows.map((features) => ({ features })),
+    });
+    assert.equal(keyed.status, 200, keyed.text);
+    assert.deepEqual(keyed.json, asArrays.json);
+    const one = await weather("POST", "/invocations", {
+      instances: [{ features: [0, 12.2, 5.6, 4.7] }],
+    });
+    assert.equal(one.status, 200, one.text);
+    assert.deepEqual((one.json.predictions as { label: number[] }).label, [
+      expectedLinearSoftmax([[0, 12.2, 5.6, 4.7]])[0]!.label,
+    ]);
+
+    // A tabular model's instances keyed by feature name are dataframe records.
+    const byFeature = await weather("POST", "/invocations", { instances: weatherRecords });
+    const records = await weather("POST", "/invocations", { dataframe_records: weatherRecords });
+    assert.equal(byFeature.status, 200, byFeature.text);
+    assert.deepEqual(byFeature.json, records.json);
+
+    for (const params of [{}, null]) {
+      const withParams = await weather("POST", "/invocations", { instances: weatherRows, params });
+      assert.equal(withParams.status, 200, withParams.text);
+      assert.deepEqual(withParams.json, asArrays.json);
+    }
+  });
+
   void test("MLflow /ping, /health and /version answer 200, and the plain /predict still works", async () => {
     for (const path of ["/ping", "/health", "/version"]) {
       assert.equal((await weather("GET", path)).status, 200, path);

@@ -1,13 +1,16 @@
 /**
  * MLflow's scoring protocol (`POST /invocations`), as `mlflow models serve` answers it: a JSON
- * body with exactly one of `dataframe_split`, `dataframe_records`, `instances` or `inputs`, or a
- * CSV body with a header row. Dataframes feed a tabular model by feature name (or one column per
- * model input); tensors feed inputs by position or name. The answer is `{"predictions": ...}`:
- * one record per row for a dataframe, the output tensor(s) as nested lists otherwise.
+ * body with exactly one of `dataframe_split`, `dataframe_records`, `instances` or `inputs` (and
+ * optionally `params`, which Lathe's models take none of), or a CSV body with a header row.
+ * Dataframes feed a tabular model by feature name (or one column per model input); tensors feed
+ * inputs by position or name, `instances` also as one object per row. The answer is
+ * `{"predictions": ...}`: one record per row for a dataframe, the output tensor(s) as nested lists
+ * otherwise.
  */
 import type { ModelSignature, ModelSignatureTensor } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import { parseCsv } from "./csv";
+import { FP16_MAX } from "./half";
 import { predictInput } from "./predict";
 import type { TensorData } from "./protocol";
 import { checkComplete, jsonValues, toTensorData, FP32_MAX } from "./tensors";
@@ -35,13 +38,13 @@ export function parseInvocation(
   if (!isObject(body)) {
     throw bad(`The body must be a JSON object with one of ${FORMATS.join(", ")}.`);
   }
-  const given = Object.keys(body);
+  checkParams(body.params);
+  const given = Object.keys(body).filter((k) => k !== "params");
   const formats = given.filter((k) => FORMATS.includes(k));
   const unknown = given.filter((k) => !FORMATS.includes(k));
   if (unknown.length > 0) {
-    const why = unknown.includes("params") ? " (Lathe's ONNX models take no params)" : "";
     throw bad(
-      `Unknown field '${unknown[0]}'${why}; expected exactly one of ${FORMATS.join(", ")}.`,
+      `Unknown field '${unknown[0]}'; expected exactly one of ${FORMATS.join(", ")}, and optionally params.`,
     );
   }
   if (formats.length !== 1) {
@@ -56,9 +59,31 @@ export function parseInvocation(
     case "dataframe_records":
       return { kind: "dataframe", feeds: recordFeeds(value, signature) };
     case "instances":
-      return { kind: "tensor", feeds: instanceFeeds(value, signature) };
+      return instanceFeeds(value, signature);
     default:
       return { kind: "tensor", feeds: inputFeeds(value, signature) };
+  }
+}
+
+/**
+ * MLflow passes `params` to a pyfunc model's predict; an ONNX model has none. An absent, null or
+ * empty object is accepted, as clients send `"params": {}` by default; any key is refused by name
+ * rather than ignored, so nobody believes a parameter took effect.
+ */
+function checkParams(params: unknown): void {
+  if (params === undefined || params === null) {
+    return;
+  }
+  if (!isObject(params)) {
+    throw bad(
+      `'params' must be an object of parameter names to values, got ${JSON.stringify(params)}; this model takes no params, so send {} or leave it out.`,
+    );
+  }
+  const [first] = Object.keys(params);
+  if (first !== undefined) {
+    throw bad(
+      `params '${first}' is not a parameter this model takes: Lathe's ONNX models take no params; send {} or leave 'params' out.`,
+    );
   }
 }
 
@@ -152,8 +177,11 @@ function readCell(
   isText: boolean,
 ): unknown {
   const where = `row ${row} column '${column}'`;
+  if (value === undefined) {
+    throw bad(`row ${row} has no value in column '${column}' (${datatype}); give every row one.`);
+  }
   if (datatype === "BYTES") {
-    return isText || typeof value === "string" ? String(value) : value;
+    return value; // CSV cells are strings already; toTensorData refuses anything else.
   }
   if (datatype === "BOOL") {
     const text = isText && typeof value === "string" ? value.trim().toLowerCase() : value;
@@ -166,26 +194,61 @@ function readCell(
   if (datatype === "FP32" && Math.abs(number) > FP32_MAX) {
     throw bad(`${where} is ${number}, outside FP32's range (±3.4e38) that the model takes.`);
   }
+  if (datatype === "FP16" && Math.abs(number) > FP16_MAX) {
+    throw bad(`${where} is ${number}, outside FP16's range (±${FP16_MAX}) that the model takes.`);
+  }
   return number;
 }
 
-function instanceFeeds(value: unknown, signature: ModelSignature): Record<string, TensorData> {
+function instanceFeeds(value: unknown, signature: ModelSignature): Invocation {
   if (!Array.isArray(value) || value.length === 0) {
     throw bad("'instances' must be a non-empty array with one entry per row.");
   }
-  if (signature.inputs.length === 1) {
-    const input = signature.inputs[0]!;
-    return { [input.name]: nestedTensor(value, input) };
+  if (value.some(isObject)) {
+    return keyedInstances(value, signature);
   }
-  if (!value.every(isObject)) {
+  if (signature.inputs.length !== 1) {
     throw bad(
       `This model has ${signature.inputs.length} inputs (${inputNames(signature)}): each instance must be an object keyed by input name.`,
     );
   }
-  const named = Object.fromEntries(
-    signature.inputs.map((t) => [t.name, value.map((row) => row[t.name])]),
-  );
-  return inputFeeds(named, signature);
+  const input = signature.inputs[0]!;
+  return { kind: "tensor", feeds: { [input.name]: nestedTensor(value, input) } };
+}
+
+/**
+ * Instances as one object per row, as MLflow's scoring server reads them: keyed by input name,
+ * each input's rows stacked into its tensor (`[{"features": [0, 12.2, 5.6, 4.7]}]`); or, for a
+ * tabular model and keys that name no input, keyed by feature name and read as dataframe records.
+ */
+function keyedInstances(rows: unknown[], signature: ModelSignature): Invocation {
+  if (!rows.every(isObject)) {
+    const i = rows.findIndex((row) => !isObject(row));
+    throw bad(
+      `instances[${i}] is not an object; send every instance as an object keyed by input name, or every one as an array.`,
+    );
+  }
+  const inputs = signature.inputs.map((t) => t.name);
+  const keys = new Set(rows.flatMap((row) => Object.keys(row)));
+  if (tryTabular(signature) && ![...keys].some((k) => inputs.includes(k))) {
+    return { kind: "dataframe", feeds: recordFeeds(rows, signature) };
+  }
+  rows.forEach((row, i) => {
+    const unknown = Object.keys(row).find((k) => !inputs.includes(k));
+    if (unknown !== undefined) {
+      throw bad(
+        `instances[${i}] has unknown input '${unknown}'; the model's inputs are ${inputNames(signature)}.`,
+      );
+    }
+    const missing = inputs.find((name) => !(name in row));
+    if (missing !== undefined) {
+      throw bad(
+        `instances[${i}] is missing input '${missing}'; each instance needs ${inputNames(signature)}.`,
+      );
+    }
+  });
+  const named = Object.fromEntries(inputs.map((name) => [name, rows.map((row) => row[name])]));
+  return { kind: "tensor", feeds: inputFeeds(named, signature) };
 }
 
 function inputFeeds(value: unknown, signature: ModelSignature): Record<string, TensorData> {

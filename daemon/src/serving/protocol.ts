@@ -46,6 +46,7 @@ export type WorkerReport =
 
 /** Element types onnxruntime-node takes and gives for the OIP datatypes Lathe serves. */
 export type TensorType =
+  | "float16"
   | "float32"
   | "float64"
   | "int8"

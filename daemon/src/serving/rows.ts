@@ -64,6 +64,12 @@ export function writeState(
   ctx.events.emit({ type: "deployments/changed", name });
 }
 
+/** Records (or clears, with null) a deployment's error without touching its state. */
+export function writeError(ctx: Context, name: string, error: string | null): void {
+  ctx.db.prepare("UPDATE deployments SET error = ? WHERE name = ?").run(error, name);
+  ctx.events.emit({ type: "deployments/changed", name });
+}
+
 export function trafficOf(row: DeploymentRow): TrafficShare[] {
   return row.traffic
     ? (JSON.parse(row.traffic) as TrafficShare[])

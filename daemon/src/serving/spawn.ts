@@ -104,7 +104,19 @@ function asker(child: ChildProcess, config: WorkerConfig): WorkerProcess["ask"] 
       }, timeoutMs);
       child.on("message", onMessage);
       child.once("exit", onExit);
-      child.send({ ...message, id });
+      // With a callback, a send to a worker whose channel just closed (it died, its exit not yet
+      // seen) rejects here instead of emitting an 'error' event that nothing listens to.
+      child.send({ ...message, id }, (err: Error | null) => {
+        if (err) {
+          done();
+          reject(
+            new LatheError(
+              "LATHE_UNAVAILABLE",
+              `The serving worker for ${config.model} could not be sent '${message.type}': ${err.message}`,
+            ),
+          );
+        }
+      });
     });
 }
 

@@ -17,6 +17,15 @@ import type { Context } from "../context";
 import { objectPath } from "../data/objects";
 import { LatheError, toLatheError } from "../errors";
 import type { SlotConfig } from "./protocol";
+import {
+  followError,
+  isCollapse,
+  isFollowing,
+  replan,
+  restartPlans,
+  sameTraffic,
+  type Plan,
+} from "./follow";
 import { Restarter } from "./restart";
 import {
   optionsOf,
@@ -24,6 +33,7 @@ import {
   readRows,
   toDeployment,
   trafficOf,
+  writeError,
   writeRow,
   writeState,
   type DeploymentRow,
@@ -32,20 +42,13 @@ import { lastLines, spawnWorker, stopWorker, type WorkerProcess } from "./spawn"
 import { parseTarget } from "../registry/target";
 import { resolveDeployTarget } from "./target";
 import { getVersion } from "../registry/models";
+import { checkServable } from "./tensors";
 
 export interface SupervisorOptions {
   /** How long a worker may take to load its model and listen (default 60 s). */
   readyTimeoutMs?: number;
   /** First restart delay after a crash (default 250 ms; doubles up to 10 s). */
   restartDelayMs?: number;
-}
-
-/** What a deploy asks the worker to serve. */
-interface Plan {
-  model: string;
-  target: string;
-  traffic: TrafficShare[];
-  options: ServingOptions;
 }
 
 export class Supervisor {
@@ -203,6 +206,7 @@ export class Supervisor {
           { model, version, oid: found.oid },
         );
       }
+      checkServable(`${model}@${version}`, found.signature);
       return { version, modelPath, signature: found.signature, weight: percent };
     });
   }
@@ -248,29 +252,32 @@ export class Supervisor {
     return this.get(name);
   }
 
-  /** Starts the worker after a crash, on `port` when it is still free. */
+  /**
+   * Starts the worker after a crash, on `port` when it is still free. A deployment of an alias is
+   * planned again, so it comes back on what the alias names now (follow.ts).
+   */
   private async restart(name: string, port: number): Promise<void> {
     const row = readRow(this.ctx, name);
     if (!row || row.state !== "failed" || this.workers.has(name) || this.isClosed) {
       return; // Undeployed or redeployed meanwhile.
     }
     writeState(this.ctx, name, "restarting", { port: null, pid: null, error: row.error });
-    const token = this.ctx.daemon?.token ?? "";
     try {
       // Inside the try: a model file gone from the store is one more failed attempt, not a crash.
-      const slots = this.slotsOf(name, trafficOf(row));
-      const worker = await this.spawn(name, slots, optionsOf(row), token, port).catch(() =>
-        this.spawn(name, slots, optionsOf(row), token, 0),
+      const { plans, error } = restartPlans(this.ctx, row);
+      const started = await this.startFirst(row, port, plans);
+      const { worker, plan } = started;
+      const restarts = row.restarts + 1;
+      this.record(
+        plan,
+        worker.port,
+        worker.child.pid ?? null,
+        restarts,
+        "ready",
+        started.error ?? error,
       );
-      const plan = {
-        model: name,
-        target: row.target ?? name,
-        traffic: trafficOf(row),
-        options: optionsOf(row),
-      };
-      this.record(plan, worker.port, worker.child.pid ?? null, row.restarts + 1, "ready");
       this.ctx.log.info(
-        { name, port: worker.port, restarts: row.restarts + 1 },
+        { name, port: worker.port, restarts, traffic: plan.traffic },
         "deployment restarted",
       );
     } catch (err) {
@@ -278,6 +285,35 @@ export class Supervisor {
       writeState(this.ctx, name, "failed", { port: null, pid: null, error: error.message });
       this.restarter.crashed(name, port);
     }
+  }
+
+  /**
+   * Starts a worker on the first of `plans` that loads. Falling back past the first means the
+   * alias moved to a version that cannot be served: that is the deployment's error.
+   */
+  private async startFirst(
+    row: DeploymentRow,
+    port: number,
+    plans: Plan[],
+  ): Promise<{ worker: WorkerProcess; plan: Plan; error: string | null }> {
+    const token = this.ctx.daemon?.token ?? "";
+    let firstError: LatheError | undefined;
+    for (const [i, plan] of plans.entries()) {
+      try {
+        const slots = this.slotsOf(row.name, plan.traffic);
+        const worker = await this.spawn(row.name, slots, plan.options, token, port).catch(() =>
+          this.spawn(row.name, slots, plan.options, token, 0),
+        );
+        const error = firstError ? followError(row, plans[0], firstError) : null;
+        return { worker, plan, error };
+      } catch (err) {
+        firstError ??= toLatheError(err);
+        if (i === plans.length - 1) {
+          throw err;
+        }
+      }
+    }
+    throw new LatheError("LATHE_INTERNAL", `No plan to restart ${row.name} with.`);
   }
 
   private async spawn(
@@ -316,30 +352,64 @@ export class Supervisor {
     });
   }
 
-  /** Redeploys deployments that follow an alias of `model` when the alias now names another version. */
+  /** Queues a follow of every live deployment of an alias of `model`: the alias may have moved. */
   private followAliases(model: string): void {
     for (const row of readRows(this.ctx)) {
-      const isFollowing = row.model === model && row.state === "ready" && row.target?.includes("@");
-      if (!isFollowing || parseTarget(row.target!).alias === undefined) {
+      if (row.model !== model || row.state === "stopped" || !isFollowing(row)) {
         continue;
       }
-      const token = this.ctx.daemon?.token;
-      const traffic = trafficOf(row);
-      const split = traffic[1]
-        ? { target: `${model}@${traffic[1].version}`, percent: traffic[1].percent }
-        : undefined;
-      try {
-        const now = resolveDeployTarget(this.ctx, row.target!);
-        if (now.version !== row.version && token) {
-          this.deploy({ model: row.target!, ...(split ? { split } : {}) }, token).catch(
-            (err: unknown) =>
-              this.ctx.log.warn({ name: row.name, err }, "could not follow the alias move"),
-          );
-        }
-      } catch (err) {
-        this.ctx.log.warn({ name: row.name, err }, "the deployment's alias no longer resolves");
-      }
+      this.serialize(row.name, () => this.follow(row.name)).catch((err: unknown) =>
+        this.ctx.log.error({ name: row.name, err }, "following the alias failed"),
+      );
     }
+  }
+
+  /**
+   * Switches a serving deployment to what its alias names now. One that is not serving is left
+   * alone: its restart plans again from the target. A failure keeps the old versions serving and
+   * is the deployment's `error` until a later follow or deploy succeeds.
+   */
+  private async follow(name: string): Promise<void> {
+    const row = readRow(this.ctx, name);
+    const worker = this.workers.get(name);
+    if (!row || row.state !== "ready" || !worker || this.isClosed) {
+      return;
+    }
+    const served = trafficOf(row);
+    let plan: Plan | undefined;
+    try {
+      plan = replan(this.ctx, row);
+      if (sameTraffic(plan.traffic, served)) {
+        if (row.error !== null) {
+          writeError(this.ctx, name, null); // The alias names what serves again.
+        }
+        return;
+      }
+      await this.apply(plan, this.ctx.daemon?.token ?? "");
+    } catch (err) {
+      return this.followFailed(row, worker, plan, toLatheError(err));
+    }
+    const isPromotion = isCollapse(served, plan.traffic);
+    this.ctx.log.info(
+      { name, target: plan.target, from: served, to: plan.traffic },
+      isPromotion
+        ? "the split's other version was promoted to the alias: it now takes all the traffic"
+        : "deployment followed its alias",
+    );
+  }
+
+  private followFailed(
+    row: DeploymentRow,
+    worker: WorkerProcess,
+    plan: Plan | undefined,
+    err: LatheError,
+  ): void {
+    if (this.workers.get(row.name) !== worker) {
+      return; // The worker crashed meanwhile; its restart plans again from the target.
+    }
+    const error = followError(row, plan, err);
+    this.ctx.log.warn({ name: row.name, code: err.code, error }, "could not follow the alias");
+    writeError(this.ctx, row.name, error);
   }
 
   private record(

@@ -5,9 +5,11 @@
  */
 import type { ModelSignature, ModelSignatureTensor } from "../../../schemas/api";
 import { LatheError } from "../errors";
+import { FP16_MAX, fromHalfBits, toHalfBits } from "./half";
 import type { TensorData, TensorType } from "./protocol";
 
 export const tensorTypes: Record<string, TensorType> = {
+  FP16: "float16",
   FP32: "float32",
   FP64: "float64",
   INT8: "int8",
@@ -49,6 +51,31 @@ export interface ParsedInfer {
   id?: string;
   feeds: Record<string, TensorData>;
   outputs: string[];
+}
+
+/**
+ * Refuses, before a worker loads it, a version with an input or output of a datatype Lathe cannot
+ * serve, so that no deployment is ready but answers 400 to every request. `what` names it
+ * (`weather@3`).
+ *
+ * FIXME(#5): serve BF16 inputs and outputs. onnxruntime-node 1.30 has no 'bfloat16' tensor type
+ * ("Unsupported tensor type: bfloat16") and fails a run with a BF16 output ("Unsupported data
+ * type: 16"); the worker would have to pass the bits the way it does for FP16 once it has one.
+ */
+export function checkServable(what: string, signature: ModelSignature): void {
+  const tensors = [
+    ...signature.inputs.map((t) => ({ kind: "input", ...t })),
+    ...signature.outputs.map((t) => ({ kind: "output", ...t })),
+  ];
+  const unservable = tensors.find((t) => !tensorTypes[t.datatype]);
+  if (unservable) {
+    const { kind, name, datatype } = unservable;
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `${what} cannot be served: its ${kind} '${name}' has datatype ${datatype}, which onnxruntime-node cannot pass in or out of a model. Export the model with FP16 or FP32 ${kind}s (Casts inside the graph may keep ${datatype} in between).`,
+      { model: what, tensor: name, kind, datatype },
+    );
+  }
 }
 
 /** Checks an OIP infer request body against `signature` and builds the feeds for the session. */
@@ -196,6 +223,8 @@ function typedValues(name: string, datatype: string, values: unknown[]): TensorD
   const at = (i: number, what: string) =>
     bad(`input '${name}' value ${i} (${show(values[i])}) is not ${what}.`);
   switch (datatype) {
+    case "FP16":
+      return halves(values, at);
     case "FP32":
     case "FP64": {
       const out =
@@ -230,6 +259,24 @@ function typedValues(name: string, datatype: string, values: unknown[]): TensorD
     default:
       return integers(datatype, values, at);
   }
+}
+
+/**
+ * FP16 values as their bits (see half.ts), each rounded to the nearest half. One beyond ±65504 is
+ * refused, as FP32 refuses one beyond its range, rather than sent to the model as infinity.
+ */
+function halves(values: unknown[], at: (i: number, what: string) => LatheError): Uint16Array {
+  const out = new Uint16Array(values.length);
+  values.forEach((v, i) => {
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw at(i, "a finite number");
+    }
+    if (Math.abs(v) > FP16_MAX) {
+      throw at(i, `within FP16's range (±${FP16_MAX})`);
+    }
+    out[i] = toHalfBits(v);
+  });
+  return out;
 }
 
 function integers(
@@ -271,16 +318,24 @@ export function toOipTensor(name: string, tensor: TensorData): OipTensor {
 }
 
 /**
- * A tensor's values as JSON: 64-bit integers as numbers, NaN and infinities as null, and BOOL as
- * true/false (onnxruntime-node hands bool outputs over as a Uint8Array of 0 and 1).
+ * A tensor's values as JSON: 64-bit integers as numbers, NaN and infinities as null, BOOL as
+ * true/false (onnxruntime-node hands bool outputs over as a Uint8Array of 0 and 1) and FP16 as
+ * numbers (it hands them over as their bits in a Uint16Array, or as a Float16Array where the
+ * runtime has one).
  */
 export function jsonValues(tensor: TensorData): unknown[] {
   if (tensor.type === "bool") {
     return Array.from(tensor.data as ArrayLike<unknown>, Boolean);
   }
-  return Array.from(tensor.data as ArrayLike<unknown>, (v) =>
-    typeof v === "bigint" ? Number(v) : typeof v === "number" && !Number.isFinite(v) ? null : v,
-  );
+  const isHalfBits = tensor.type === "float16" && tensor.data instanceof Uint16Array;
+  return Array.from(tensor.data as ArrayLike<unknown>, (v) => {
+    const value = isHalfBits ? fromHalfBits(v as number) : v;
+    return typeof value === "bigint"
+      ? Number(value)
+      : typeof value === "number" && !Number.isFinite(value)
+        ? null
+        : value;
+  });
 }
 
 function names(tensors: ModelSignatureTensor[]): string {

@@ -117,7 +117,11 @@ export class DeploymentsView implements vscode.TreeDataProvider<DeploymentNode>,
     item.id = `deployment:${d.name}`;
     item.description = `${versions} · ${d.state}${figures}`;
     item.contextValue = `lathe.deployment.${d.state}`;
-    item.iconPath = iconOf(d.state);
+    // A ready deployment with an error serves, but not what its alias names now (#5).
+    const isBehind = d.state === "ready" && d.error !== null;
+    item.iconPath = isBehind
+      ? new vscode.ThemeIcon("warning", new vscode.ThemeColor("list.warningForeground"))
+      : iconOf(d.state);
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${d.name}** (${d.target}) is ${d.state}\n\n`);
     if (d.url) {

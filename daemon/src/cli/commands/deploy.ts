@@ -107,7 +107,7 @@ function deploymentsText(all: Deployment[], daemonRuns: boolean): string {
     .map((d) => {
       const shares = d.traffic.map((t) => `v${t.version} ${t.percent}%`).join(", ");
       const restarts = d.restarts ? `, ${d.restarts} restart${d.restarts === 1 ? "" : "s"}` : "";
-      const error = d.state === "failed" && d.error ? `\n    ${d.error.split("\n")[0]}` : "";
+      const error = d.error ? `\n    ${d.error.split("\n")[0]}` : "";
       return `${d.name.padEnd(16)} ${d.state.padEnd(10)} ${d.target} (${shares}${restarts})  ${d.url ?? "-"}${error}`;
     })
     .join("\n");
