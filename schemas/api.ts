@@ -177,6 +177,11 @@ export interface PipelineDag {
     /** Names of the stages this one depends on. */
     upstream: string[];
     deps: string[];
+    /**
+     * The params lathe.yaml declares for the stage, keyed as its runs record them: `a.b` for its
+     * own params file (`<wdir>/params.yaml`), `file.yaml:a.b` for another (workspace-relative).
+     */
+    params: string[];
     outs: string[];
     /** Where the stage is written (its key, or its foreach/matrix group's key). */
     line: number;

@@ -10,7 +10,8 @@ import { compareRuns } from "./compare/command";
 import type { RunsNode } from "./runNodes";
 import { RunsQuery } from "./runsQuery";
 import { RunsTreeProvider } from "./runsTree";
-import { deleteRun, rerunWithParams, tagRun } from "./runActions";
+import { deleteRun, tagRun } from "./runActions";
+import { rerunWithParams } from "./rerun";
 
 export function registerRuns(
   context: vscode.ExtensionContext,
