@@ -567,7 +567,10 @@ export interface CompareRequest {
   runIds: string[];
 }
 
-/** A metric of one run: its latest point and min/max over its finite values. */
+/**
+ * A metric of one run: its latest point, min/max over its finite values (null when it has none),
+ * and how many of its points are NaN, +Infinity and -Infinity.
+ */
 export interface MetricSummary {
   last: number | null;
   text?: "NaN" | "Infinity" | "-Infinity";
@@ -575,8 +578,14 @@ export interface MetricSummary {
   max: number | null;
   /** The step of the latest point. */
   step: number;
-  /** Points logged. */
+  /** Points logged, NaN and ±Infinity included. */
   count: number;
+  /** Points that are NaN. */
+  nan: number;
+  /** Points that are +Infinity. */
+  posInf: number;
+  /** Points that are -Infinity. */
+  negInf: number;
 }
 
 export interface RunComparison {
