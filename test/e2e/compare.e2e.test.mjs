@@ -2,7 +2,8 @@
  * The Runs view and Compare Runs in a real editor (issue #3): two runs logged through the daemon's
  * MLflow and batch APIs appear in the Runs view; clicking one shows its params; filtering from the
  * view title narrows the tree; selecting both and "Compare Runs" opens the webview with one chart
- * per metric and both runs' curves; points logged while it is open make the curves grow.
+ * per metric and both runs' curves; points logged while it is open make the curves grow; the
+ * experiment's own headline metric, chosen from its context menu, describes its runs.
  *
  * Needs `bash scripts/e2e-setup.sh` and a .vsix (`node scripts/package.mjs`); `npm run test:e2e`
  * does all of it. Screenshots of each step: test-results/e2e/compare/.
@@ -345,4 +346,28 @@ async function walkThrough(s) {
     },
   );
   assert.equal(await view.locator("body").getAttribute("data-inline-ran"), null);
+
+  // 11. The experiment's own headline metric, from its context menu: its runs show loss.
+  const lossChoice = page.locator(".quick-input-widget .monaco-list-row", { hasText: "loss" });
+  await contextMenu(
+    page,
+    treeRow(page, /^\s*sweep\b/, { view: "Runs" }).first(),
+    "Choose Headline Metric…",
+    {
+      ran: lossChoice,
+    },
+  );
+  assert.match(
+    await page.locator(".quick-input-widget .monaco-list-row.focused").first().innerText(),
+    /accuracy/,
+    "the pick opens on the current metric",
+  );
+  await lossChoice.first().click();
+  await treeRow(page, /fast-lr.*loss/)
+    .first()
+    .waitFor({ state: "visible", timeout: 15_000 });
+  await treeRow(page, /slow-lr.*loss/)
+    .first()
+    .waitFor({ state: "visible", timeout: 5_000 });
+  await s.shot("08-headline-metric");
 }
