@@ -351,7 +351,7 @@ async function walkThrough(s) {
   const lossChoice = page.locator(".quick-input-widget .monaco-list-row", { hasText: "loss" });
   await contextMenu(
     page,
-    treeRow(page, /^\s*sweep\b/, { view: "Runs" }).first(),
+    treeRow(page, /^\s*sweep/, { view: "Runs" }).first(),
     "Choose Headline Metric…",
     {
       ran: lossChoice,
