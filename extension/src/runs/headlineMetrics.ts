@@ -80,7 +80,13 @@ export function metricKeysOf(runs: RunSummary[]): MetricKeyCount[] {
     .sort((a, b) => b.runs - a.runs || a.key.localeCompare(b.key));
 }
 
-/** The metric keys of an experiment's runs (its newest MAX_RUNS_READ), stage runs included. */
+/**
+ * The metric keys of an experiment's runs (its newest MAX_RUNS_READ), stage runs included.
+ *
+ * FIXME(#3): the daemon should list an experiment's metric keys itself (one grouped query over
+ * its latest metrics); reading whole run summaries costs megabytes for a large experiment and
+ * misses a key only runs older than the newest 10,000 logged.
+ */
 export async function experimentMetricKeys(
   daemon: DaemonCaller,
   experimentId: string,
