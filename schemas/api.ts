@@ -178,6 +178,11 @@ export interface PipelineDag {
     /** Names of the stages this one depends on. */
     upstream: string[];
     deps: string[];
+    /**
+     * The params lathe.yaml declares for the stage, keyed as its runs record them: `a.b` for its
+     * own params file (`<wdir>/params.yaml`), `file.yaml:a.b` for another (workspace-relative).
+     */
+    params: string[];
     outs: string[];
     /** Where the stage is written (its key, or its foreach/matrix group's key). */
     line: number;
@@ -569,7 +574,10 @@ export interface CompareRequest {
   runIds: string[];
 }
 
-/** A metric of one run: its latest point and min/max over its finite values. */
+/**
+ * A metric of one run: its latest point, min/max over its finite values (null when it has none),
+ * and how many of its points are NaN, +Infinity and -Infinity.
+ */
 export interface MetricSummary {
   last: number | null;
   text?: "NaN" | "Infinity" | "-Infinity";
@@ -577,8 +585,14 @@ export interface MetricSummary {
   max: number | null;
   /** The step of the latest point. */
   step: number;
-  /** Points logged. */
+  /** Points logged, NaN and ±Infinity included. */
   count: number;
+  /** Points that are NaN. */
+  nan: number;
+  /** Points that are +Infinity. */
+  posInf: number;
+  /** Points that are -Infinity. */
+  negInf: number;
 }
 
 export interface RunComparison {

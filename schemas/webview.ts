@@ -28,8 +28,28 @@ export interface CompareRun {
 export interface CompareRow {
   key: string;
   group: "params" | "metrics";
+  /** A param's value; a metric's last value ("NaN", "Infinity", "-Infinity" spelled out). */
   values: (string | null)[];
+  /** For params, whether the values differ; for metrics, whether the last values do. */
   differs: boolean;
+  /** A metric row's summary per run (null where the run lacks the metric); absent for params. */
+  summaries?: (MetricCell | null)[];
+}
+
+/**
+ * One run's metric over all its points, as the table shows it: the last value, the lowest and
+ * the highest as text ("NaN", "Infinity", "-Infinity" spelled out: a -Infinity point makes the
+ * min "-Infinity", a metric with only NaN points has min and max "NaN"), the points logged, and
+ * how many of them are NaN or ±Infinity (which the charts cannot draw).
+ */
+export interface MetricCell {
+  last: string;
+  min: string;
+  max: string;
+  count: number;
+  nan: number;
+  posInf: number;
+  negInf: number;
 }
 
 /**

@@ -88,7 +88,7 @@ function startWorkspace(context: vscode.ExtensionContext, folder: vscode.Workspa
     undeploy(daemon, deployments, target),
   );
   command("lathe.openRunLog", "Opening the run log failed", (node?: RunsNode) =>
-    openRunLog(daemon, node),
+    openRunLog(daemon, node, (run) => runs.headlines.for(run.experimentName)),
   );
   command("lathe.runStage", "Running the stage failed", (stage?: string) =>
     runStage(daemon, stage),

@@ -148,6 +148,11 @@ test("GET /api/v1/pipeline/status and /dag answer the editor", async () => {
         ["c", [], 12],
       ],
     );
+    // Each stage's declared params, keyed as its runs record them.
+    assert.deepEqual(
+      dag.stages.map((s) => s.params),
+      [["a.n"], [], []],
+    );
   } finally {
     await daemon.close();
   }

@@ -50,12 +50,47 @@ test("compare lists every param and metric with values in the order asked and wh
   ]);
   const acc = cmp.metrics.find((m) => m.key === "acc")!;
   assert.equal(acc.differs, true);
+  const finite = { nan: 0, posInf: 0, negInf: 0 };
   assert.deepEqual(acc.values, [
-    { last: 0.95, min: 0.95, max: 0.95, step: 0, count: 1 },
-    { last: 0.8, min: 0.5, max: 0.9, step: 2, count: 3 },
-    { last: 0.7, min: 0.6, max: 0.7, step: 1, count: 2 },
+    { last: 0.95, min: 0.95, max: 0.95, step: 0, count: 1, ...finite },
+    { last: 0.8, min: 0.5, max: 0.9, step: 2, count: 3, ...finite },
+    { last: 0.7, min: 0.6, max: 0.7, step: 1, count: 2, ...finite },
   ]);
   assert.deepEqual(cmp.metrics.find((m) => m.key === "loss")!.differs, false);
+});
+
+test("compare counts NaN and ±Infinity points apart; min and max are over the finite ones", async () => {
+  const id = (await d.post(`${M}/runs/create`, { run_name: "diverged" })).json.run.info
+    .run_id as string;
+  const values = [0.5, "NaN", "Infinity", 0.25, "-Infinity", "NaN", "NaN"];
+  const metrics = values.map((value, step) => ({ key: "loss", value, step, timestamp: 1 + step }));
+  metrics.push({ key: "gone", value: "NaN", step: 0, timestamp: 1 });
+  assert.equal((await d.post(`/api/v1/runs/${id}/batch`, { metrics })).status, 200);
+  const cmp = (await d.post("/api/v1/runs/compare", { runIds: [id] })).json as RunComparison;
+  const summary = (key: string) => cmp.metrics.find((m) => m.key === key)!.values[0];
+  assert.deepEqual(summary("loss"), {
+    last: null,
+    text: "NaN",
+    min: 0.25,
+    max: 0.5,
+    step: 6,
+    count: 7,
+    nan: 3,
+    posInf: 1,
+    negInf: 1,
+  });
+  assert.deepEqual(summary("gone"), {
+    last: null,
+    text: "NaN",
+    min: null,
+    max: null,
+    step: 0,
+    count: 1,
+    nan: 1,
+    posInf: 0,
+    negInf: 0,
+  });
+  await d.post(`${M}/runs/delete`, { run_id: id }); // the other tests count three runs
 });
 
 test("compare of one run differs nowhere; the same run twice is 400", async () => {

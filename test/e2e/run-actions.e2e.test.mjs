@@ -39,6 +39,8 @@ const FILES = {
   "src/train.js": `const fs = require("fs");
 const lr = /lr: (\\S+)/.exec(fs.readFileSync("params.yaml", "utf8"))[1];
 fs.writeFileSync("model.txt", \`trained with lr \${lr}\\n\`);
+// A param the script logs itself (penguins logs \`model\`): not one Re-run can edit.
+require("lathe-client").logParam("model", "linear");
 `,
 };
 
@@ -103,6 +105,11 @@ async function walkThrough(s) {
   await contextMenu(page, train, "Re-run with Edited Params…", {
     ran: quickPickRow(page, "train.lr"),
   });
+  // Only what lathe.yaml declares is offered, not the param the script logged itself.
+  assert.equal(
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "model" }).count(),
+    0,
+  );
   await quickPickRow(page, "train.lr").click();
   const input = page.locator(".quick-input-widget input");
   await waitFor(async () => (await input.inputValue()) === "0.1", {

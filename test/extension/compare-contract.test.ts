@@ -1,14 +1,20 @@
 /**
  * The Compare view's contract and pure pieces: what the host accepts from the webview, the page's
- * content security policy, the table's difference filter, cell formatting and the parallel
- * coordinates layout.
+ * content security policy, the table's rows (a metric's last, min, max and points) and difference
+ * filter, cell formatting, the note on NaN/±Infinity points and the parallel coordinates layout.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isWebviewMessage, type CompareRow } from "../../schemas/webview";
 import { comparePage, contentSecurityPolicy } from "../../extension/src/runs/compare/html";
-import { clampPoints } from "../../extension/src/runs/compare/session";
-import { formatCell, formatTick } from "../../webview/src/compare/format";
+import { clampPoints, metricCell } from "../../extension/src/runs/compare/session";
+import {
+  formatCell,
+  formatTick,
+  nonFiniteText,
+  notDrawnNote,
+} from "../../webview/src/compare/format";
+import { tableRows } from "../../webview/src/compare/tableRows";
 import { parallelLayout } from "../../webview/src/compare/parallelLayout";
 
 test("isWebviewMessage accepts the three message types and refuses anything else", () => {
@@ -84,6 +90,109 @@ test("cells: a dash for a missing value, 6 significant digits, words as they are
   assert.deepEqual(
     [formatTick(0), formatTick(0.5), formatTick(123456), formatTick(0.0001)],
     ["0", "0.5", "1.2e+5", "1.0e-4"],
+  );
+});
+
+test("the table: a param is a row, a metric four (last, min, max, points), each marked if it differs", () => {
+  const cell = (last: string, min: string, max: string, count: number, nan = 0, posInf = 0) => ({
+    last,
+    min,
+    max,
+    count,
+    nan,
+    posInf,
+    negInf: 0,
+  });
+  const rows: CompareRow[] = [
+    { key: "lr", group: "params", values: ["0.1", "0.1"], differs: false },
+    {
+      key: "loss",
+      group: "metrics",
+      values: ["0.123456789", "NaN"],
+      differs: true,
+      summaries: [cell("0.123456789", "0.1", "2", 50), cell("NaN", "0.1", "Infinity", 50, 3, 1)],
+    },
+    {
+      key: "acc",
+      group: "metrics",
+      values: ["0.9", null],
+      differs: true,
+      summaries: [cell("0.9", "0.5", "0.9", 10), null],
+    },
+  ];
+  assert.deepEqual(
+    tableRows(rows, false).map((r) => [r.label, ...r.cells]),
+    [
+      ["param lr", "0.1", "0.1"],
+      ["metric loss · last ≠", "0.123457", "NaN"],
+      ["metric loss · min", "0.1", "0.1"],
+      ["metric loss · max ≠", "2", "Infinity"],
+      ["metric loss · points ≠", "50", "50 (3 NaN, 1 +Infinity)"],
+      ["metric acc · last ≠", "0.9", "—"],
+      ["metric acc · min ≠", "0.5", "—"],
+      ["metric acc · max ≠", "0.9", "—"],
+      ["metric acc · points ≠", "10", "—"],
+    ],
+  );
+  assert.deepEqual(
+    tableRows(rows, true).map((r) => r.label),
+    [
+      "metric loss · last ≠",
+      "metric loss · max ≠",
+      "metric loss · points ≠",
+      "metric acc · last ≠",
+      "metric acc · min ≠",
+      "metric acc · max ≠",
+      "metric acc · points ≠",
+    ],
+  );
+});
+
+test("metricCell: ±Infinity points lie beyond the finite min and max; no finite point says so", () => {
+  const summary = { last: 1, step: 0, count: 4, nan: 0, posInf: 0, negInf: 0 };
+  assert.deepEqual(metricCell({ ...summary, min: 0.5, max: 2 }), {
+    last: "1",
+    min: "0.5",
+    max: "2",
+    count: 4,
+    nan: 0,
+    posInf: 0,
+    negInf: 0,
+  });
+  const both = metricCell({ ...summary, min: 0.5, max: 2, posInf: 1, negInf: 1 });
+  assert.deepEqual([both.min, both.max], ["-Infinity", "Infinity"]);
+  const nan = metricCell({ ...summary, last: null, text: "NaN", min: null, max: null, nan: 4 });
+  assert.deepEqual([nan.last, nan.min, nan.max], ["NaN", "NaN", "NaN"]);
+  const up = metricCell({
+    ...summary,
+    last: null,
+    text: "Infinity",
+    min: null,
+    max: null,
+    posInf: 2,
+  });
+  assert.deepEqual([up.last, up.min, up.max], ["Infinity", "Infinity", "Infinity"]);
+});
+
+test("the note under a chart counts the points it cannot draw, with their marks and runs", () => {
+  const none = { nan: 0, posInf: 0, negInf: 0 };
+  assert.equal(nonFiniteText(none), "");
+  assert.equal(nonFiniteText({ nan: 3, posInf: 1, negInf: 2 }), "3 NaN, 1 +Infinity, 2 -Infinity");
+  assert.equal(notDrawnNote([{ name: "a", id: "1".repeat(32), counts: none }]), "");
+  assert.equal(
+    notDrawnNote([
+      { name: "a", id: "1".repeat(32), counts: none },
+      { name: "b", id: "2".repeat(32), counts: { nan: 1, posInf: 0, negInf: 0 } },
+    ]),
+    "◆ 1 NaN point not drawn (b)",
+  );
+  // Two stage runs named "train" are told apart by their short ids.
+  assert.equal(
+    notDrawnNote([
+      { name: "train", id: "1".repeat(32), counts: { nan: 3, posInf: 0, negInf: 0 } },
+      { name: "train", id: "2".repeat(32), counts: { nan: 0, posInf: 1, negInf: 0 } },
+    ]),
+    "◆ 3 NaN, ▲ 1 +Infinity points not drawn (train 1111111: 3 NaN; train 2222222: 1 +Infinity)",
   );
 });
 

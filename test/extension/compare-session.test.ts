@@ -187,6 +187,47 @@ test("a point logged late, at or below the last step sent, brings the whole curv
   );
 });
 
+test("the table's metric rows carry last, min, max and points, NaN and ±Infinity spelled out", async () => {
+  const run = (await d.post(`${M}/runs/create`, { run_name: "diverged" })).json.run.info
+    .run_id as string;
+  const values = [0.5, 0.25, "NaN", "Infinity", "NaN", 2];
+  const metrics = values.map((value, step) => ({ key: "loss", value, step, timestamp: 1 + step }));
+  metrics.push(
+    { key: "grad", value: "NaN", step: 0, timestamp: 1 },
+    { key: "grad", value: "-Infinity", step: 1, timestamp: 2 },
+  );
+  assert.equal((await d.post(`/api/v1/runs/${run}/batch`, { metrics })).status, 200);
+  const other = (await d.post(`${M}/runs/create`, { run_name: "steady" })).json.run.info
+    .run_id as string;
+  await log(other, "loss", 0, 3, (step) => 1 - step / 4);
+  const { s, posted } = session([other, run]);
+  await s.handle({ type: "ready" });
+  const model = posted[0]!.type === "model" ? posted[0]!.model : undefined;
+  const row = (key: string) => model!.rows.find((r) => r.group === "metrics" && r.key === key)!;
+  assert.deepEqual(row("loss").values, ["0.5", "2"]);
+  const finite = { nan: 0, posInf: 0, negInf: 0 };
+  assert.deepEqual(row("loss").summaries, [
+    { last: "0.5", min: "0.5", max: "1", count: 3, ...finite },
+    { last: "2", min: "0.25", max: "Infinity", count: 6, nan: 2, posInf: 1, negInf: 0 },
+  ]);
+  assert.deepEqual(row("grad").summaries, [
+    null,
+    {
+      last: "-Infinity",
+      min: "-Infinity",
+      max: "-Infinity",
+      count: 2,
+      ...finite,
+      nan: 1,
+      negInf: 1,
+    },
+  ]);
+  // The curve's NaN and +Infinity come as null values with their word, for the chart's marks.
+  const loss = series(posted).find((m) => m.runId === run && m.key === "loss")!;
+  assert.deepEqual(loss.points.values, [0.5, 0.25, null, null, null, 2]);
+  assert.deepEqual(loss.points.texts, [null, null, "NaN", "Infinity", "NaN", null]);
+});
+
 test("failures come back as error messages naming the request", async () => {
   const { s, posted } = session([runA, "no-such-run"]);
   await s.handle({ type: "ready" });

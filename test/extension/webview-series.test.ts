@@ -7,6 +7,7 @@ import {
   ema,
   extent,
   join,
+  nonFiniteMarks,
   positiveOnly,
   sortedBy,
   zoomRange,
@@ -127,4 +128,23 @@ test("keyZoom: + and - zoom around the middle, arrows pan inside the curve, 0/Es
   assert.equal(keyZoom("a", false, all, all, 1), null);
   // A single-step curve cannot zoom in.
   assert.equal(keyZoom("+", false, [5, 5], [5, 5], 1), null);
+});
+
+test("nonFiniteMarks: where the NaN and ±Infinity points are, on either axis", () => {
+  const points: SeriesPoints = {
+    steps: [0, 1, 2, 3, 4],
+    times: [5000, 6000, 7000, 8000, 9000],
+    values: [1, null, 2, null, null],
+    texts: [null, "NaN", null, "Infinity", "-Infinity"],
+  };
+  assert.deepEqual(nonFiniteMarks(points, "step"), [
+    { x: 1, kind: "nan" },
+    { x: 3, kind: "posInf" },
+    { x: 4, kind: "negInf" },
+  ]);
+  assert.deepEqual(
+    nonFiniteMarks(points, "time").map((m) => m.x),
+    [6, 8, 9],
+  );
+  assert.deepEqual(nonFiniteMarks(pts([0, 1], [1, 2]), "step"), []);
 });

@@ -91,12 +91,20 @@ export function paramText(value: unknown): string {
   return String(value);
 }
 
+/**
+ * A param's key as a run records it: the dotted key for the stage's own params file
+ * (`<wdir>/params.yaml`), `file:key` for any other file.
+ */
+export function runParamKey(file: string, key: string, defaultFile: string): string {
+  return file === defaultFile ? key : `${file}:${key}`;
+}
+
 /** Flattens StageParams to `key → text` for a run (keys of other files get a `file:` prefix). */
 export function runParams(params: StageParams, defaultFile: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [file, values] of Object.entries(params)) {
     for (const [key, value] of Object.entries(values)) {
-      out[file === defaultFile ? key : `${file}:${key}`] = paramText(value);
+      out[runParamKey(file, key, defaultFile)] = paramText(value);
     }
   }
   return out;

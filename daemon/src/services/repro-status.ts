@@ -2,14 +2,15 @@
  * `lathe status --pipeline` and `lathe dag` as use cases: which stages are stale and every
  * reason why, and the stage graph, for the CLI and the editor (GET /api/v1/pipeline/…).
  */
+import { posix } from "node:path";
 import { loadModelsSection } from "../registry/gates-parse";
 import type { PipelineDag, PipelineStatus, StageReason } from "../../../schemas/api";
 import type { Context } from "../context";
 import { buildDag, type Dag } from "../pipeline/dag";
 import { HashCache } from "../pipeline/hashcache";
 import { readLock, staleReasons } from "../pipeline/lock";
-import { ParamsReader } from "../pipeline/params";
-import { loadPipeline } from "../pipeline/parse";
+import { ParamsReader, runParamKey } from "../pipeline/params";
+import { DEFAULT_PARAMS_FILE, loadPipeline } from "../pipeline/parse";
 import { stageOutputs, type Stage } from "../pipeline/spec";
 import { currentState } from "../pipeline/state";
 
@@ -74,6 +75,9 @@ export function pipelineDag(root: string): PipelineDag {
     wdir: s.wdir,
     upstream: [...dag.upstream.get(s.name)!],
     deps: s.deps.map((d) => d.wsPath),
+    params: s.params.map((p) =>
+      runParamKey(p.file, p.key, posix.join(s.wdir, DEFAULT_PARAMS_FILE)),
+    ),
     outs: stageOutputs(s).map((o) => o.wsPath),
     line: s.pos.line,
     col: s.pos.col,

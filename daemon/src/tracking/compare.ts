@@ -1,7 +1,8 @@
 /**
  * Compare N runs: every param and metric key of any of them, a value per run (null where the run
- * lacks it), and whether the values differ. Metrics are summarised by their latest point and the
- * min, max and count over all their points.
+ * lacks it), and whether the values differ. Metrics are summarised by their latest point, the
+ * min and max over their finite points, and how many points there are, NaN and ±Infinity counted
+ * apart (a chart cannot draw them).
  */
 import type { MetricSummary, RunComparison, RunSummary } from "../../../schemas/api";
 import { LatheError } from "../errors";
@@ -45,13 +46,23 @@ interface Stats {
   min: number | null;
   max: number | null;
   count: number;
+  nan: number;
+  posInf: number;
+  negInf: number;
 }
 
-/** Min/max over finite values and the point count, per run and key, in one grouped query. */
+/**
+ * Min/max over finite values (NaN and ±Infinity are stored as a null value with their `text`),
+ * the point count and the non-finite counts, per run and key, in one grouped query.
+ */
 function metricStats(db: Db, runIds: string[]): Map<string, Stats> {
   const rows = db
     .prepare(
-      `SELECT run_id, key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM metrics
+      `SELECT run_id, key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count,
+         COUNT(*) FILTER (WHERE text = 'NaN') AS nan,
+         COUNT(*) FILTER (WHERE text = 'Infinity') AS posInf,
+         COUNT(*) FILTER (WHERE text = '-Infinity') AS negInf
+       FROM metrics
        WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, key`,
     )
     .all(JSON.stringify(runIds)) as ({ run_id: string; key: string } & Stats)[];
@@ -70,6 +81,9 @@ function summaryOf(run: RunSummary, key: string, stats: Map<string, Stats>): Met
     max: s?.max ?? null,
     step: latest.step,
     count: s?.count ?? 0,
+    nan: s?.nan ?? 0,
+    posInf: s?.posInf ?? 0,
+    negInf: s?.negInf ?? 0,
   };
   if (latest.text !== undefined) {
     summary.text = latest.text as MetricSummary["text"];

@@ -5,12 +5,16 @@
 import * as vscode from "vscode";
 import type { DaemonConnection } from "../daemon/connection";
 import { guarded } from "../vscode/errors";
+import { readSettings } from "../vscode/settings";
 import { openArtifact } from "./artifacts";
 import { compareRuns } from "./compare/command";
+import { chooseHeadlineMetric } from "./headlineCommand";
+import { HeadlineMetrics } from "./headlineMetrics";
 import type { RunsNode } from "./runNodes";
 import { RunsQuery } from "./runsQuery";
 import { RunsTreeProvider } from "./runsTree";
-import { deleteRun, rerunWithParams, tagRun } from "./runActions";
+import { deleteRun, tagRun } from "./runActions";
+import { rerunWithParams } from "./rerun";
 
 export function registerRuns(
   context: vscode.ExtensionContext,
@@ -18,7 +22,11 @@ export function registerRuns(
   root: string,
 ): RunsTreeProvider {
   const query = new RunsQuery();
-  const runs = new RunsTreeProvider(daemon, query);
+  const headlines = new HeadlineMetrics(
+    context.workspaceState,
+    () => readSettings().headlineMetric,
+  );
+  const runs = new RunsTreeProvider(daemon, query, headlines);
   const view = vscode.window.createTreeView<RunsNode>("lathe.runs", {
     treeDataProvider: runs,
     showCollapseAll: true,
@@ -39,7 +47,24 @@ export function registerRuns(
   const command = (id: string, what: string, body: (...args: never[]) => Promise<unknown>) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
   command("lathe.compareRuns", "Comparing runs failed", (node?: RunsNode, nodes?: RunsNode[]) =>
-    compareRuns(context, daemon, node, nodes ?? (node ? undefined : [...view.selection])),
+    compareRuns(
+      context,
+      daemon,
+      (run) => headlines.for(run.experimentName),
+      node,
+      nodes ?? (node ? undefined : [...view.selection]),
+    ),
+  );
+  command(
+    "lathe.runs.chooseHeadlineMetric",
+    "Choosing the headline metric failed",
+    async (node?: RunsNode) => {
+      // From the palette: the experiment selected in the view, else a pick of experiments.
+      const target = node ?? view.selection.find((n) => n.kind === "experiment");
+      if (await chooseHeadlineMetric(daemon, headlines, target)) {
+        runs.redraw();
+      }
+    },
   );
   command("lathe.runs.filter", "Filtering runs failed", () => query.editFilter());
   command("lathe.runs.sort", "Sorting runs failed", () => query.pickSort());

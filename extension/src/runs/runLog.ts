@@ -49,16 +49,21 @@ export class RunLogProvider implements vscode.TextDocumentContentProvider, vscod
   }
 }
 
+/**
+ * Opens a run's log: the run of a Runs view node, a run id, or one picked from every run (each
+ * described with `headlineFor` it, its experiment's headline metric).
+ */
 export async function openRunLog(
   daemon: DaemonConnection,
   target?: RunsNode | string,
+  headlineFor: (run: RunSummary) => string = () => readSettings().headlineMetric,
 ): Promise<void> {
   const run =
     typeof target === "string"
       ? target
       : target && "run" in target
         ? target.run
-        : await pickRun(daemon);
+        : await pickRun(daemon, headlineFor);
   if (!run) {
     return;
   }
@@ -87,11 +92,13 @@ export async function listRuns(daemon: DaemonConnection): Promise<RunSummary[]> 
   return lists.flat().sort((a, b) => b.startTime - a.startTime);
 }
 
-async function pickRun(daemon: DaemonConnection): Promise<RunSummary | undefined> {
+async function pickRun(
+  daemon: DaemonConnection,
+  headlineFor: (run: RunSummary) => string,
+): Promise<RunSummary | undefined> {
   const runs = await listRuns(daemon);
-  const { headlineMetric } = readSettings();
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => runPickItem(run, headlineMetric)),
+    runs.map((run) => runPickItem(run, headlineFor(run))),
     { title: "Open Run Log", placeHolder: runs.length ? "Pick a run" : "No runs yet" },
   );
   return picked?.run;

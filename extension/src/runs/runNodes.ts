@@ -4,7 +4,6 @@
  */
 import * as vscode from "vscode";
 import type { Experiment, RunStatus, RunSummary } from "../../../schemas/api";
-import { readSettings } from "../vscode/settings";
 import { assertNever, runDescription, shortId } from "./format";
 
 export type GroupKind = "params" | "metrics" | "artifacts" | "data";
@@ -19,17 +18,30 @@ export type RunsNode =
   /** Last under an experiment while it has more runs than the pages shown. */
   | { kind: "more"; experiment: Experiment; shown: number };
 
-export function experimentItem(experiment: Experiment, shown?: number): vscode.TreeItem {
+/**
+ * An experiment: its run count (or matches), and in its tooltip the headline metric its runs
+ * show, `chosen` for this experiment or else the setting's.
+ */
+export function experimentItem(
+  experiment: Experiment,
+  headline: { metric: string; chosen: boolean },
+  shown?: number,
+): vscode.TreeItem {
   const item = new vscode.TreeItem(experiment.name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = `experiment:${experiment.id}`;
   const count = shown ?? experiment.runCount;
   item.description = `${count} run${count === 1 ? "" : "s"}${shown === undefined ? "" : " match"}`;
+  item.tooltip = `${experiment.name}\nHeadline metric: ${headline.metric} (${headline.chosen ? "chosen for this experiment" : "setting lathe.runs.headlineMetric"}); Choose Headline Metric… changes it.`;
   item.iconPath = new vscode.ThemeIcon("beaker");
   item.contextValue = "lathe.experiment";
   return item;
 }
 
-export function runItem(node: Extract<RunsNode, { kind: "run" }>): vscode.TreeItem {
+/** A run, described with `headlineMetric` (its experiment's). */
+export function runItem(
+  node: Extract<RunsNode, { kind: "run" }>,
+  headlineMetric: string,
+): vscode.TreeItem {
   const { run } = node;
   const isParent = node.children.length > 0;
   const state =
@@ -38,7 +50,6 @@ export function runItem(node: Extract<RunsNode, { kind: "run" }>): vscode.TreeIt
       : vscode.TreeItemCollapsibleState.Collapsed;
   const item = new vscode.TreeItem(run.name, state);
   item.id = `run:${run.id}`;
-  const { headlineMetric } = readSettings();
   item.description = isParent
     ? `${startLabel(run.startTime)} · ${runDescription({ ...run, metrics: {} }, headlineMetric)}`
     : runDescription(run, headlineMetric);

@@ -20,6 +20,7 @@ import {
   type RunsNode,
 } from "./runNodes";
 import { readSettings } from "../vscode/settings";
+import type { HeadlineMetrics } from "./headlineMetrics";
 import { RunsPager } from "./runsPager";
 import type { RunsQuery } from "./runsQuery";
 
@@ -44,6 +45,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   constructor(
     private readonly daemon: DaemonConnection,
     private readonly query: RunsQuery,
+    /** Each experiment's headline metric, for its runs' descriptions. */
+    readonly headlines: HeadlineMetrics,
   ) {
     this.pager = new RunsPager(
       (method, path, body) => daemon.call(method, path, body),
@@ -80,6 +83,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.refresh();
   }
 
+  /** Draws the items again from what is loaded (a headline metric was chosen), fetching nothing. */
+  redraw(): void {
+    this.changed.fire();
+  }
+
   /** "Load more…": the experiment's next page, added below the runs shown. */
   loadMore(experimentId: string): void {
     this.pager.loadMore(experimentId);
@@ -105,13 +113,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
     switch (node.kind) {
-      case "experiment":
+      case "experiment": {
+        const chosen = this.headlines.chosen(node.experiment.name);
         return experimentItem(
           node.experiment,
+          { metric: chosen ?? readSettings().headlineMetric, chosen: chosen !== undefined },
           this.query.active ? this.matched.get(node.experiment.id) : undefined,
         );
+      }
       case "run":
-        return runItem(node);
+        return runItem(node, this.headlines.for(node.run.experimentName));
       case "group":
         return groupItem(node);
       case "value":

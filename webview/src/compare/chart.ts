@@ -3,12 +3,25 @@
  * time, optional log scale, EMA smoothing drawn over a faint raw curve, and drag-to-zoom that asks
  * the host for finer points of the zoomed step range (double-click zooms back out). A focused
  * chart zooms from the keyboard too (+/-, arrow keys, 0 or Escape; keyZoom.ts), by the same path.
+ * NaN and ±Infinity points cannot be drawn: each is marked on the plot's edge in its run's colour
+ * (▲ +Infinity at the top, ▼ -Infinity and ◆ NaN at the bottom) and a note under the chart counts
+ * them.
  */
 import uPlot from "uplot";
 import type { CompareRun, SeriesPoints, StepRange, XAxis } from "../../../schemas/webview";
 import { el } from "../components";
 import { keyZoom } from "./keyZoom";
-import { appendPoints, ema, extent, join, positiveOnly, sortedBy, zoomRange } from "./series";
+import {
+  appendPoints,
+  ema,
+  extent,
+  join,
+  nonFiniteMarks,
+  positiveOnly,
+  sortedBy,
+  zoomRange,
+  type NonFiniteKind,
+} from "./series";
 import { withAlpha, type ChartTheme } from "./theme";
 
 export interface ChartOptions {
@@ -30,6 +43,10 @@ export class MetricChart {
   readonly element: HTMLElement;
   private readonly plotArea: HTMLElement;
   private readonly note: HTMLElement;
+  /** Under the plot: how many points are NaN or ±Infinity and so not drawn. */
+  private readonly notDrawn: HTMLElement;
+  /** The NaN/±Infinity points of the data drawn, per run (its colour slot), for drawMarks. */
+  private marks: { index: number; marks: { x: number; kind: NonFiniteKind }[] }[] = [];
   private plot: uPlot | undefined;
   private readonly full = new Map<string, SeriesPoints>();
   private zoom: {
@@ -52,11 +69,13 @@ export class MetricChart {
   ) {
     this.plotArea = el("div", { className: "chart-plot" });
     this.note = el("span", { className: "chart-note" });
+    this.notDrawn = el("p", { className: "chart-not-drawn" });
     this.element = el(
       "section",
       { className: "chart" },
       el("h3", {}, key, " ", this.note),
       this.plotArea,
+      this.notDrawn,
     );
     this.element.dataset.metric = key;
     // Focusable, so the keyboard reaches the zoom a drag gives the mouse.
@@ -75,6 +94,12 @@ export class MetricChart {
   setRuns(runs: CompareRun[]): void {
     this.runs = runs;
     this.rebuild();
+  }
+
+  /** The note on the points not drawn (format.ts `notDrawnNote`), from the host's counts. */
+  setNotDrawn(note: string): void {
+    this.notDrawn.textContent = note;
+    this.notDrawn.hidden = note === "";
   }
 
   /** Points from the host: the whole curve, a live append, or the answer to a zoom. */
@@ -163,6 +188,8 @@ export class MetricChart {
       ? `zoomed to steps ${this.zoom.range.minStep}–${this.zoom.range.maxStep}: double-click or 0 resets`
       : "";
     this.element.dataset.curves = String(this.curveCount());
+    // NaN/±Infinity points marked in view, for people reading the DOM (and the e2e test).
+    this.element.dataset.marks = String(this.marks.reduce((n, m) => n + m.marks.length, 0));
     this.element.dataset.x = x;
     // The highest step drawn, for people reading the DOM (and the e2e test of live growth).
     this.element.dataset.maxStep = String(extent([...this.full.values()], "step")?.[1] ?? "");
@@ -184,8 +211,13 @@ export class MetricChart {
     return this.runs.filter((r) => this.full.has(r.id));
   }
 
+  /** The table uPlot draws; also notes where the NaN/±Infinity points are, for drawMarks. */
   private data(): uPlot.AlignedData {
     const { x, logScale, smoothing } = this.host.options();
+    this.marks = this.shown().map((run) => ({
+      index: run.index,
+      marks: nonFiniteMarks(this.zoom?.data.get(run.id) ?? this.full.get(run.id)!, x),
+    }));
     const curves = this.shown().flatMap((run) => {
       const points = this.zoom?.data.get(run.id) ?? this.full.get(run.id)!;
       const { xs, ys } = sortedBy(points, x);
@@ -236,8 +268,51 @@ export class MetricChart {
         },
       },
       legend: { show: true, live: true },
-      hooks: { setScale: [(u, key) => this.onScale(u, key)] },
+      hooks: {
+        setScale: [(u, key) => this.onScale(u, key)],
+        draw: [(u) => this.drawMarks(u)],
+      },
     };
+  }
+
+  /**
+   * Marks each NaN/±Infinity point in view on the plot's edge, in its run's colour: a curve's
+   * gap otherwise looks like missing data. The shapes are the ones the note names (format.ts `MARKS`).
+   */
+  private drawMarks(u: uPlot): void {
+    const { ctx, bbox } = u;
+    const size = 4 * (window.devicePixelRatio || 1);
+    const top = bbox.top;
+    const bottom = bbox.top + bbox.height;
+    ctx.save();
+    for (const { index, marks } of this.marks) {
+      ctx.fillStyle = this.host.theme().run(index);
+      for (const mark of marks) {
+        const px = u.valToPos(mark.x, "x", true);
+        if (!(px >= bbox.left && px <= bbox.left + bbox.width)) {
+          continue;
+        }
+        ctx.beginPath();
+        if (mark.kind === "posInf") {
+          ctx.moveTo(px, top);
+          ctx.lineTo(px + size, top + 2 * size);
+          ctx.lineTo(px - size, top + 2 * size);
+        } else if (mark.kind === "negInf") {
+          ctx.moveTo(px, bottom);
+          ctx.lineTo(px + size, bottom - 2 * size);
+          ctx.lineTo(px - size, bottom - 2 * size);
+        } else {
+          const cy = bottom - size;
+          ctx.moveTo(px, cy - size);
+          ctx.lineTo(px + size, cy);
+          ctx.lineTo(px, cy + size);
+          ctx.lineTo(px - size, cy);
+        }
+        ctx.closePath();
+        ctx.fill();
+      }
+    }
+    ctx.restore();
   }
 
   private resetZoom(): void {

@@ -14,6 +14,7 @@ import type {
 } from "../../../schemas/webview";
 import { checkbox, dropdown, el, slider } from "../components";
 import { MetricChart, type ChartOptions } from "./chart";
+import { notDrawnNote } from "./format";
 import { ParallelCoordinates } from "./parallel";
 import { CompareTable } from "./table";
 import { onThemeChange, readTheme, type ChartTheme } from "./theme";
@@ -149,19 +150,31 @@ function setModel(next: CompareModel): void {
     }),
   );
   for (const key of next.metricKeys) {
-    const chart = charts.get(key);
+    let chart = charts.get(key);
     if (chart) {
       chart.setRuns(next.runs);
     } else {
-      const created = new MetricChart(key, next.runs, host);
-      charts.set(key, created);
-      chartsArea.append(created.element);
-      created.rebuild();
+      chart = new MetricChart(key, next.runs, host);
+      charts.set(key, chart);
+      chartsArea.append(chart.element);
+      chart.rebuild();
     }
+    chart.setNotDrawn(notDrawnOf(next, key));
   }
   status.textContent = next.metricKeys.length ? "" : "These runs logged no metrics yet.";
   table.setModel(next);
   parallel.setModel(next);
+}
+
+/** The note on a metric's NaN/±Infinity points, from the table's exact counts per run. */
+function notDrawnOf(next: CompareModel, key: string): string {
+  const row = next.rows.find((r) => r.group === "metrics" && r.key === key);
+  return notDrawnNote(
+    next.runs.flatMap((run, i) => {
+      const counts = row?.summaries?.[i];
+      return counts ? [{ name: run.name, id: run.id, counts }] : [];
+    }),
+  );
 }
 
 function setOptions(change: Partial<ChartOptions>): void {

@@ -140,3 +140,26 @@ export function extent(curves: SeriesPoints[], x: XAxis): [number, number] | nul
   }
   return min <= max ? [min, max] : null;
 }
+
+export type NonFiniteKind = "nan" | "posInf" | "negInf";
+
+/**
+ * Where a curve has NaN or ±Infinity points (a null value, its word in `texts`), for the chart to
+ * mark them: each one's x and kind, in the points' order.
+ */
+export function nonFiniteMarks(
+  points: SeriesPoints,
+  x: XAxis,
+): { x: number; kind: NonFiniteKind }[] {
+  const xs = xValues(points, x);
+  const marks: { x: number; kind: NonFiniteKind }[] = [];
+  points.values.forEach((value, i) => {
+    if (value !== null) {
+      return;
+    }
+    const text = points.texts[i];
+    const kind = text === "Infinity" ? "posInf" : text === "-Infinity" ? "negInf" : "nan";
+    marks.push({ x: xs[i]!, kind });
+  });
+  return marks;
+}

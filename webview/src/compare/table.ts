@@ -1,7 +1,10 @@
-/** The params/metrics table of the compared runs, with an "only differences" toggle. */
-import type { CompareModel, CompareRow } from "../../../schemas/webview";
+/**
+ * The params/metrics table of the compared runs (a metric's last value, min, max and points;
+ * tableRows.ts), with an "only differences" toggle.
+ */
+import type { CompareModel } from "../../../schemas/webview";
 import { checkbox, dataGrid, el } from "../components";
-import { formatCell } from "./format";
+import { tableRows } from "./tableRows";
 
 export class CompareTable {
   readonly element: HTMLElement;
@@ -36,27 +39,20 @@ export class CompareTable {
       return;
     }
     const { runs } = this.model;
-    const rows = visibleRows(this.model.rows, this.onlyDiffs);
+    const rows = tableRows(this.model.rows, this.onlyDiffs);
     this.grid.update(
       [
         { key: "key", title: "" },
         ...runs.map((r) => ({ key: `r${r.index}`, title: `${r.name} · ${r.id.slice(0, 7)}` })),
       ],
       rows.map((row) => {
-        const record: Record<string, string> = {
-          key: `${row.group === "params" ? "param" : "metric"} ${row.key}${row.differs ? " ≠" : ""}`,
-        };
-        row.values.forEach((v, i) => {
-          record[`r${runs[i]!.index}`] = formatCell(v);
+        const record: Record<string, string> = { key: row.label };
+        row.cells.forEach((cell, i) => {
+          record[`r${runs[i]!.index}`] = cell;
         });
         return record;
       }),
     );
     this.element.dataset.rows = String(rows.length);
   }
-}
-
-/** All rows, or only those whose values differ between runs. */
-export function visibleRows(rows: CompareRow[], onlyDiffs: boolean): CompareRow[] {
-  return onlyDiffs ? rows.filter((r) => r.differs) : rows;
 }

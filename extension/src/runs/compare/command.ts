@@ -2,7 +2,6 @@
 import * as vscode from "vscode";
 import type { RunSummary } from "../../../../schemas/api";
 import type { DaemonConnection } from "../../daemon/connection";
-import { readSettings } from "../../vscode/settings";
 import { runPickItem } from "../format";
 import { listRuns } from "../runLog";
 import type { RunsNode } from "../runNodes";
@@ -14,13 +13,15 @@ export const MAX_COMPARED = 50;
 export async function compareRuns(
   context: vscode.ExtensionContext,
   daemon: DaemonConnection,
+  /** A run's headline metric (its experiment's), for the pick's descriptions. */
+  headlineFor: (run: RunSummary) => string,
   clicked?: RunsNode,
   selected?: RunsNode[],
 ): Promise<void> {
   const fromTree = (selected?.length ? selected : clicked ? [clicked] : []).flatMap((n) =>
     n.kind === "run" ? [n.run] : [],
   );
-  const runs = fromTree.length > 0 ? fromTree : await pickRuns(daemon);
+  const runs = fromTree.length > 0 ? fromTree : await pickRuns(daemon, headlineFor);
   if (!runs || runs.length === 0) {
     return;
   }
@@ -32,7 +33,10 @@ export async function compareRuns(
   openComparePanel(context, daemon, runs.slice(0, MAX_COMPARED));
 }
 
-async function pickRuns(daemon: DaemonConnection): Promise<RunSummary[] | undefined> {
+async function pickRuns(
+  daemon: DaemonConnection,
+  headlineFor: (run: RunSummary) => string,
+): Promise<RunSummary[] | undefined> {
   const runs = (await listRuns(daemon)).filter((r) => Object.keys(r.metrics).length > 0);
   if (runs.length === 0) {
     void vscode.window.showInformationMessage(
@@ -40,9 +44,8 @@ async function pickRuns(daemon: DaemonConnection): Promise<RunSummary[] | undefi
     );
     return undefined;
   }
-  const { headlineMetric } = readSettings();
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => runPickItem(run, headlineMetric)),
+    runs.map((run) => runPickItem(run, headlineFor(run))),
     { title: "Compare Runs", placeHolder: "Pick the runs to compare", canPickMany: true },
   );
   return picked?.map((p) => p.run);

@@ -4,11 +4,17 @@
  * and metric it remembers the last step sent and asks the history route for the steps after it.
  * Unit-tested against a real daemon (test/extension/compare-session.test.ts).
  */
-import type { MetricHistory, RunComparison, RunSummary } from "../../../../schemas/api";
+import type {
+  MetricHistory,
+  MetricSummary,
+  RunComparison,
+  RunSummary,
+} from "../../../../schemas/api";
 import type {
   CompareModel,
   CompareRow,
   HostMessage,
+  MetricCell,
   SeriesPoints,
   StepRange,
   ViewDefaults,
@@ -233,6 +239,7 @@ export function compareModel(comparison: RunComparison): CompareModel {
       group: "metrics" as const,
       values: m.values.map((v) => (v === null ? null : (v.text ?? String(v.last)))),
       differs: m.differs,
+      summaries: m.values.map((v) => (v === null ? null : metricCell(v))),
     })),
   ];
   return {
@@ -246,4 +253,41 @@ export function compareModel(comparison: RunComparison): CompareModel {
     metricKeys: comparison.metrics.filter((m) => m.values.some((v) => v)).map((m) => m.key),
     rows,
   };
+}
+
+/**
+ * A run's metric for the table: min and max are the daemon's (over finite points) unless
+ * ±Infinity points lie beyond them; with no finite point they say what the points are.
+ */
+export function metricCell(summary: MetricSummary): MetricCell {
+  const { nan, posInf, negInf, count } = summary;
+  return {
+    last: summary.text ?? String(summary.last),
+    min: lowest(summary),
+    max: highest(summary),
+    count,
+    nan,
+    posInf,
+    negInf,
+  };
+}
+
+function lowest(s: MetricSummary): string {
+  if (s.negInf > 0) {
+    return "-Infinity";
+  }
+  if (s.min !== null) {
+    return String(s.min);
+  }
+  return s.posInf > 0 ? "Infinity" : "NaN";
+}
+
+function highest(s: MetricSummary): string {
+  if (s.posInf > 0) {
+    return "Infinity";
+  }
+  if (s.max !== null) {
+    return String(s.max);
+  }
+  return s.negInf > 0 ? "-Infinity" : "NaN";
 }
