@@ -3,7 +3,7 @@
  * with a size limit, coded errors, one JSON log line per request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { LatheError, httpStatus, toLatheError } from "../errors";
 import { logRequestDone, type Logger } from "../log";
@@ -25,6 +25,11 @@ export interface RunningServer {
   server: Server;
   port: number;
   close(): Promise<void>;
+}
+
+/** A fresh bearer token for one server's lifetime. */
+export function newToken(): string {
+  return randomBytes(24).toString("base64url");
 }
 
 export async function startHttp(options: HttpOptions): Promise<RunningServer> {
