@@ -562,16 +562,24 @@ export interface CompareRequest {
   runIds: string[];
 }
 
-/** A metric of one run: its latest point and min/max over its finite values. */
+/**
+ * A metric of one run: its latest point, and min/max over its values with ±Infinity included
+ * and NaN left out. An infinite min or max is null with `minText`/`maxText` spelling it, as
+ * `last` and `text` do; both are null when every point is NaN.
+ */
 export interface MetricSummary {
   last: number | null;
   text?: "NaN" | "Infinity" | "-Infinity";
   min: number | null;
+  minText?: "Infinity" | "-Infinity";
   max: number | null;
+  maxText?: "Infinity" | "-Infinity";
   /** The step of the latest point. */
   step: number;
   /** Points logged. */
   count: number;
+  /** Of them, NaN points. */
+  nans: number;
 }
 
 export interface RunComparison {

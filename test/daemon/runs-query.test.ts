@@ -51,9 +51,9 @@ test("compare lists every param and metric with values in the order asked and wh
   const acc = cmp.metrics.find((m) => m.key === "acc")!;
   assert.equal(acc.differs, true);
   assert.deepEqual(acc.values, [
-    { last: 0.95, min: 0.95, max: 0.95, step: 0, count: 1 },
-    { last: 0.8, min: 0.5, max: 0.9, step: 2, count: 3 },
-    { last: 0.7, min: 0.6, max: 0.7, step: 1, count: 2 },
+    { last: 0.95, min: 0.95, max: 0.95, step: 0, count: 1, nans: 0 },
+    { last: 0.8, min: 0.5, max: 0.9, step: 2, count: 3, nans: 0 },
+    { last: 0.7, min: 0.6, max: 0.7, step: 1, count: 2, nans: 0 },
   ]);
   assert.deepEqual(cmp.metrics.find((m) => m.key === "loss")!.differs, false);
 });
@@ -256,3 +256,66 @@ async function listen(): Promise<{ take(n: number): Promise<DaemonEvent[]> }> {
     },
   };
 }
+
+test("compare's min and max include ±Infinity, never NaN, and count the NaN points", async () => {
+  // Last, and in an experiment of its own: the searches above see only the three runs.
+  const experiment = await d.post(`${M}/experiments/create`, { name: "wild" });
+  const created = await d.post(`${M}/runs/create`, {
+    run_name: "wild",
+    experiment_id: experiment.json.experiment_id,
+  });
+  const id = created.json.run.info.run_id as string;
+  const series: Record<string, unknown[]> = {
+    loss: ["Infinity", "-Infinity", 0.5, "NaN"],
+    up: [2, "Infinity", "NaN"],
+    down: ["-Infinity", 3, "-Infinity"],
+    nan: ["NaN", "NaN"],
+  };
+  const metrics = Object.entries(series).flatMap(([key, values]) =>
+    values.map((value, step) => ({ key, value, step, timestamp: 1 })),
+  );
+  assert.equal((await d.post(`/api/v1/runs/${id}/batch`, { metrics })).status, 200);
+
+  const cmp = (await d.post("/api/v1/runs/compare", { runIds: [id] })).json as RunComparison;
+  const of = (key: string) => cmp.metrics.find((m) => m.key === key)!.values[0];
+  assert.deepEqual(of("loss"), {
+    last: null,
+    text: "NaN",
+    min: null,
+    minText: "-Infinity",
+    max: null,
+    maxText: "Infinity",
+    step: 3,
+    count: 4,
+    nans: 1,
+  });
+  assert.deepEqual(of("up"), {
+    last: null,
+    text: "NaN",
+    min: 2,
+    max: null,
+    maxText: "Infinity",
+    step: 2,
+    count: 3,
+    nans: 1,
+  });
+  assert.deepEqual(of("down"), {
+    last: null,
+    text: "-Infinity",
+    min: null,
+    minText: "-Infinity",
+    max: 3,
+    step: 2,
+    count: 3,
+    nans: 0,
+  });
+  assert.deepEqual(of("nan"), {
+    last: null,
+    text: "NaN",
+    min: null,
+    max: null,
+    step: 1,
+    count: 2,
+    nans: 2,
+  });
+});

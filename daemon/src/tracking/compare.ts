@@ -1,7 +1,7 @@
 /**
  * Compare N runs: every param and metric key of any of them, a value per run (null where the run
- * lacks it), and whether the values differ. Metrics are summarised by their latest point and the
- * min, max and count over all their points.
+ * lacks it), and whether the values differ. Metrics are summarised by their latest point, the
+ * min and max over all their points (±Infinity included, NaN not), and how many points and NaNs.
  */
 import type { MetricSummary, RunComparison, RunSummary } from "../../../schemas/api";
 import { LatheError } from "../errors";
@@ -41,21 +41,45 @@ function keysOf(maps: Record<string, unknown>[]): string[] {
   return [...new Set(maps.flatMap((m) => Object.keys(m)))].sort();
 }
 
+/** Per run and key: min/max of the finite values, whether ±Infinity occur, counts. */
 interface Stats {
   min: number | null;
   max: number | null;
+  /** 1 when a point is -Infinity (`value` is null and `text` spells it), else 0. */
+  negInf: number;
+  posInf: number;
   count: number;
+  nans: number;
 }
 
-/** Min/max over finite values and the point count, per run and key, in one grouped query. */
+/** The stats of every metric of `runIds`, in one grouped query. */
 function metricStats(db: Db, runIds: string[]): Map<string, Stats> {
   const rows = db
     .prepare(
-      `SELECT run_id, key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM metrics
-       WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, key`,
+      `SELECT run_id, key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count,
+         COALESCE(MAX(text = '-Infinity'), 0) AS negInf,
+         COALESCE(MAX(text = 'Infinity'), 0) AS posInf,
+         COALESCE(SUM(text = 'NaN'), 0) AS nans
+       FROM metrics WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, key`,
     )
     .all(JSON.stringify(runIds)) as ({ run_id: string; key: string } & Stats)[];
   return new Map(rows.map((r) => [`${r.run_id}\0${r.key}`, r]));
+}
+
+/** The lowest and highest value, an infinity counting as one (JSON spells it as text). */
+function extremes(s: Stats): Pick<MetricSummary, "min" | "minText" | "max" | "maxText"> {
+  const range: Pick<MetricSummary, "min" | "minText" | "max" | "maxText"> = {
+    min: s.negInf ? null : s.min,
+    max: s.posInf ? null : s.max,
+  };
+  // Without finite values, the only infinity there is is both ends.
+  if (s.negInf || (s.min === null && s.posInf)) {
+    range.minText = s.negInf ? "-Infinity" : "Infinity";
+  }
+  if (s.posInf || (s.max === null && s.negInf)) {
+    range.maxText = s.posInf ? "Infinity" : "-Infinity";
+  }
+  return range;
 }
 
 function summaryOf(run: RunSummary, key: string, stats: Map<string, Stats>): MetricSummary | null {
@@ -64,15 +88,13 @@ function summaryOf(run: RunSummary, key: string, stats: Map<string, Stats>): Met
     return null;
   }
   const s = stats.get(`${run.id}\0${key}`);
-  const summary: MetricSummary = {
+  const text = latest.text === undefined ? {} : { text: latest.text as MetricSummary["text"] };
+  return {
     last: latest.value,
-    min: s?.min ?? null,
-    max: s?.max ?? null,
+    ...text,
+    ...(s ? extremes(s) : { min: null, max: null }),
     step: latest.step,
     count: s?.count ?? 0,
+    nans: s?.nans ?? 0,
   };
-  if (latest.text !== undefined) {
-    summary.text = latest.text as MetricSummary["text"];
-  }
-  return summary;
 }
