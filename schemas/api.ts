@@ -575,14 +575,18 @@ export interface CompareRequest {
 }
 
 /**
- * A metric of one run: its latest point, min/max over its finite values (null when it has none),
- * and how many of its points are NaN, +Infinity and -Infinity.
+ * A metric of one run: its latest point, min/max over its values with ±Infinity included and
+ * NaN left out (an infinite min or max is null with `minText`/`maxText` spelling it, as `last`
+ * and `text` do; both are null when every point is NaN), and how many of its points are NaN,
+ * +Infinity and -Infinity.
  */
 export interface MetricSummary {
   last: number | null;
   text?: "NaN" | "Infinity" | "-Infinity";
   min: number | null;
+  minText?: "Infinity" | "-Infinity";
   max: number | null;
+  maxText?: "Infinity" | "-Infinity";
   /** The step of the latest point. */
   step: number;
   /** Points logged, NaN and ±Infinity included. */

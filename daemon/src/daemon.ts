@@ -2,7 +2,6 @@
  * The daemon process: one per workspace. Starts the HTTP server on 127.0.0.1, writes
  * `.lathe/daemon.json` (0600) once it answers, removes it on exit, shuts down on SIGTERM.
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { API_VERSION, type DaemonInfo } from "../../schemas/api";
 import { claimWorkspace } from "./claim";
@@ -11,7 +10,7 @@ import { startRollupFolder } from "./tracking/rollup-folder";
 import { watchPipeline } from "./pipeline/watch";
 import { registerRoutes } from "./http/routes";
 import { Router } from "./http/router";
-import { startHttp } from "./http/server";
+import { newToken, startHttp } from "./http/server";
 import { createLogger, type Logger } from "./log";
 import { LATHE_VERSION } from "./version";
 
@@ -68,7 +67,7 @@ async function serve(
     // First in, so released last (and also when the start fails after this point).
     last.push(claimWorkspace(ctx.ws));
   }
-  const token = randomBytes(24).toString("base64url");
+  const token = newToken();
   const router = new Router();
   registerRoutes(router, ctx, (hook) => hooks.push(hook));
   const watcher = await watchPipeline(ctx.ws.root, (path) =>

@@ -1,9 +1,10 @@
 /**
  * examples/penguins-python (#3): `lathe repro` (the CLI, as a child process) runs the Python
- * stages with Debian's python3-sklearn/numpy/onnx/yaml while a daemon runs, so the training stage
- * logs through the stdlib client and MLflow's REST API. Checks the runs, params from all three
- * sources, the metric curves, the artifact, and that the ONNX model loads and scores in
- * onnxruntime-node as evaluate.py scored it. Nothing is skipped: .ci/run installs the packages.
+ * stages with Debian's python3-sklearn/numpy/onnx/yaml with no daemon running, as in CI: the CLI
+ * serves the API its training stage logs to through the stdlib client and MLflow's REST API. A
+ * daemon started afterwards reads the result. Checks the runs, params from all three sources, the
+ * metric curves, the artifact, and that the ONNX model loads and scores in onnxruntime-node as
+ * evaluate.py scored it. Nothing is skipped: .ci/run installs the packages.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -50,9 +51,9 @@ before(async () => {
     filter: (src) =>
       !ignored.some((p) => relative(exampleDir, src).startsWith(p.split("/").join(sep))),
   });
-  daemon = await daemonIn(dir);
   const repro = await runCli(["--json", "repro"], { cwd: dir, env: { PATH }, timeoutMs: 300_000 });
   assert.equal(repro.code, 0, repro.stderr);
+  daemon = await daemonIn(dir);
   result = JSON.parse(repro.stdout) as ReproResult;
   for (const stage of result.stages) {
     runs[stage.stage] = await api<RunDetail>(`/api/v1/runs/${stage.runId}`);

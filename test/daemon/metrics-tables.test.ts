@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { readMetricsFile, readPlotSeries, TableReader } from "../../daemon/src/pipeline/metrics";
+import {
+  readMetricsFile,
+  readPlotSeries,
+  recordReader,
+  TableReader,
+} from "../../daemon/src/pipeline/metrics";
 import { removeDir, tempDir } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
 
@@ -91,4 +96,39 @@ test("a quote never closed is an error at the end of the table", () => {
   const reader = new TableReader(",", "skip");
   reader.push('step,loss\n0,"1\n');
   assert.throws(() => reader.end(), /Quote Not Closed/i);
+});
+
+test("a JSON Lines metrics file: one object per line, at its step or epoch, else at its index", async () => {
+  const root = await tempDir("lathe-tables-");
+  writeFiles(root, {
+    // Python's json.dumps writes NaN and Infinity bare; a blank line and CRLF are fine.
+    "m.jsonl":
+      '\ufeff{"step": 3, "loss": 0.5, "eval": {"acc": 0.75}, "note": "x"}\r\n\n{"step": 4, "loss": NaN, "epoch": 1}\n{"step": 4.5, "loss": 1}\n{"step": 5, "loss": -Infinity}',
+    "e.jsonl": '{"epoch": 2, "acc": 0.1}\n',
+    "i.jsonl": '{"auc": 0.9}\n{"auc": 0.95}\n',
+  });
+  assert.deepEqual(readMetricsFile(join(root, "m.jsonl")), [
+    pt("loss", 3, 0.5),
+    pt("eval.acc", 3, 0.75),
+    pt("loss", 4, null, "NaN"),
+    pt("epoch", 4, 1),
+    pt("loss", 5, null, "-Infinity"),
+  ]);
+  assert.deepEqual(readMetricsFile(join(root, "e.jsonl")), [pt("acc", 2, 0.1)]);
+  assert.deepEqual(readMetricsFile(join(root, "i.jsonl")), [pt("auc", 0, 0.9), pt("auc", 1, 0.95)]);
+  assert.deepEqual(readPlotSeries(join(root, "i.jsonl")), [], "a plot needs a step");
+  assert.deepEqual(readPlotSeries(join(root, "e.jsonl")), [pt("acc", 2, 0.1)]);
+  await removeDir(root);
+});
+
+test("JSON Lines in pieces: a line is read at its line break; a bad line names its number", () => {
+  const text = '{"step": 0, "a": 1}\n{"step": 1,\n"a": 2}\n';
+  const whole = recordReader("h.jsonl", "skip")!;
+  assert.throws(() => whole.push(text), /line 2: not JSON/);
+
+  const good = '{"step": 0, "a": 1}\n{"step": 1, "a": "two"}\n[1, 2]\n';
+  const reader = recordReader("h.jsonl", "skip")!;
+  assert.deepEqual(reader.push(good.slice(0, 10)), []);
+  assert.deepEqual(reader.push(good.slice(10, 21)), [pt("a", 0, 1)]);
+  assert.throws(() => reader.push(good.slice(21)), /line 3: not a JSON object/);
 });

@@ -499,3 +499,92 @@ test("errors under the MLflow prefixes have MLflow's shape: no route, wrong toke
   const native = await d.get("/api/v1/runs/0000");
   assert.equal(native.json.code, "LATHE_NOT_FOUND");
 });
+
+test("experiments/create with a name that is not a string is 400 INVALID_PARAMETER_VALUE, not a new '5'", async () => {
+  for (const name of [5, true, ["x"]]) {
+    const r = await d.post(`${M}/experiments/create`, { name });
+    assertMlflowError(r, 400, "INVALID_PARAMETER_VALUE");
+    assert.match(r.json.message, /parameter 'name'.*must be a string/);
+  }
+  const found = await d.get(`${M}/experiments/get-by-name`, { experiment_name: "5" });
+  assertMlflowError(found, 404, "RESOURCE_DOES_NOT_EXIST");
+});
+
+test("max_results below 1 is 400 for experiments/search and get-history, as for runs/search", async () => {
+  const id = await newRun();
+  await d.post(`${M}/runs/log-metric`, { run_id: id, key: "m", value: 1, timestamp: 1 });
+  const searches = [
+    d.post(`${M}/experiments/search`, { max_results: 0 }),
+    d.get(`${M}/experiments/search`, { max_results: "-1" }),
+    d.post(`${M}/runs/search`, { experiment_ids: [experimentId], max_results: 0 }),
+    d.get(`${M}/metrics/get-history`, { run_id: id, metric_key: "m", max_results: "0" }),
+  ];
+  for (const r of await Promise.all(searches)) {
+    assertMlflowError(r, 400, "INVALID_PARAMETER_VALUE");
+    assert.match(r.json.message, /Invalid value -?\d+ for parameter 'max_results'.*at least 1/);
+  }
+  const over = await d.post(`${M}/experiments/search`, { max_results: 50001 });
+  assertMlflowError(over, 400, "INVALID_PARAMETER_VALUE");
+});
+
+test("null start_time, end_time, step and batch timestamp are unset, as MLflow reads them", async () => {
+  const before = Date.now();
+  const created = await d.post(`${M}/runs/create`, {
+    experiment_id: experimentId,
+    start_time: null,
+  });
+  assert.equal(created.status, 200, created.text);
+  const id = created.json.run.info.run_id;
+  assert.ok(Number(created.json.run.info.start_time) >= before, "start_time is now");
+
+  const metric = await d.post(`${M}/runs/log-metric`, {
+    run_id: id,
+    key: "loss",
+    value: 0.5,
+    timestamp: 7,
+    step: null,
+  });
+  assert.equal(metric.status, 200, metric.text);
+  const batch = await d.post(`${M}/runs/log-batch`, {
+    run_id: id,
+    metrics: [{ key: "acc", value: 0.9, timestamp: null, step: null }],
+  });
+  assert.equal(batch.status, 200, batch.text);
+  const update = await d.post(`${M}/runs/update`, {
+    run_id: id,
+    status: "FINISHED",
+    end_time: null,
+  });
+  assert.equal(update.status, 200, update.text);
+  assert.equal(update.json.run_info.status, "FINISHED");
+
+  const run = (await d.get(`${M}/runs/get`, { run_id: id })).json.run;
+  const byKey = Object.fromEntries(run.data.metrics.map((m: { key: string }) => [m.key, m]));
+  assert.deepEqual([byKey.loss.step, byKey.loss.timestamp], [0, 7]);
+  assert.equal(byKey.acc.step, 0);
+  assert.ok(Number(byKey.acc.timestamp) >= before, "the batch point's timestamp is now");
+});
+
+test("a number beyond float64 (1e400) is 400 naming the field and the number as sent", async () => {
+  const id = await newRun();
+  const raw = (path: string, text: string) =>
+    d.call("POST", `${M}/${path}`, Buffer.from(text), { "Content-Type": "application/json" });
+  const single = await raw(
+    "runs/log-metric",
+    `{"run_id": "${id}", "key": "loss", "value": 1e400, "timestamp": 1}`,
+  );
+  assertMlflowError(single, 400, "INVALID_PARAMETER_VALUE");
+  assert.match(single.json.message, /1e400/);
+  assert.match(single.json.message, /'value'/);
+  assert.doesNotMatch(single.json.message, /null/);
+
+  const batch = await raw(
+    "runs/log-batch",
+    `{"run_id": "${id}", "metrics": [{"key": "a", "value": 1, "timestamp": 1}, {"key": "b", "value": -2E+999, "timestamp": 1}]}`,
+  );
+  assertMlflowError(batch, 400, "INVALID_PARAMETER_VALUE");
+  assert.match(batch.json.message, /-2E\+999/);
+  assert.match(batch.json.message, /'metrics\[1\]\.value'/);
+  const run = (await d.get(`${M}/runs/get`, { run_id: id })).json.run;
+  assert.deepEqual(run.data.metrics, [], "nothing of the batch stored");
+});

@@ -63,7 +63,7 @@ const statuses = (r: { stages: { stage: string; status: string }[] }) =>
 let firstRuns: Record<string, string | null> = {};
 
 test("a first repro runs every stage and writes lathe.lock", async () => {
-  const result = await repro(ctx, { daemon: undefined });
+  const result = await repro(ctx, { api: undefined });
   firstRuns = Object.fromEntries(result.stages.map((s) => [s.stage, s.runId]));
   assert.equal(result.ok, true);
   assert.deepEqual(statuses(result), { make: "ran", report: "ran", side: "ran" });

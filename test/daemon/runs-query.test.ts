@@ -59,7 +59,7 @@ test("compare lists every param and metric with values in the order asked and wh
   assert.deepEqual(cmp.metrics.find((m) => m.key === "loss")!.differs, false);
 });
 
-test("compare counts NaN and ±Infinity points apart; min and max are over the finite ones", async () => {
+test("compare counts NaN and ±Infinity points apart; min and max take the infinities in", async () => {
   const id = (await d.post(`${M}/runs/create`, { run_name: "diverged" })).json.run.info
     .run_id as string;
   const values = [0.5, "NaN", "Infinity", 0.25, "-Infinity", "NaN", "NaN"];
@@ -71,8 +71,10 @@ test("compare counts NaN and ±Infinity points apart; min and max are over the f
   assert.deepEqual(summary("loss"), {
     last: null,
     text: "NaN",
-    min: 0.25,
-    max: 0.5,
+    min: null,
+    minText: "-Infinity",
+    max: null,
+    maxText: "Infinity",
     step: 6,
     count: 7,
     nan: 3,
@@ -291,3 +293,74 @@ async function listen(): Promise<{ take(n: number): Promise<DaemonEvent[]> }> {
     },
   };
 }
+
+test("compare's min and max include ±Infinity, never NaN, and count the NaN points", async () => {
+  // Last, and in an experiment of its own: the searches above see only the three runs.
+  const experiment = await d.post(`${M}/experiments/create`, { name: "wild" });
+  const created = await d.post(`${M}/runs/create`, {
+    run_name: "wild",
+    experiment_id: experiment.json.experiment_id,
+  });
+  const id = created.json.run.info.run_id as string;
+  const series: Record<string, unknown[]> = {
+    loss: ["Infinity", "-Infinity", 0.5, "NaN"],
+    up: [2, "Infinity", "NaN"],
+    down: ["-Infinity", 3, "-Infinity"],
+    nan: ["NaN", "NaN"],
+  };
+  const metrics = Object.entries(series).flatMap(([key, values]) =>
+    values.map((value, step) => ({ key, value, step, timestamp: 1 })),
+  );
+  assert.equal((await d.post(`/api/v1/runs/${id}/batch`, { metrics })).status, 200);
+
+  const cmp = (await d.post("/api/v1/runs/compare", { runIds: [id] })).json as RunComparison;
+  const of = (key: string) => cmp.metrics.find((m) => m.key === key)!.values[0];
+  assert.deepEqual(of("loss"), {
+    last: null,
+    text: "NaN",
+    min: null,
+    minText: "-Infinity",
+    max: null,
+    maxText: "Infinity",
+    step: 3,
+    count: 4,
+    nan: 1,
+    posInf: 1,
+    negInf: 1,
+  });
+  assert.deepEqual(of("up"), {
+    last: null,
+    text: "NaN",
+    min: 2,
+    max: null,
+    maxText: "Infinity",
+    step: 2,
+    count: 3,
+    nan: 1,
+    posInf: 1,
+    negInf: 0,
+  });
+  assert.deepEqual(of("down"), {
+    last: null,
+    text: "-Infinity",
+    min: null,
+    minText: "-Infinity",
+    max: 3,
+    step: 2,
+    count: 3,
+    nan: 0,
+    posInf: 0,
+    negInf: 2,
+  });
+  assert.deepEqual(of("nan"), {
+    last: null,
+    text: "NaN",
+    min: null,
+    max: null,
+    step: 1,
+    count: 2,
+    nan: 2,
+    posInf: 0,
+    negInf: 0,
+  });
+});

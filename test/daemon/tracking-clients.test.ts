@@ -1,11 +1,12 @@
 /**
  * The clients shipped in the package (#3): clients/python/lathe_client.py (standard library only)
- * and clients/node/lathe-client (CommonJS and ESM), run as real processes against a daemon on
- * port 0 with the environment a stage gets, checked through the daemon's HTTP API.
+ * and clients/node/lathe-client (CommonJS, an ES module through createRequire as documented, and
+ * its ESM entry where installed), run as real processes against a daemon on port 0 with the
+ * environment a stage gets, checked through the daemon's HTTP API.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
@@ -120,7 +121,7 @@ except lathe.LatheError as err:
   await checkLogged(runId, stdout);
 });
 
-test("the Node client does the same from CommonJS, and loads from ESM", async () => {
+test("the Node client does the same from CommonJS, and its ESM entry loads from node_modules", async () => {
   const runId = await newRun();
   const { stdout } = await runAs(
     runId,
@@ -143,13 +144,19 @@ test("the Node client does the same from CommonJS, and loads from ESM", async ()
   );
   await checkLogged(runId, stdout);
 
+  // Where the package is installed (npm install <clients>/node/lathe-client), `import` takes
+  // index.mjs through its exports map. NODE_PATH alone does not serve ESM imports: see below.
   const esm = await newRun();
-  const client = join(repoRoot, "clients", "node", "lathe-client", "index.mjs");
+  mkdirSync(join(t.root, "node_modules"), { recursive: true });
+  symlinkSync(
+    join(repoRoot, "clients", "node", "lathe-client"),
+    join(t.root, "node_modules", "lathe-client"),
+  );
   await runAs(
     esm,
     "esm.mjs",
     [process.execPath],
-    `import { logMetric, LatheClient } from ${JSON.stringify(client)};
+    `import { logMetric, LatheClient } from "lathe-client";
 logMetric("esm", 1, 7);
 if (typeof LatheClient !== "function") process.exit(3);
 // No flush: the client sends what is buffered before the process exits on its own.
@@ -159,6 +166,7 @@ if (typeof LatheClient !== "function") process.exit(3);
     (await history(esm, "esm")).points.map((p) => [p.step, p.value]),
     [[7, 1]],
   );
+  rmSync(join(t.root, "node_modules"), { recursive: true });
 });
 
 test("outside a stage the clients warn once and log nothing; a dead daemon is a clear error", async () => {
@@ -222,8 +230,8 @@ test("a stage of a repro in the daemon imports both clients with no setup and lo
     join(t.root, "lathe.yaml"),
     `stages:
   both:
-    cmd: ${python} stage.py && node stage.js
-    deps: [stage.py, stage.js]
+    cmd: ${python} stage.py && node stage.js && node stage.mjs
+    deps: [stage.py, stage.js, stage.mjs]
 `,
   );
   writeFileSync(
@@ -234,13 +242,23 @@ test("a stage of a repro in the daemon imports both clients with no setup and lo
     join(t.root, "stage.js"),
     'require("lathe-client").logParam("from", "node").catch((e) => { console.error(e.message); process.exit(1); });\n',
   );
+  // An ES module, as docs/tracking.md says: NODE_PATH serves require(), not import.
+  writeFileSync(
+    join(t.root, "stage.mjs"),
+    `import { createRequire } from "node:module";
+const lathe = createRequire(import.meta.url)("lathe-client");
+await lathe.logParam("esm", "yes");
+lathe.logMetric("mjs", 2, 5);
+`,
+  );
   const repro = await t.post("/api/v1/pipeline/repro", {});
   assert.equal(repro.status, 200, repro.text);
   const stage = (repro.json as { stages: { status: string; runId: string }[] }).stages[0]!;
   assert.equal(stage.status, "ran", repro.text);
   const run = await detail(stage.runId);
-  assert.deepEqual(run.params, { from: "node" });
+  assert.deepEqual(run.params, { from: "node", esm: "yes" });
   assert.deepEqual(run.metrics.py && [run.metrics.py.step, run.metrics.py.value], [3, 1.5]);
+  assert.deepEqual(run.metrics.mjs && [run.metrics.mjs.step, run.metrics.mjs.value], [5, 2]);
 });
 
 test("native artifact routes: unknown run or file 404, a path leaving the run 400", async () => {

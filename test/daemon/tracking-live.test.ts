@@ -1,7 +1,8 @@
 /**
- * Live metrics (#3): a real stage appends rows to its plots and metrics tables with pauses; the
- * daemon must log each complete row while the stage still runs, and the final read must not log
- * any row twice. The stage waits for a file the test writes, so "while it runs" is certain.
+ * Live metrics (#3): a real stage appends rows to its plots and metrics tables and JSON Lines,
+ * and rewrites JSON/YAML metrics files, with pauses; the daemon must log each complete row and
+ * each rewrite while the stage still runs, and the final read must not log any point twice. The
+ * stage waits for files the test writes, so "while it runs" is certain.
  */
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
@@ -145,4 +146,80 @@ setTimeout(() => {
     [1, 2],
     [2, 1],
   ]);
+});
+
+test("JSON Lines are followed a line at a time; a JSON or YAML metrics file each time it is rewritten", async () => {
+  // Each write waits for the test to have seen it (ack files), so no rewrite is missed by timing.
+  writeFiles(t.root, {
+    "lathe.yaml": `stages:
+  train:
+    cmd: node train.js
+    deps: [train.js]
+    outs: [model.bin]
+    metrics: [m/dvclive.json, m/summary.yaml, m/log.jsonl]
+`,
+    "train.js": `const fs = require("fs");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const ack = async (name) => { while (!fs.existsSync(name)) await sleep(25); };
+(async () => {
+  fs.mkdirSync("m", { recursive: true });
+  for (let s = 0; s < 3; s++) {
+    fs.writeFileSync("m/dvclive.json", JSON.stringify({ step: s, train: { loss: 1 / (s + 1) } }, null, 2));
+    fs.appendFileSync("m/log.jsonl", JSON.stringify({ epoch: s, acc: s / 10 }) + "\\n");
+    await ack("ack" + s);
+  }
+  for (const [i, best] of [0.5, 0.7, 0.5].entries()) {
+    fs.writeFileSync("m/summary.yaml", "best: " + best + "\\n");
+    await ack("best" + i);
+  }
+  fs.appendFileSync("m/log.jsonl", '{"epoch": 3, "acc": NaN}');
+  fs.writeFileSync("model.bin", "m3");
+})();
+`,
+  });
+  const repro = t.post("/api/v1/pipeline/repro", {});
+  const run = await until("the train run", async () => {
+    const runs = (await t.get("/api/v1/runs")).json as RunSummary[];
+    return runs.find((r) => r.name === "train" && r.status === "RUNNING");
+  });
+  const steps = async (key: string) =>
+    (await history(run.id, key).catch(() => undefined))?.points.map((p) => p.step) ?? [];
+  for (let s = 0; s < 3; s++) {
+    await until(`step ${s} of train.loss and acc`, async () =>
+      (await steps("train.loss")).includes(s) && (await steps("acc")).includes(s)
+        ? true
+        : undefined,
+    );
+    writeFileSync(join(t.root, `ack${s}`), "");
+  }
+  for (let i = 0; i < 3; i++) {
+    await until(`rewrite ${i} of summary.yaml`, async () =>
+      (await steps("best")).length > i ? true : undefined,
+    );
+    const now = (await t.get(`/api/v1/runs/${run.id}`)).json as RunSummary;
+    assert.equal(now.status, "RUNNING");
+    assert.equal(now.metrics.best?.value, [0.5, 0.7, 0.5][i], "the latest value follows the file");
+    writeFileSync(join(t.root, `best${i}`), "");
+  }
+
+  const done = (await repro).json as ReproResult;
+  assert.equal(done.stages[0]?.status, "ran", JSON.stringify(done));
+  assert.deepEqual(values(await history(run.id, "train.loss")), [
+    [0, 1],
+    [1, 0.5],
+    [2, 1 / 3],
+  ]);
+  assert.deepEqual(values(await history(run.id, "acc")), [
+    [0, 0],
+    [1, 0.1],
+    [2, 0.2],
+    [3, "NaN"],
+  ]);
+  assert.deepEqual(values(await history(run.id, "best")), [
+    [0, 0.5],
+    [0, 0.7],
+    [0, 0.5],
+  ]);
+  const final = (await t.get(`/api/v1/runs/${run.id}`)).json as RunSummary;
+  assert.equal(final.metrics.best?.value, 0.5);
 });

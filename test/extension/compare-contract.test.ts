@@ -148,7 +148,7 @@ test("the table: a param is a row, a metric four (last, min, max, points), each 
   );
 });
 
-test("metricCell: ±Infinity points lie beyond the finite min and max; no finite point says so", () => {
+test("metricCell: an infinite min or max is spelled as the daemon spells it; all-NaN says NaN", () => {
   const summary = { last: 1, step: 0, count: 4, nan: 0, posInf: 0, negInf: 0 };
   assert.deepEqual(metricCell({ ...summary, min: 0.5, max: 2 }), {
     last: "1",
@@ -159,7 +159,15 @@ test("metricCell: ±Infinity points lie beyond the finite min and max; no finite
     posInf: 0,
     negInf: 0,
   });
-  const both = metricCell({ ...summary, min: 0.5, max: 2, posInf: 1, negInf: 1 });
+  const both = metricCell({
+    ...summary,
+    min: null,
+    minText: "-Infinity",
+    max: null,
+    maxText: "Infinity",
+    posInf: 1,
+    negInf: 1,
+  });
   assert.deepEqual([both.min, both.max], ["-Infinity", "Infinity"]);
   const nan = metricCell({ ...summary, last: null, text: "NaN", min: null, max: null, nan: 4 });
   assert.deepEqual([nan.last, nan.min, nan.max], ["NaN", "NaN", "NaN"]);
@@ -168,7 +176,9 @@ test("metricCell: ±Infinity points lie beyond the finite min and max; no finite
     last: null,
     text: "Infinity",
     min: null,
+    minText: "Infinity",
     max: null,
+    maxText: "Infinity",
     posInf: 2,
   });
   assert.deepEqual([up.last, up.min, up.max], ["Infinity", "Infinity", "Infinity"]);

@@ -8,6 +8,9 @@
 //   for (let epoch = 0; epoch < 100; epoch++) lathe.logMetrics({ loss, accuracy }, epoch);
 //   await lathe.flush();
 //
+// NODE_PATH serves require() only: an ES module loads it with
+// `createRequire(import.meta.url)("lathe-client")` (from "node:module").
+//
 // Metrics are buffered and sent through the native batch API (POST /api/v1/runs/<id>/batch) in
 // batches of up to 1000 points: when the buffer is full, `flushMs` after its first point, on
 // flush(), and before the process exits on its own (`beforeExit`; after process.exit() nothing

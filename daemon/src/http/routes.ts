@@ -21,10 +21,20 @@ import { registerRegistryRoutes } from "./routes/registry";
 import { registerRunRoutes } from "./routes/runs";
 import { registerTrackingQueryRoutes } from "./routes/tracking";
 
+export interface RoutesOptions {
+  /**
+   * Serve deployments (default true). Off in a CLI's own server (cli/stage-api.ts): serving
+   * workers must outlive the command, and a second Supervisor would mark the daemon's
+   * deployments stopped.
+   */
+  deployments?: boolean;
+}
+
 export function registerRoutes(
   router: Router,
   ctx: Context,
   onShutdown: (hook: ShutdownHook) => void,
+  options: RoutesOptions = {},
 ): void {
   router.add("GET", "/api/v1/health", (): Health => ({
     ok: true,
@@ -42,7 +52,7 @@ export function registerRoutes(
     reportEventsRequestSchema,
   );
   registerRunRoutes(router, ctx, onShutdown); // experiments, runs, pipeline/repro
-  registerModelRoutes(router, ctx, onShutdown); // models, versions, deployments
+  registerModelRoutes(router, ctx, onShutdown, options.deployments ?? true); // models, deployments
   registerTrackingRoutes(router, ctx); // MLflow tracking API, mlflow-artifacts, runs/:id/batch
   registerTrackingQueryRoutes(router, ctx); // runs search/compare, metric history, tags, delete
   registerArtifactRoutes(router, ctx); // runs/:id/artifacts: list, upload, download

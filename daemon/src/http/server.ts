@@ -3,9 +3,10 @@
  * with a size limit, coded errors, one JSON log line per request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { LatheError, httpStatus, toLatheError } from "../errors";
+import { firstOverflowingNumber, nonFiniteField } from "../json-numbers";
 import { logRequestDone, type Logger } from "../log";
 import { checkAccess, sendJson } from "../access";
 import { checkBody, type Router } from "./router";
@@ -25,6 +26,11 @@ export interface RunningServer {
   server: Server;
   port: number;
   close(): Promise<void>;
+}
+
+/** A fresh bearer token for one server's lifetime. */
+export function newToken(): string {
+  return randomBytes(24).toString("base64url");
 }
 
 export async function startHttp(options: HttpOptions): Promise<RunningServer> {
@@ -112,9 +118,33 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     return undefined;
   }
   const text = Buffer.concat(chunks).toString("utf8");
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (err) {
     throw new LatheError("LATHE_BAD_INPUT", `Request body is not JSON: ${(err as Error).message}`);
   }
+  checkFinite(body, text);
+  return body;
+}
+
+/**
+ * No route takes a number beyond float64's range (`1e400`), which JSON.parse reads as Infinity:
+ * refused here, naming the field and the number as sent, before any route says "null".
+ */
+function checkFinite(body: unknown, text: string): void {
+  const found = nonFiniteField(body);
+  if (!found) {
+    return;
+  }
+  const typed = firstOverflowingNumber(text) ?? String(found.value);
+  const field = found.path || "(the body)";
+  const hint = /(^|\.)value$/.test(found.path)
+    ? ` (an infinite metric value is sent as the string "${found.value > 0 ? "" : "-"}Infinity")`
+    : "";
+  throw new LatheError(
+    "LATHE_BAD_INPUT",
+    `Invalid value ${typed} for field '${field}': it is beyond float64's range (±1.8e308), which JSON reads as ${String(found.value)}. Send a number in range${hint}.`,
+    { field, value: typed },
+  );
 }

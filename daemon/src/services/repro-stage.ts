@@ -60,7 +60,8 @@ export interface ReproScope {
   lock: Record<string, LockEntry>;
   order: string[];
   force: boolean;
-  daemon?: { url: string; token: string };
+  /** Where the stages log to (ReproOptions.api). */
+  api?: { url: string; token: string };
   signal?: AbortSignal;
   /** SIGKILLs the running stages at once (a second interrupt). */
   forceSignal?: AbortSignal;
@@ -135,7 +136,7 @@ async function runStage(
     const exec = await runCommand({
       cmd: stage.cmd,
       cwd,
-      env: stageEnv(runId, scope.daemon, stage.env),
+      env: stageEnv(runId, scope.api, stage.env),
       signal: scope.signal,
       forceSignal: scope.forceSignal,
       // Kept so that a later repro can stop the group if this process dies without cleaning up.
@@ -337,20 +338,20 @@ function liveLog(ctx: Context, runId: string): { write(chunk: string): void; sto
 
 /**
  * The parent environment plus the stage's own `env`, the run id, the shipped clients on
- * PYTHONPATH and NODE_PATH and, when a daemon is known, where to log to.
+ * PYTHONPATH and NODE_PATH and where to log to (the CLI always has an API for its stages).
  */
 function stageEnv(
   runId: string,
-  daemon: { url: string; token: string } | undefined,
+  api: { url: string; token: string } | undefined,
   own: Record<string, string>,
 ): NodeJS.ProcessEnv {
   const ids = { LATHE_RUN_ID: runId, MLFLOW_RUN_ID: runId };
   const env = withClientPaths({ ...process.env, ...own, ...ids });
-  if (daemon) {
-    env.LATHE_API = daemon.url;
-    env.LATHE_TOKEN = daemon.token;
-    env.MLFLOW_TRACKING_URI = daemon.url;
-    env.MLFLOW_TRACKING_TOKEN = daemon.token;
+  if (api) {
+    env.LATHE_API = api.url;
+    env.LATHE_TOKEN = api.token;
+    env.MLFLOW_TRACKING_URI = api.url;
+    env.MLFLOW_TRACKING_TOKEN = api.token;
   }
   return env;
 }

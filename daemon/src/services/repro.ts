@@ -29,8 +29,11 @@ export interface ReproOptions {
   downstream?: boolean;
   /** Run the selected stages even when they are up to date. */
   force?: boolean;
-  /** The daemon's URL and token, when the repro runs inside it: stages get LATHE_API etc. */
-  daemon?: { url: string; token: string };
+  /**
+   * Where stages log to (their LATHE_API, MLFLOW_TRACKING_URI and tokens): the daemon the repro
+   * runs in or beside, or a CLI's own server when no daemon runs (cli/stage-api.ts).
+   */
+  api?: { url: string; token: string };
   /** Stages run at once when none depends on another (default 1). */
   jobs?: number;
   /** Aborting kills every running stage's process group; later stages are not run. */
@@ -70,7 +73,7 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
     if (models.length === 0 || cancelled) {
       return result;
     }
-    const gated = await applyModels(ctx, models, stages, options.daemon);
+    const gated = await applyModels(ctx, models, stages, options.api);
     return {
       ...result,
       ok: result.ok && gated.every((g) => g.gate?.passed !== false),
@@ -224,7 +227,7 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
     lock: readLock(root).stages,
     order: dag.order.map((s) => s.name),
     force: options.force ?? false,
-    daemon: options.daemon,
+    api: options.api,
     signal: abort.signal,
     forceSignal: options.forceSignal,
     onOutput: options.onOutput,

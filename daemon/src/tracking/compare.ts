@@ -1,8 +1,8 @@
 /**
  * Compare N runs: every param and metric key of any of them, a value per run (null where the run
  * lacks it), and whether the values differ. Metrics are summarised by their latest point, the
- * min and max over their finite points, and how many points there are, NaN and ±Infinity counted
- * apart (a chart cannot draw them).
+ * min and max over all their points (±Infinity included, NaN not), and how many points there
+ * are, with the NaN, +Infinity and -Infinity ones counted apart (a chart cannot draw them).
  */
 import type { MetricSummary, RunComparison, RunSummary } from "../../../schemas/api";
 import { LatheError } from "../errors";
@@ -42,10 +42,12 @@ function keysOf(maps: Record<string, unknown>[]): string[] {
   return [...new Set(maps.flatMap((m) => Object.keys(m)))].sort();
 }
 
+/** Per run and key: min/max of the finite values, the point count and the non-finite counts. */
 interface Stats {
   min: number | null;
   max: number | null;
   count: number;
+  /** Points that are NaN, +Infinity and -Infinity (`value` is null and `text` spells them). */
   nan: number;
   posInf: number;
   negInf: number;
@@ -69,24 +71,37 @@ function metricStats(db: Db, runIds: string[]): Map<string, Stats> {
   return new Map(rows.map((r) => [`${r.run_id}\0${r.key}`, r]));
 }
 
+/** The lowest and highest value, an infinity counting as one (JSON spells it as text). */
+function extremes(s: Stats): Pick<MetricSummary, "min" | "minText" | "max" | "maxText"> {
+  const range: Pick<MetricSummary, "min" | "minText" | "max" | "maxText"> = {
+    min: s.negInf > 0 ? null : s.min,
+    max: s.posInf > 0 ? null : s.max,
+  };
+  // Without finite values, the only infinity there is is both ends.
+  if (s.negInf > 0 || (s.min === null && s.posInf > 0)) {
+    range.minText = s.negInf > 0 ? "-Infinity" : "Infinity";
+  }
+  if (s.posInf > 0 || (s.max === null && s.negInf > 0)) {
+    range.maxText = s.posInf > 0 ? "Infinity" : "-Infinity";
+  }
+  return range;
+}
+
 function summaryOf(run: RunSummary, key: string, stats: Map<string, Stats>): MetricSummary | null {
   const latest = run.metrics[key];
   if (!latest) {
     return null;
   }
   const s = stats.get(`${run.id}\0${key}`);
-  const summary: MetricSummary = {
+  const text = latest.text === undefined ? {} : { text: latest.text as MetricSummary["text"] };
+  return {
     last: latest.value,
-    min: s?.min ?? null,
-    max: s?.max ?? null,
+    ...text,
+    ...(s ? extremes(s) : { min: null, max: null }),
     step: latest.step,
     count: s?.count ?? 0,
     nan: s?.nan ?? 0,
     posInf: s?.posInf ?? 0,
     negInf: s?.negInf ?? 0,
   };
-  if (latest.text !== undefined) {
-    summary.text = latest.text as MetricSummary["text"];
-  }
-  return summary;
 }

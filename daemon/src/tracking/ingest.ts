@@ -58,14 +58,16 @@ export function parseMetric(
   const key = typeof m.key === "string" && checked.has(m.key) ? m.key : checkKey("metric", m.key);
   checked.add(key);
   const { value, text } = parseMetricValue(key, m.value);
-  const timestamp = m.timestamp === undefined ? now : parseInt64("timestamp", m.timestamp);
+  // null is unset, as MLflow's JSON parsing leaves it.
+  const timestamp =
+    m.timestamp === undefined || m.timestamp === null ? now : parseInt64("timestamp", m.timestamp);
   if (timestamp < 0) {
     throw mlflowError(
       "INVALID_PARAMETER_VALUE",
       `Got invalid timestamp ${timestamp} for metric '${key}'. Timestamp must be a nonnegative long (64-bit integer) `,
     );
   }
-  const step = m.step === undefined ? 0 : parseInt64("step", m.step);
+  const step = m.step === undefined || m.step === null ? 0 : parseInt64("step", m.step);
   return { key, value, text, timestamp, step };
 }
 

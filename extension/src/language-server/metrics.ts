@@ -18,6 +18,8 @@ export function metricNames(ctx: DocContext): string[] {
       if (text === undefined) {
         continue;
       }
+      // FIXME(#3): offer the columns of a .tsv table and the keys of a .jsonl file too (the
+      // daemon reads both as metrics); they are parsed as YAML here and give no names.
       if (out.wsPath.endsWith(".csv")) {
         for (const column of text.split("\n", 1)[0]!.split(",")) {
           if (column.trim() && column.trim() !== "step") {

@@ -12,6 +12,7 @@ import type {
 import { findDaemon, type DaemonHandle } from "../../client";
 import { closeContext, openContext } from "../../context";
 import { LatheError } from "../../errors";
+import { firstOverflowingNumber, nonFiniteField } from "../../json-numbers";
 import { getVersion, listModels } from "../../registry/models";
 import { register } from "../../registry/register";
 import { resolveTarget } from "../../registry/target";
@@ -233,34 +234,6 @@ function checkFinite(records: unknown, text: string, source: string): void {
       );
     }
   }
-}
-
-function nonFiniteField(value: unknown, path: string): { path: string; value: number } | undefined {
-  if (typeof value === "number") {
-    return Number.isFinite(value) ? undefined : { path, value };
-  }
-  if (typeof value !== "object" || value === null) {
-    return undefined;
-  }
-  for (const [key, inner] of Object.entries(value)) {
-    const innerPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    const found = nonFiniteField(inner, innerPath);
-    if (found) {
-      return found;
-    }
-  }
-  return undefined;
-}
-
-/** The first number literal outside strings whose value overflows, as written in `text`. */
-function firstOverflowingNumber(text: string): string | undefined {
-  const tokens = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
-  for (const [token] of text.matchAll(tokens)) {
-    if (!token.startsWith('"') && !Number.isFinite(Number(token))) {
-      return token;
-    }
-  }
-  return undefined;
 }
 
 function describePrediction(prediction: Record<string, unknown>, index: number): string {

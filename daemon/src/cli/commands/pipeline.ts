@@ -10,6 +10,7 @@ import type {
 import { findDaemon } from "../../client";
 import { forwardEvents } from "../forward-events";
 import { onInterrupt } from "../interrupt";
+import { serveStageApi } from "../stage-api";
 import { closeContext, openContext, type Context } from "../../context";
 import { dataStatus } from "../../data/status";
 import { LatheError } from "../../errors";
@@ -96,9 +97,14 @@ async function reproCommand(
   try {
     await withContext(cmd, async (ctx) => {
       // A running daemon receives the stages' MLflow/Lathe logging calls, and hears of this
-      // process's runs and progress, so the editor follows a terminal's repro live.
+      // process's runs and progress, so the editor follows a terminal's repro live. Without
+      // one, this process serves the API its stages log to until the repro ends.
       const daemon = await findDaemon(ctx.ws.root);
       const forwarder = daemon && forwardEvents(ctx, daemon);
+      const own = daemon ? undefined : await serveStageApi(ctx);
+      const api = daemon
+        ? { url: `http://127.0.0.1:${daemon.info.port}`, token: daemon.info.token }
+        : own;
       let result: ReproResult;
       try {
         result = await repro(ctx, {
@@ -106,10 +112,7 @@ async function reproCommand(
           force: opts.force,
           downstream: opts.downstream,
           jobs: opts.jobs,
-          daemon: daemon && {
-            url: `http://127.0.0.1:${daemon.info.port}`,
-            token: daemon.info.token,
-          },
+          api,
           signal: interrupt.signal,
           forceSignal: interrupt.force,
           onStage: json ? undefined : (s) => process.stdout.write(`${stageLine(s)}\n`),
@@ -118,6 +121,7 @@ async function reproCommand(
       } finally {
         // Sent before exiting, so that the editor learns of KILLED runs too.
         await forwarder?.close();
+        await own?.close();
       }
       result.warnings.forEach((w) => process.stderr.write(`lathe: warning: ${w}\n`));
       print(cmd, result, () => modelLines(result.models));

@@ -37,6 +37,24 @@ export function registerDeploymentRoutes(
   );
 }
 
+/**
+ * The same routes in a server that is not the workspace's daemon (a CLI repro's, for its
+ * stages): each answers 503 naming what to do, since a deployment must outlive the command.
+ */
+export function refuseDeploymentRoutes(router: Router): void {
+  const refuse = () => {
+    throw new LatheError(
+      "LATHE_UNAVAILABLE",
+      "Deployments are served by the workspace's daemon, and this is a 'lathe repro' serving its stages' logging only. Start the daemon ('lathe daemon', or open the folder in VS Code) and deploy through it.",
+    );
+  };
+  router.add("GET", "/api/v1/deployments", refuse);
+  router.add("GET", "/api/v1/deployments/:name", refuse);
+  router.add("GET", "/api/v1/deployments/:name/stats", refuse);
+  router.add("POST", "/api/v1/deployments", refuse);
+  router.add("DELETE", "/api/v1/deployments/:name", refuse);
+}
+
 /** The daemon's token, which its serving workers require from clients too. */
 function daemonToken(ctx: Context): string {
   if (!ctx.daemon) {

@@ -16,15 +16,20 @@ import { LatheError } from "../../errors";
 import { getModel, getVersion, listModels } from "../../registry/models";
 import { register } from "../../registry/register";
 import { sendObject } from "./artifacts";
-import { registerDeploymentRoutes } from "./deployments";
+import { refuseDeploymentRoutes, registerDeploymentRoutes } from "./deployments";
 import type { Router } from "../router";
 
 export function registerModelRoutes(
   router: Router,
   ctx: Context,
   onShutdown: (hook: ShutdownHook) => void,
+  deployments = true,
 ): void {
-  registerDeploymentRoutes(router, ctx, onShutdown);
+  if (deployments) {
+    registerDeploymentRoutes(router, ctx, onShutdown);
+  } else {
+    refuseDeploymentRoutes(router);
+  }
 
   router.add("GET", "/api/v1/models", () => listModels(ctx));
   router.add("GET", "/api/v1/models/:name", ({ params }) => getModel(ctx, params.name!));

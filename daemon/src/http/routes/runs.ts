@@ -85,7 +85,7 @@ export function registerRunRoutes(
         force: request.force,
         downstream: request.downstream,
         jobs: request.jobs,
-        daemon: ctx.daemon,
+        api: ctx.daemon,
         signal: abort.signal,
       });
       running = { abort, done };

@@ -13,10 +13,11 @@ import {
   insertExperiment,
   type ExperimentRecord,
 } from "../records";
-import { checkLength, parseInt64 } from "../validate";
+import { DEFAULT_MAX_RESULTS, MAX_RESULTS_LIMIT } from "../search";
+import { checkLength } from "../validate";
 import { toMlflowExperiment } from "./entities";
 import { mlflowError } from "./errors";
-import { list, optionalString, requiredString, type Request } from "./request";
+import { list, maxResults, optionalString, requiredString, type Request } from "./request";
 
 const MAX_EXPERIMENT_NAME_LENGTH = 500;
 
@@ -68,7 +69,7 @@ export function searchMlflowExperiments(
   const view = optionalString(req, "view_type") ?? "ACTIVE_ONLY";
   const conditions = parseFilter(optionalString(req, "filter"));
   const orders = list(req, "order_by").map((o) => parseOrderBy(String(o)));
-  const max = req.max_results === undefined ? 1000 : parseInt64("max_results", req.max_results);
+  const max = maxResults(req, DEFAULT_MAX_RESULTS, MAX_RESULTS_LIMIT);
   const token = optionalString(req, "page_token");
   const offset = token ? Number(Buffer.from(token, "base64").toString("utf8")) || 0 : 0;
 

@@ -28,10 +28,18 @@ import {
   type KeyValue,
 } from "../records";
 import { searchRunIds, type ViewType } from "../search";
-import { checkKey, parseInt64 } from "../validate";
+import { checkKey } from "../validate";
 import { toMlflowMetric, toMlflowRuns, toRunInfo, type MlflowRun } from "./entities";
 import { mlflowError } from "./errors";
-import { list, optionalString, requiredString, runIdOf, type Request } from "./request";
+import {
+  list,
+  maxResults,
+  optionalInt64,
+  optionalString,
+  requiredString,
+  runIdOf,
+  type Request,
+} from "./request";
 
 const STATUSES: RunStatus[] = ["RUNNING", "FINISHED", "FAILED", "KILLED"];
 const VIEW_TYPES: ViewType[] = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"];
@@ -57,8 +65,7 @@ export function createMlflowRun(ctx: Context, req: Request): { run: MlflowRun } 
   const name =
     optionalString(req, "run_name") ?? tagValue(tags, RUN_NAME_TAG) ?? generatedRunName();
   const parent = tagValue(tags, PARENT_RUN_TAG);
-  const startTime =
-    req.start_time === undefined ? Date.now() : parseInt64("start_time", req.start_time);
+  const startTime = optionalInt64(req, "start_time") ?? Date.now();
   const userId = optionalString(req, "user_id");
 
   const id = ctx.db.transaction(() => {
@@ -89,7 +96,7 @@ export function updateMlflowRun(ctx: Context, req: Request): { run_info: unknown
       `Invalid run status '${status}'; one of ${STATUSES.join(", ")}.`,
     );
   }
-  const endTime = req.end_time === undefined ? undefined : parseInt64("end_time", req.end_time);
+  const endTime = optionalInt64(req, "end_time");
   const name = optionalString(req, "run_name");
   ctx.db.transaction(() => {
     updateRunInfo(ctx.db, runId, { status: status as RunStatus | undefined, endTime, name });
@@ -125,8 +132,7 @@ export function searchMlflowRuns(
     experimentIds,
     filter: optionalString(req, "filter"),
     viewType,
-    maxResults:
-      req.max_results === undefined ? undefined : parseInt64("max_results", req.max_results),
+    maxResults: optionalInt64(req, "max_results"),
     orderBy: list(req, "order_by").map(String),
     pageToken: optionalString(req, "page_token"),
   });
@@ -205,10 +211,10 @@ export function mlflowMetricHistory(
   const key = checkKey("metric", requiredString(req, "metric_key"));
   requireRun(ctx.db, runId);
   const all = metricHistory(ctx.db, runId, key).map(toMlflowMetric);
-  if (req.max_results === undefined) {
+  if (req.max_results === undefined || req.max_results === null) {
     return { metrics: all };
   }
-  const max = parseInt64("max_results", req.max_results);
+  const max = maxResults(req, all.length);
   const token = optionalString(req, "page_token");
   const offset = token ? Number(Buffer.from(token, "base64").toString("utf8")) || 0 : 0;
   const body: { metrics: unknown[]; next_page_token?: string } = {

@@ -256,38 +256,18 @@ export function compareModel(comparison: RunComparison): CompareModel {
 }
 
 /**
- * A run's metric for the table: min and max are the daemon's (over finite points) unless
- * ±Infinity points lie beyond them; with no finite point they say what the points are.
+ * A run's metric for the table: the daemon's min and max, an infinite one spelled as the daemon
+ * spells it; both say NaN when every point is NaN.
  */
 export function metricCell(summary: MetricSummary): MetricCell {
   const { nan, posInf, negInf, count } = summary;
   return {
     last: summary.text ?? String(summary.last),
-    min: lowest(summary),
-    max: highest(summary),
+    min: summary.minText ?? (summary.min === null ? "NaN" : String(summary.min)),
+    max: summary.maxText ?? (summary.max === null ? "NaN" : String(summary.max)),
     count,
     nan,
     posInf,
     negInf,
   };
-}
-
-function lowest(s: MetricSummary): string {
-  if (s.negInf > 0) {
-    return "-Infinity";
-  }
-  if (s.min !== null) {
-    return String(s.min);
-  }
-  return s.posInf > 0 ? "Infinity" : "NaN";
-}
-
-function highest(s: MetricSummary): string {
-  if (s.posInf > 0) {
-    return "Infinity";
-  }
-  if (s.max !== null) {
-    return String(s.max);
-  }
-  return s.negInf > 0 ? "-Infinity" : "NaN";
 }
