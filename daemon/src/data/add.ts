@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { lstat, readdir, realpath } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { LatheError } from "../errors";
+import { groundOf } from "../pipeline/reserved";
 import { toWorkspacePath, type Workspace } from "../workspace";
 import { ensureIgnored, ignoreLineFor } from "./gitignore";
 import { hashPath } from "./hash";
@@ -70,11 +71,11 @@ async function checkAddable(ws: Workspace, abs: string, rel: string): Promise<vo
   const refuse = (reason: string): never => {
     throw new LatheError("LATHE_BAD_INPUT", `Cannot add ${rel || "."}: ${reason}`, { path: rel });
   };
-  if (rel === "") {
+  const ground = groundOf(rel);
+  if (ground === "workspace") {
     refuse("that is the workspace itself; add the files or folders inside it.");
   }
-  const first = rel.split("/")[0];
-  if (first === ".lathe" || first === ".git" || rel.split("/").includes(".git")) {
+  if (ground) {
     refuse("it is inside .lathe/ or .git/, which hold Lathe's and git's own state.");
   }
   if (rel.endsWith(POINTER_SUFFIX)) {

@@ -7,6 +7,7 @@ import { lstat, realpath } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import type { DataCheckoutEntry } from "../../../schemas/api";
 import { LatheError, toLatheError } from "../errors";
+import { groundOf } from "../pipeline/reserved";
 import { resolveInside, toWorkspacePath, type Workspace } from "../workspace";
 import { ensureIgnored, ignoreLineFor } from "./gitignore";
 import { hashBytes, hashFile } from "./hash";
@@ -107,8 +108,7 @@ function placed(ws: Workspace, file: string, pointer: Pointer): Candidate {
   } catch {
     refuse(`leads outside the workspace ${ws.root}`);
   }
-  const first = toWorkspacePath(ws.root, dataAbs).split("/")[0];
-  if (first === "" || first === ".lathe" || first === ".git") {
+  if (groundOf(toWorkspacePath(ws.root, dataAbs))) {
     refuse("names the workspace itself, .lathe/ or .git/, which checkout never writes");
   }
   return { pointerAbs: file, dataAbs, pointer };

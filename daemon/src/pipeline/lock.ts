@@ -10,8 +10,9 @@ import { LatheError } from "../errors";
 import type { StageReason } from "../../../schemas/api";
 import type { StageParams } from "./params";
 import { cachedParse } from "./parsecache";
+import { LOCK_FILE } from "./reserved";
 
-export const LOCK_FILE = "lathe.lock";
+export { LOCK_FILE };
 
 export interface LockedPath {
   path: string;

@@ -2,6 +2,7 @@
  * The parsed form of lathe.yaml (or dvc.yaml). Every entry keeps where it was written, so that a
  * later check (a missing dep, a params key, a cycle) can name the file, line and column.
  */
+import type { ParamsUse } from "./reserved";
 
 /** A 1-based line and column in the pipeline file. */
 export interface Pos {
@@ -82,4 +83,15 @@ export function at(file: string, pos: Pos): string {
 /** Everything a stage writes: outs, metrics and plots are all outputs, as in dvc. */
 export function stageOutputs(stage: Stage): PathEntry[] {
   return [...stage.outs, ...stage.metrics, ...stage.plots];
+}
+
+/** Each params file the stages read, with the stage and where it is named, for reserved.ts. */
+export function paramsUses(file: string, stages: Stage[]): ParamsUse[] {
+  return stages.flatMap((stage) =>
+    stage.params.map((p) => ({
+      stage: stage.name,
+      file: p.file,
+      at: `${file}:${p.pos.line}:${p.pos.col}`,
+    })),
+  );
 }
