@@ -11,6 +11,7 @@ import { StringDecoder } from "node:string_decoder";
 import type { Context } from "../context";
 import { TableReader, tableDelimiter, type MetricPoint, type Stepless } from "../pipeline/metrics";
 import { logMetrics } from "../store/runs";
+import { realPlace } from "../workspace";
 
 /** How often a running stage's tables are checked for new lines. */
 export const LIVE_METRICS_MS = 250;
@@ -96,6 +97,17 @@ function readNew(ctx: Context, file: Followed): MetricPoint[] {
     Object.assign(file, fresh(file)); // Truncated or rewritten: read it again from the top.
   }
   if (size === file.offset) {
+    return [];
+  }
+  // The stage may have made its table a symlink that leaves the workspace: never read there. The
+  // final read (recordMetrics) refuses it too, and storing the outputs fails the stage.
+  const place = realPlace(ctx.ws.root, file.abs);
+  if (!place.inside) {
+    file.broken = true;
+    ctx.log.warn(
+      { path: file.wsPath, link: place.link },
+      "live metrics stopped: leaves the workspace",
+    );
     return [];
   }
   const length = Math.min(size - file.offset, MAX_READ_BYTES);
