@@ -217,3 +217,20 @@ test("a versioned dep that is not checked out says to run lathe checkout, as lat
   );
   await removeDir(root);
 });
+
+test("a params file that is not YAML names params.yaml:line:col, as lathe.yaml's errors do", async () => {
+  const root = await tempDir("lathe-params-yaml-");
+  writeFiles(root, {
+    "lathe.yaml": "stages:\n  a:\n    cmd: x\n    params: [train.lr]\n",
+    "params.yaml": "train:\n lr: 0.1\n  epochs: 3\n",
+  });
+  const res = await runCli(["--json", "repro"], { cwd: root });
+  assert.equal(res.code, 2, res.stdout);
+  const { error } = JSON.parse(res.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, "LATHE_BAD_FILE");
+  assert.match(
+    error.message,
+    /^params\.yaml:2:6: not valid YAML: Nested mappings are not allowed in compact mappings$/,
+  );
+  await removeDir(root);
+});

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { parse, YAMLError } from "yaml";
 import { LatheError } from "../errors";
 import { cachedParse } from "./parsecache";
 import { at, type Pipeline, type Stage } from "./spec";
@@ -55,14 +55,20 @@ export class ParamsReader {
         () => parse(readFileSync(abs, "utf8")) as unknown,
       );
     } catch (err) {
-      const reason = (err as Error).message.split("\n")[0];
-      throw new LatheError("LATHE_BAD_FILE", `${file}: not valid YAML or JSON: ${reason}`, {
-        file,
-      });
+      throw notValidYaml(file, err);
     }
     this.files.set(file, data);
     return data;
   }
+}
+
+/** `params.yaml:2:1: not valid YAML: <reason>`, in the shape of lathe.yaml's own errors. */
+function notValidYaml(file: string, err: unknown): LatheError {
+  const pos = err instanceof YAMLError ? err.linePos?.[0] : undefined;
+  const first = (err as Error).message.split("\n")[0]!;
+  const reason = first.replace(/ at line \d+, column \d+:?$/, "");
+  const place = pos ? at(file, pos) : `${file}: `;
+  return new LatheError("LATHE_BAD_FILE", `${place}not valid YAML: ${reason}`, { file, ...pos });
 }
 
 /** `a.b.c` into nested mappings; undefined when any step is missing. */
