@@ -218,7 +218,7 @@ test("a versioned dep that is not checked out says to run lathe checkout, as lat
   await removeDir(root);
 });
 
-test("a params file that is not YAML names params.yaml:line:col, as lathe.yaml's errors do", async () => {
+test("a params file or lathe.lock that is not YAML names file:line:col, as lathe.yaml's errors do", async () => {
   const root = await tempDir("lathe-params-yaml-");
   writeFiles(root, {
     "lathe.yaml": "stages:\n  a:\n    cmd: x\n    params: [train.lr]\n",
@@ -231,6 +231,18 @@ test("a params file that is not YAML names params.yaml:line:col, as lathe.yaml's
   assert.match(
     error.message,
     /^params\.yaml:2:6: not valid YAML: Nested mappings are not allowed in compact mappings$/,
+  );
+
+  // lathe.lock is read the same way, and says what to do about it.
+  writeFiles(root, {
+    "params.yaml": "train:\n  lr: 0.1\n",
+    "lathe.lock": "stages:\n a: 1\n  b: 2\n",
+  });
+  const lock = await runCli(["repro"], { cwd: root });
+  assert.equal(lock.code, 2, lock.stdout);
+  assert.match(
+    lock.stderr,
+    /^lathe: lathe\.lock:2:5: not valid YAML: Nested mappings are not allowed in compact mappings; delete it to run every stage again$/m,
   );
   await removeDir(root);
 });

@@ -62,13 +62,17 @@ export class ParamsReader {
   }
 }
 
-/** `params.yaml:2:1: not valid YAML: <reason>`, in the shape of lathe.yaml's own errors. */
-function notValidYaml(file: string, err: unknown): LatheError {
+/**
+ * `params.yaml:2:1: not valid YAML: <reason>`, in the shape of lathe.yaml's own errors; `advice`
+ * follows after a semicolon. For the YAML files a repro reads besides the pipeline file.
+ */
+export function notValidYaml(file: string, err: unknown, advice?: string): LatheError {
   const pos = err instanceof YAMLError ? err.linePos?.[0] : undefined;
   const first = (err as Error).message.split("\n")[0]!;
   const reason = first.replace(/ at line \d+, column \d+:?$/, "");
   const place = pos ? at(file, pos) : `${file}: `;
-  return new LatheError("LATHE_BAD_FILE", `${place}not valid YAML: ${reason}`, { file, ...pos });
+  const message = `${place}not valid YAML: ${reason}${advice ? `; ${advice}` : ""}`;
+  return new LatheError("LATHE_BAD_FILE", message, { file, ...pos });
 }
 
 /** `a.b.c` into nested mappings; undefined when any step is missing. */
