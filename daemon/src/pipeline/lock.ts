@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { LatheError } from "../errors";
 import type { StageReason } from "../../../schemas/api";
-import { notValidYaml, type StageParams } from "./params";
+import type { StageParams } from "./params";
 import { cachedParse } from "./parsecache";
+import { notValidYaml } from "./spec";
 import { LOCK_FILE } from "./reserved";
 
 export { LOCK_FILE };

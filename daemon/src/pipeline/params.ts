@@ -4,10 +4,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse, YAMLError } from "yaml";
+import { parse } from "yaml";
 import { LatheError } from "../errors";
 import { cachedParse } from "./parsecache";
-import { at, type Pipeline, type Stage } from "./spec";
+import { at, notValidYaml, type Pipeline, type Stage } from "./spec";
 
 /** The values of a stage's params, grouped by file: `{ "params.yaml": { "train.lr": 0.1 } }`. */
 export type StageParams = Record<string, Record<string, unknown>>;
@@ -60,19 +60,6 @@ export class ParamsReader {
     this.files.set(file, data);
     return data;
   }
-}
-
-/**
- * `params.yaml:2:1: not valid YAML: <reason>`, in the shape of lathe.yaml's own errors; `advice`
- * follows after a semicolon. For the YAML files a repro reads besides the pipeline file.
- */
-export function notValidYaml(file: string, err: unknown, advice?: string): LatheError {
-  const pos = err instanceof YAMLError ? err.linePos?.[0] : undefined;
-  const first = (err as Error).message.split("\n")[0]!;
-  const reason = first.replace(/ at line \d+, column \d+:?$/, "");
-  const place = pos ? at(file, pos) : `${file}: `;
-  const message = `${place}not valid YAML: ${reason}${advice ? `; ${advice}` : ""}`;
-  return new LatheError("LATHE_BAD_FILE", message, { file, ...pos });
 }
 
 /** `a.b.c` into nested mappings; undefined when any step is missing. */

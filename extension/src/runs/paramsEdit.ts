@@ -6,6 +6,7 @@
 import { posix } from "node:path";
 import { isCollection, isScalar, parse, parseDocument } from "yaml";
 import { LatheError } from "../../../daemon/src/errors";
+import { notValidYaml } from "../../../daemon/src/pipeline/spec";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
@@ -56,9 +57,7 @@ export function applyParamEdits(
 ): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new LatheError("LATHE_BAD_FILE", `${file}: not valid YAML: ${doc.errors[0]!.message}`, {
-      file,
-    });
+    throw notValidYaml(file, doc.errors[0]);
   }
   for (const edit of edits) {
     if (!doc.hasIn(edit.path)) {
