@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { buildDag, selectStages } from "../../daemon/src/pipeline/dag";
 import { parsePipeline } from "../../daemon/src/pipeline/parse";
 import { removeDir, runCli, tempDir } from "../helpers";
@@ -191,6 +193,69 @@ test("the CLI exits 2 naming the file, field or path for bad pipelines", async (
   assert.match(
     failing.stderr,
     /stage 'train' failed \(exit 1\); the end of its log:\n\s+loss is NaN/,
+  );
+  await removeDir(root);
+});
+
+test("a versioned dep that is not checked out says to run lathe checkout, as lathe status does", async () => {
+  const root = await tempDir("lathe-pipeline-checkout-");
+  writeFiles(root, {
+    "data/weather.csv": "t\n1\n",
+    "data/prepared/a.csv": "a\n",
+    "lathe.yaml": "stages:\n  prepare:\n    cmd: x\n    deps: [src/p.js, data/weather.csv]\n",
+    "src/p.js": "\n",
+  });
+  assert.equal((await runCli(["add", "data/weather.csv", "data/prepared"], { cwd: root })).code, 0);
+  await rm(join(root, "data/weather.csv"));
+  await rm(join(root, "data/prepared"), { recursive: true });
+
+  const res = await runCli(["repro"], { cwd: root });
+  assert.equal(res.code, 2, res.stdout);
+  assert.match(
+    res.stderr,
+    /^lathe: lathe\.yaml:4:22: stage 'prepare' depends on data\/weather\.csv, which is versioned \(data\/weather\.csv\.lathe\) but not in the workspace; run 'lathe checkout data\/weather\.csv' to restore it$/m,
+  );
+  const status = await runCli(["status"], { cwd: root });
+  assert.match(status.stdout, /run 'lathe checkout data\/weather\.csv'/);
+
+  // A file inside a versioned folder names the folder, which is what checkout restores.
+  writeFiles(root, {
+    "lathe.yaml": "stages:\n  prepare:\n    cmd: x\n    deps: [data/prepared/a.csv]\n",
+  });
+  const inner = await runCli(["repro"], { cwd: root });
+  assert.equal(inner.code, 2);
+  assert.match(
+    inner.stderr,
+    /versioned \(data\/prepared\.lathe\) but not in the workspace; run 'lathe checkout data\/prepared'/,
+  );
+  await removeDir(root);
+});
+
+test("a params file or lathe.lock that is not YAML names file:line:col, as lathe.yaml's errors do", async () => {
+  const root = await tempDir("lathe-params-yaml-");
+  writeFiles(root, {
+    "lathe.yaml": "stages:\n  a:\n    cmd: x\n    params: [train.lr]\n",
+    "params.yaml": "train:\n lr: 0.1\n  epochs: 3\n",
+  });
+  const res = await runCli(["--json", "repro"], { cwd: root });
+  assert.equal(res.code, 2, res.stdout);
+  const { error } = JSON.parse(res.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, "LATHE_BAD_FILE");
+  assert.match(
+    error.message,
+    /^params\.yaml:2:6: not valid YAML: Nested mappings are not allowed in compact mappings$/,
+  );
+
+  // lathe.lock is read the same way, and says what to do about it.
+  writeFiles(root, {
+    "params.yaml": "train:\n  lr: 0.1\n",
+    "lathe.lock": "stages:\n a: 1\n  b: 2\n",
+  });
+  const lock = await runCli(["repro"], { cwd: root });
+  assert.equal(lock.code, 2, lock.stdout);
+  assert.match(
+    lock.stderr,
+    /^lathe: lathe\.lock:2:5: not valid YAML: Nested mappings are not allowed in compact mappings; delete it to run every stage again$/m,
   );
   await removeDir(root);
 });

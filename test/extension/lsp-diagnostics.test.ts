@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Diagnostic } from "vscode-languageserver";
+import { parsePipeline } from "../../daemon/src/pipeline/parse";
 import { copyWorkspace, repoRoot, startLsp, type Lsp } from "./lsp-client";
 
 const weather = readFileSync(join(repoRoot, "examples/weather/lathe.yaml"), "utf8");
@@ -99,6 +100,37 @@ test("a dep that neither exists nor is produced is reported; a produced one is n
   assert.deepEqual(await problems(edited("deps: [src/train.js,", "deps: [src/nope.js,")), [
     ["9:11-9:22", "dep 'src/nope.js' does not exist and no stage produces it"],
   ]);
+});
+
+test("an output on the workspace's, git's, Lathe's or the pipeline's own files is reported as lathe repro words it", async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "outs: [models/weather.onnx]",
+      "outs: [models/weather.onnx, params.yaml]",
+      /'outs' path 'params\.yaml' is the params file of stage 'prepare' \(lathe\.yaml:6:14\)/,
+    ],
+    ["outs: [data/prepared]", "outs: [data/prepared, src/..]", /is the workspace itself/],
+    ["plots: [metrics/confusion.json]", "plots: [.git/c.json]", /is inside \.git\//],
+    ["metrics: [metrics/eval.json]", "metrics: [.lathe/eval.json]", /is inside \.lathe\//],
+    ["outs: [data/prepared]", "outs: [data/prepared, ../prepared]", /is outside the workspace$/],
+  ];
+  for (const [from, to, message] of cases) {
+    const text = edited(from, to);
+    const found = await problems(text);
+    assert.equal(found.length, 1, `${to}: ${JSON.stringify(found)}`);
+    const [range, shown] = found[0]!;
+    assert.match(shown, message);
+    // The same words, at the same place, as the parser that `lathe repro` runs.
+    const readFile = (path: string) => readFileSync(join(ws.root, path), "utf8");
+    assert.throws(
+      () => parsePipeline("lathe.yaml", text, { readFile }),
+      (err: Error) => {
+        const [line, col] = range.split("-")[0]!.split(":").map(Number) as [number, number];
+        assert.equal(err.message, `lathe.yaml:${line + 1}:${col + 1}: ${shown}`);
+        return true;
+      },
+    );
+  }
 });
 
 test("a cycle is reported on every stage in it, naming them in order", async () => {

@@ -65,7 +65,10 @@ test("applyParamEdits refuses a key the file lacks, broken YAML, and a bad value
   );
   assert.throws(
     () => applyParamEdits("params.yaml", "a: [1,\n", []),
-    (err: unknown) => err instanceof LatheError && err.code === "LATHE_BAD_FILE",
+    (err: unknown) =>
+      err instanceof LatheError &&
+      err.code === "LATHE_BAD_FILE" &&
+      /^params\.yaml:2:1: not valid YAML: [^\n]*[^:\n]$/.test(err.message),
   );
   assert.throws(
     () =>

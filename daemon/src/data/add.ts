@@ -3,10 +3,11 @@
  * keep the data itself out of git (DVC's model).
  */
 import { existsSync } from "node:fs";
-import { lstat, readdir, realpath } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { LatheError } from "../errors";
-import { toWorkspacePath, type Workspace } from "../workspace";
+import { groundOf, groundText } from "../pipeline/reserved";
+import { realPlace, toWorkspacePath, type Workspace } from "../workspace";
 import { ensureIgnored, ignoreLineFor } from "./gitignore";
 import { hashPath } from "./hash";
 import { objectExists } from "./objects";
@@ -70,11 +71,11 @@ async function checkAddable(ws: Workspace, abs: string, rel: string): Promise<vo
   const refuse = (reason: string): never => {
     throw new LatheError("LATHE_BAD_INPUT", `Cannot add ${rel || "."}: ${reason}`, { path: rel });
   };
-  if (rel === "") {
+  const ground = groundOf(rel);
+  if (ground === "workspace") {
     refuse("that is the workspace itself; add the files or folders inside it.");
   }
-  const first = rel.split("/")[0];
-  if (first === ".lathe" || first === ".git" || rel.split("/").includes(".git")) {
+  if (ground) {
     refuse("it is inside .lathe/ or .git/, which hold Lathe's and git's own state.");
   }
   if (rel.endsWith(POINTER_SUFFIX)) {
@@ -92,7 +93,7 @@ async function checkAddable(ws: Workspace, abs: string, rel: string): Promise<vo
   if (!st) {
     return refuse(`${rel} does not exist (looked for ${abs}).`);
   }
-  await checkRealPathInside(ws, abs, rel);
+  checkRealPathInside(ws, abs, rel);
   checkNoVersionedAncestor(ws, rel);
   if (st.isDirectory()) {
     await checkNoVersionedInside(abs, rel);
@@ -134,24 +135,32 @@ async function checkNoVersionedInside(abs: string, rel: string): Promise<void> {
 }
 
 /** resolveInside follows no symlinks; data reached through one must still live in the workspace. */
-async function checkRealPathInside(ws: Workspace, abs: string, rel: string): Promise<void> {
-  const realRoot = await realpath(ws.root);
-  const realAbs = await realpath(abs).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") {
-      throw new LatheError(
-        "LATHE_BAD_INPUT",
-        `Cannot add ${rel}: it is a symlink whose target does not exist.`,
-        { path: rel },
-      );
-    }
-    throw err;
-  });
-  const inside = relative(realRoot, realAbs);
-  if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`)) {
+function checkRealPathInside(ws: Workspace, abs: string, rel: string): void {
+  if (!existsSync(abs)) {
+    throw new LatheError(
+      "LATHE_BAD_INPUT",
+      `Cannot add ${rel}: it is a symlink whose target does not exist.`,
+      { path: rel },
+    );
+  }
+  const place = realPlace(ws.root, abs);
+  if (!place.inside) {
+    const what =
+      place.link === rel
+        ? `a symlink to ${place.real}`
+        : `under the symlink ${place.link} -> ${place.real}`;
     throw new LatheError(
       "LATHE_FORBIDDEN",
-      `Cannot add ${rel}: it is a symlink to ${realAbs}, outside the workspace ${ws.root}.`,
-      { path: rel, target: realAbs },
+      `Cannot add ${rel}: it is ${what}, outside the workspace ${ws.root}.`,
+      { path: rel, link: place.link, target: place.real },
+    );
+  }
+  const ground = place.link === undefined ? undefined : groundOf(place.rel);
+  if (ground) {
+    throw new LatheError(
+      "LATHE_FORBIDDEN",
+      `Cannot add ${rel}: through the symlink ${place.link} it ${groundText(ground)}.`,
+      { path: rel, link: place.link, target: place.real },
     );
   }
 }

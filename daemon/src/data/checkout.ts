@@ -3,11 +3,12 @@
  * pointers in the workspace or as a git revision holds them. Data already right is not touched;
  * data whose bytes would be lost (not in the cache) is only replaced with `force`.
  */
-import { lstat, realpath } from "node:fs/promises";
-import { basename, dirname, join, sep } from "node:path";
+import { lstat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { DataCheckoutEntry } from "../../../schemas/api";
 import { LatheError, toLatheError } from "../errors";
-import { resolveInside, toWorkspacePath, type Workspace } from "../workspace";
+import { groundOf, groundText } from "../pipeline/reserved";
+import { isWithin, realPlace, resolveInside, toWorkspacePath, type Workspace } from "../workspace";
 import { ensureIgnored, ignoreLineFor } from "./gitignore";
 import { hashBytes, hashFile } from "./hash";
 import { objectExists } from "./objects";
@@ -107,8 +108,7 @@ function placed(ws: Workspace, file: string, pointer: Pointer): Candidate {
   } catch {
     refuse(`leads outside the workspace ${ws.root}`);
   }
-  const first = toWorkspacePath(ws.root, dataAbs).split("/")[0];
-  if (first === "" || first === ".lathe" || first === ".git") {
+  if (groundOf(toWorkspacePath(ws.root, dataAbs))) {
     refuse("names the workspace itself, .lathe/ or .git/, which checkout never writes");
   }
   return { pointerAbs: file, dataAbs, pointer };
@@ -139,10 +139,6 @@ function select(ws: Workspace, candidates: Candidate[], options: CheckoutOptions
     );
   }
   return candidates.filter((c) => targets.some((t) => names(t.abs, c)));
-}
-
-function isWithin(folder: string, abs: string): boolean {
-  return abs === folder || abs.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`);
 }
 
 async function checkoutOne(
@@ -192,7 +188,7 @@ async function checkoutOne(
       );
     }
 
-    await checkRealFolderInside(ws, c.dataAbs, pointerRel);
+    checkRealFolderInside(ws, c.dataAbs, pointerRel);
     // A file keeps its executable bit: a blob's pointer records no mode (a tree's entries do).
     const executable = existing?.isFile() === true && (existing.mode & 0o100) !== 0;
     try {
@@ -213,21 +209,23 @@ async function checkoutOne(
 
 /**
  * The folder the data goes into must really be in the workspace: at a git revision, `data/` may
- * hold a pointer while the workspace's `data` is a symlink to somewhere else.
+ * hold a pointer while the workspace's `data` is a symlink to somewhere else (or to .lathe/).
  */
-async function checkRealFolderInside(ws: Workspace, abs: string, pointerRel: string) {
-  const realRoot = await realpath(ws.root);
-  let dir = dirname(abs);
-  let real: string | undefined;
-  while (real === undefined) {
-    real = await realpath(dir).catch(orUndefinedIfMissing);
-    dir = dirname(dir); // The nearest folder that exists is where the restore creates the rest.
-  }
-  if (!isWithin(realRoot, real)) {
+function checkRealFolderInside(ws: Workspace, abs: string, pointerRel: string): void {
+  const place = realPlace(ws.root, dirname(abs));
+  if (!place.inside) {
     throw new LatheError(
       "LATHE_FORBIDDEN",
-      `${pointerRel}: its data's folder is a symlink to ${real}, outside the workspace ${ws.root}; refusing to write there.`,
-      { file: pointerRel, target: real },
+      `${pointerRel}: its data's folder is a symlink to ${place.real}, outside the workspace ${ws.root}; refusing to write there.`,
+      { file: pointerRel, link: place.link, target: place.real },
+    );
+  }
+  const ground = place.link === undefined ? undefined : groundOf(`${place.rel}/${basename(abs)}`);
+  if (ground) {
+    throw new LatheError(
+      "LATHE_FORBIDDEN",
+      `${pointerRel}: through the symlink ${place.link}, its data ${groundText(ground)}; refusing to write there.`,
+      { file: pointerRel, link: place.link, target: place.real },
     );
   }
 }

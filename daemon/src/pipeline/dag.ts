@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { POINTER_SUFFIX } from "../data/pointer";
 import { LatheError } from "../errors";
 import { at, stageOutputs, type PathEntry, type Pipeline, type Stage } from "./spec";
 
@@ -178,6 +179,19 @@ export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
     for (const dep of stage.deps) {
       const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
       if (!produced && !existsSync(join(root, dep.wsPath))) {
+        const versioned = versionedAs(root, dep.wsPath);
+        if (versioned) {
+          throw new LatheError(
+            "LATHE_BAD_INPUT",
+            `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which is versioned (${versioned}${POINTER_SUFFIX}) but not in the workspace; run 'lathe checkout ${versioned}' to restore it`,
+            {
+              file: dag.pipeline.file,
+              stage: stage.name,
+              path: dep.wsPath,
+              pointer: `${versioned}${POINTER_SUFFIX}`,
+            },
+          );
+        }
         const dvcPointer = `${dep.wsPath}.dvc`;
         if (existsSync(join(root, dvcPointer))) {
           throw new LatheError(
@@ -194,6 +208,21 @@ export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
       }
     }
   }
+}
+
+/**
+ * The path whose Lathe pointer versions `wsPath`: the path itself (`data/a.csv.lathe`) or the
+ * nearest folder holding it (`data.lathe`); undefined when none does.
+ */
+function versionedAs(root: string, wsPath: string): string | undefined {
+  const parts = wsPath.split("/");
+  for (let n = parts.length; n > 0; n--) {
+    const path = parts.slice(0, n).join("/");
+    if (existsSync(join(root, `${path}${POINTER_SUFFIX}`))) {
+      return path;
+    }
+  }
+  return undefined;
 }
 
 /** The direct dependants of each stage: `upstream` turned around. */

@@ -10,8 +10,10 @@ import { LatheError } from "../errors";
 import type { StageReason } from "../../../schemas/api";
 import type { StageParams } from "./params";
 import { cachedParse } from "./parsecache";
+import { notValidYaml } from "./spec";
+import { LOCK_FILE } from "./reserved";
 
-export const LOCK_FILE = "lathe.lock";
+export { LOCK_FILE };
 
 export interface LockedPath {
   path: string;
@@ -54,12 +56,7 @@ export function readLock(root: string): LockFile {
   try {
     data = cachedParse(root, "lock", [abs], () => parse(readFileSync(abs, "utf8")) as unknown);
   } catch (err) {
-    const reason = (err as Error).message.split("\n")[0];
-    throw new LatheError(
-      "LATHE_BAD_FILE",
-      `${LOCK_FILE}: not valid YAML (${reason}); delete it to run every stage again`,
-      { file: LOCK_FILE },
-    );
+    throw notValidYaml(LOCK_FILE, err, "delete it to run every stage again");
   }
   const stages = (data as { stages?: unknown } | null)?.stages;
   if (stages === undefined || stages === null) {

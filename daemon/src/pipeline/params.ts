@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { LatheError } from "../errors";
 import { cachedParse } from "./parsecache";
-import { at, type Pipeline, type Stage } from "./spec";
+import { at, notValidYaml, type Pipeline, type Stage } from "./spec";
 
 /** The values of a stage's params, grouped by file: `{ "params.yaml": { "train.lr": 0.1 } }`. */
 export type StageParams = Record<string, Record<string, unknown>>;
@@ -55,10 +55,7 @@ export class ParamsReader {
         () => parse(readFileSync(abs, "utf8")) as unknown,
       );
     } catch (err) {
-      const reason = (err as Error).message.split("\n")[0];
-      throw new LatheError("LATHE_BAD_FILE", `${file}: not valid YAML or JSON: ${reason}`, {
-        file,
-      });
+      throw notValidYaml(file, err);
     }
     this.files.set(file, data);
     return data;

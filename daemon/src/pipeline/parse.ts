@@ -27,11 +27,20 @@ import {
   readTopPlots,
   type SectionWalker,
 } from "./sections";
-import { type ParamEntry, type PathEntry, type Pipeline, type Pos, type Stage, at } from "./spec";
+import { DEFAULT_PARAMS_FILE, depProblem, outputProblem, pipelineFiles } from "./reserved";
+import {
+  type ParamEntry,
+  type PathEntry,
+  type Pipeline,
+  type Pos,
+  type Stage,
+  at,
+  paramsUses,
+} from "./spec";
 import { TemplateError, type Vars } from "./template";
 import { loadVars, type ReadFile } from "./vars";
 
-export const DEFAULT_PARAMS_FILE = "params.yaml";
+export { DEFAULT_PARAMS_FILE };
 
 /** The fields of a stage (schemas/lathe.schema.json lists the same; a test keeps them so). */
 export const STAGE_FIELDS = [
@@ -160,11 +169,17 @@ class Walker implements SectionWalker {
       this.fail(stagesNode ?? root, "'stages' must be a mapping of stage names to stages");
     }
     const fail = (node: unknown, message: string) => this.fail(node, message);
-    const vars = loadVars(varsNode, DEFAULT_PARAMS_FILE, this.options.readFile, fail);
+    const varsFiles: string[] = [];
+    const readVarsFile = (path: string) => {
+      varsFiles.push(posix.normalize(path.replace(/\\/g, "/")));
+      return this.options.readFile?.(path);
+    };
+    const vars = loadVars(varsNode, DEFAULT_PARAMS_FILE, readVarsFile, fail);
     const stages = stagesNode.items.flatMap((pair) =>
       this.expand(pair, vars).map((source) => this.stage(source)),
     );
     this.checkNames(stages);
+    this.checkPaths(stages, varsFiles);
     return { file: this.file, experiment, stages, metrics, plots, warnings: this.warnings };
   }
 
@@ -196,6 +211,32 @@ class Walker implements SectionWalker {
         );
       }
       seen.add(stage.name);
+    }
+  }
+
+  /**
+   * Outputs that would delete the workspace, `.lathe/`, `.git/` or the pipeline's own files (repro
+   * deletes outputs before a stage runs), and deps whose id would cover `.lathe/` (reserved.ts).
+   */
+  private checkPaths(stages: Stage[], varsFiles: string[]): void {
+    const files = pipelineFiles(paramsUses(this.file, stages), varsFiles);
+    for (const stage of stages) {
+      const where = `stage '${stage.name}': `;
+      for (const dep of stage.deps) {
+        const problem = depProblem(dep.wsPath);
+        if (problem) {
+          this.fail(dep.pos, `${where}'deps' path '${dep.path}' ${problem}`);
+        }
+      }
+      const outputs = { outs: stage.outs, metrics: stage.metrics, plots: stage.plots };
+      for (const [field, entries] of Object.entries(outputs)) {
+        for (const out of entries) {
+          const problem = outputProblem(out.wsPath, files);
+          if (problem) {
+            this.fail(out.pos, `${where}'${field}' path '${out.path}' ${problem}`);
+          }
+        }
+      }
     }
   }
 

@@ -11,8 +11,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from "node:path";
 
 const RACY_MS = 2000;
-/** Bump when a cached shape changes, so old entries are ignored. */
-const FORMAT = 1;
+/**
+ * Bump when a cached shape changes, so old entries are ignored. 2: the parser refuses outputs on
+ * Lathe's, git's or the pipeline's own files, so pipelines parsed before must be checked again.
+ */
+const FORMAT = 2;
 
 type Signature = Record<string, string | null>;
 

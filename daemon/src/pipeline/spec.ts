@@ -2,6 +2,9 @@
  * The parsed form of lathe.yaml (or dvc.yaml). Every entry keeps where it was written, so that a
  * later check (a missing dep, a params key, a cycle) can name the file, line and column.
  */
+import { YAMLError } from "yaml";
+import { LatheError } from "../errors";
+import type { ParamsUse } from "./reserved";
 
 /** A 1-based line and column in the pipeline file. */
 export interface Pos {
@@ -79,7 +82,32 @@ export function at(file: string, pos: Pos): string {
   return `${file}:${pos.line}:${pos.col}: `;
 }
 
+/**
+ * `params.yaml:2:1: not valid YAML: <reason>`, in the shape of lathe.yaml's own errors; `advice`
+ * follows after a semicolon. For the YAML files read besides the pipeline file
+ * (params files, lathe.lock; the editor's params edits).
+ */
+export function notValidYaml(file: string, err: unknown, advice?: string): LatheError {
+  const pos = err instanceof YAMLError ? err.linePos?.[0] : undefined;
+  const first = (err as Error).message.split("\n")[0]!;
+  const reason = first.replace(/ at line \d+, column \d+:?$/, "");
+  const place = pos ? at(file, pos) : `${file}: `;
+  const message = `${place}not valid YAML: ${reason}${advice ? `; ${advice}` : ""}`;
+  return new LatheError("LATHE_BAD_FILE", message, { file, ...pos });
+}
+
 /** Everything a stage writes: outs, metrics and plots are all outputs, as in dvc. */
 export function stageOutputs(stage: Stage): PathEntry[] {
   return [...stage.outs, ...stage.metrics, ...stage.plots];
+}
+
+/** Each params file the stages read, with the stage and where it is named, for reserved.ts. */
+export function paramsUses(file: string, stages: Stage[]): ParamsUse[] {
+  return stages.flatMap((stage) =>
+    stage.params.map((p) => ({
+      stage: stage.name,
+      file: p.file,
+      at: `${file}:${p.pos.line}:${p.pos.col}`,
+    })),
+  );
 }

@@ -10,7 +10,10 @@ import type { StageState } from "./lock";
 import type { StageParams } from "./params";
 import { stageOutputs, type Stage } from "./spec";
 
-/** Ids of deps and outs as they are now; a path that does not exist gets a null id. */
+/**
+ * Ids of deps and outs as they are now; a path that does not exist gets a null id. Callers check
+ * the stage's paths with PathGuard first, so nothing is hashed outside the workspace.
+ */
 export async function currentState(
   root: string,
   hashes: HashCache,

@@ -5,14 +5,14 @@
  * project would silently stop tracking its pipeline or fight repro over the same path.
  */
 import { LatheError } from "../errors";
-import { LOCK_FILE } from "../pipeline/lock";
 import { loadPipeline, pipelineFile } from "../pipeline/parse";
-import { stageOutputs, type Pipeline } from "../pipeline/spec";
+import { LOCK_FILE, overlapOf, pipelineFiles } from "../pipeline/reserved";
+import { paramsUses, stageOutputs, type Pipeline } from "../pipeline/spec";
 
 /** A workspace-relative path `lathe add` refuses, and why, as the rest of a sentence. */
 interface Reserved {
   path: string;
-  /** "the pipeline file", "an output of stage 'prepare'"… */
+  /** "a pipeline file", "an output of stage 'prepare'"… */
   what: string;
   /** What to do instead. */
   advice: string;
@@ -24,8 +24,8 @@ const TRACK_IN_GIT = "git must track it with the code; commit it instead";
 /**
  * Throws LATHE_BAD_INPUT for the first of `rels` (workspace-relative) that is, is inside or
  * holds a reserved path. A pipeline file that does not parse still protects the fixed names
- * (lathe.yaml, dvc.yaml, lathe.lock) but names no params files or outputs: `lathe repro` reports
- * the parse error, and adding other data must keep working meanwhile.
+ * (lathe.yaml, dvc.yaml, lathe.lock, params.yaml) but names no other params files or outputs:
+ * `lathe repro` reports the parse error, and adding other data must keep working meanwhile.
  */
 export function checkNotReserved(root: string, rels: string[]): void {
   const reserved = reservedPaths(root);
@@ -44,31 +44,25 @@ export function checkNotReserved(root: string, rels: string[]): void {
 
 function clash(rel: string, r: Reserved): string | undefined {
   const tail = `${r.what}: ${r.advice}.`;
-  if (rel === r.path) {
-    return r.isOutput ? `${rel} is ${tail}` : `it is ${tail}`;
+  switch (overlapOf(rel, r.path)) {
+    case "is":
+      return r.isOutput ? `${rel} is ${tail}` : `it is ${tail}`;
+    case "inside":
+      return `it is inside ${r.path}, ${tail}`;
+    case "holds":
+      return `it holds ${r.path}, ${tail}`;
+    case undefined:
+      return undefined;
   }
-  if (rel.startsWith(`${r.path}/`)) {
-    return `it is inside ${r.path}, ${tail}`;
-  }
-  if (r.path.startsWith(`${rel}/`)) {
-    return `it holds ${r.path}, ${tail}`;
-  }
-  return undefined;
 }
 
 function reservedPaths(root: string): Reserved[] {
-  const fixed: Reserved[] = [
-    { path: "lathe.yaml", what: "a pipeline file", advice: TRACK_IN_GIT, isOutput: false },
-    { path: "dvc.yaml", what: "a pipeline file", advice: TRACK_IN_GIT, isOutput: false },
-    {
-      path: LOCK_FILE,
-      what: "the pipeline's lock file, written by lathe repro",
-      advice: TRACK_IN_GIT,
-      isOutput: false,
-    },
-  ];
   const pipeline = pipelineFile(root) ? parsedOrUndefined(root) : undefined;
-  return pipeline ? [...fixed, ...fromPipeline(pipeline)] : fixed;
+  const uses = pipeline ? paramsUses(pipeline.file, pipeline.stages) : [];
+  // FIXME(#4): refuse the pipeline's `vars` files too, as the parser does for outputs; the parsed
+  // Pipeline does not record them yet, so `lathe add config.yaml` still git-ignores one.
+  const files = pipelineFiles(uses).map((f) => ({ ...f, advice: TRACK_IN_GIT, isOutput: false }));
+  return pipeline ? [...files, ...outputs(pipeline)] : files;
 }
 
 function parsedOrUndefined(root: string): Pipeline | undefined {
@@ -79,25 +73,13 @@ function parsedOrUndefined(root: string): Pipeline | undefined {
   }
 }
 
-function fromPipeline(pipeline: Pipeline): Reserved[] {
-  const reserved: Reserved[] = [];
-  for (const stage of pipeline.stages) {
-    for (const out of stageOutputs(stage)) {
-      reserved.push({
-        path: out.wsPath,
-        what: `an output of stage '${stage.name}'`,
-        advice: `lathe repro versions it in ${LOCK_FILE}; add the stage's inputs instead`,
-        isOutput: true,
-      });
-    }
-    for (const param of stage.params) {
-      reserved.push({
-        path: param.file,
-        what: `the params file of stage '${stage.name}' (${pipeline.file}:${param.pos.line}:${param.pos.col})`,
-        advice: TRACK_IN_GIT,
-        isOutput: false,
-      });
-    }
-  }
-  return reserved;
+function outputs(pipeline: Pipeline): Reserved[] {
+  return pipeline.stages.flatMap((stage) =>
+    stageOutputs(stage).map((out) => ({
+      path: out.wsPath,
+      what: `an output of stage '${stage.name}'`,
+      advice: `lathe repro versions it in ${LOCK_FILE}; add the stage's inputs instead`,
+      isOutput: true,
+    })),
+  );
 }

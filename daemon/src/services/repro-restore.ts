@@ -69,12 +69,14 @@ export async function restoreStage(
 }
 
 async function writeOutputs(scope: ReproScope, stage: Stage, outs: LockedPath[]): Promise<void> {
-  const root = scope.ctx.ws.root;
-  await removeOutputs(root, stage, () => true);
-  const declared = new Set(stageOutputs(stage).map((o) => o.wsPath));
-  for (const out of outs.filter((o) => declared.has(o.path))) {
-    await restorePath(scope.ctx.ws, out.oid, join(root, out.path), {
-      executable: out.executable,
-    });
+  await removeOutputs(scope.guard, stage, () => true);
+  const declared = new Map(stageOutputs(stage).map((o) => [o.wsPath, o]));
+  for (const out of outs) {
+    const entry = declared.get(out.path);
+    if (entry) {
+      await restorePath(scope.ctx.ws, out.oid, scope.guard.output(stage, entry), {
+        executable: out.executable,
+      });
+    }
   }
 }

@@ -18,6 +18,7 @@ import {
   runCommand,
   type ExecResult,
 } from "../pipeline/exec";
+import type { PathGuard } from "../pipeline/guard";
 import type { HashCache } from "../pipeline/hashcache";
 import { processStart } from "../pipeline/pgroup";
 import {
@@ -45,13 +46,14 @@ import {
   setRunProcess,
   updateRunLog,
 } from "../store/runs";
-import { resolveInside } from "../workspace";
 import { inStore, restoreStage } from "./repro-restore";
 
 /** What every stage of one repro shares. */
 export interface ReproScope {
   ctx: Context;
   hashes: HashCache;
+  /** Checks each stage path against the workspace, symlinks followed, before it is touched. */
+  guard: PathGuard;
   /** Aborts every running stage of the repro (its signal is `signal`). */
   abort: AbortController;
   experimentId: string;
@@ -78,6 +80,8 @@ export async function reproStage(
   stage: Stage,
   params: StageParams,
 ): Promise<StageResult> {
+  // Checked again here: an upstream stage may have made a symlink this stage's paths go through.
+  scope.guard.stage(stage);
   const state = await currentState(scope.ctx.ws.root, scope.hashes, stage, params);
   const key = runCacheKey(stage, state);
   const cached = lookupRunCache(scope.ctx.db, key);
@@ -111,7 +115,7 @@ async function runStage(
   key: string,
 ): Promise<StageResult> {
   const { ctx } = scope;
-  const cwd = stage.wdir ? resolveInside(ctx.ws.root, stage.wdir, "wdir") : ctx.ws.root;
+  const cwd = scope.guard.wdir(stage);
   const runId = createRun(ctx.db, {
     experimentId: scope.experimentId,
     name: stage.name,
@@ -128,7 +132,14 @@ async function runStage(
   ctx.log.info({ stage: stage.name, runId, reason, cmd: stage.cmd, cwd }, "stage started");
 
   // As in dvc: a stage that no longer writes an out fails instead of passing on the old file.
-  await removeOutputs(ctx.ws.root, stage, (o) => !o.persist);
+  try {
+    await removeOutputs(scope.guard, stage, (o) => !o.persist);
+  } catch (err) {
+    const error = toLatheError(err);
+    finishRun(ctx.db, runId, { status: "FAILED", error: error.message });
+    ctx.events.emit({ type: "runs/changed", runId });
+    return { stage: stage.name, status: "failed", runId, reason: error.message };
+  }
   let result: StageResult;
   const live = liveLog(ctx, runId);
   const metrics = followMetrics(ctx, runId, liveFiles(ctx.ws.root, stage));
@@ -219,21 +230,27 @@ function commandFailure(
   return null;
 }
 
-/** Deletes the stage's outputs that `which` selects, before a run or a restore. */
+/**
+ * Deletes the stage's outputs that `which` selects, before a run or a restore; none of them when
+ * one leads outside the workspace or onto ground it may not delete.
+ */
 export async function removeOutputs(
-  root: string,
+  guard: PathGuard,
   stage: Stage,
   which: (out: PathEntry) => boolean,
 ): Promise<void> {
-  const outs = stageOutputs(stage).filter(which);
-  await Promise.all(outs.map((o) => rm(join(root, o.wsPath), { recursive: true, force: true })));
+  const targets = stageOutputs(stage)
+    .filter(which)
+    .map((o) => guard.output(stage, o));
+  await Promise.all(targets.map((abs) => rm(abs, { recursive: true, force: true })));
 }
 
 /** Copies cached outputs into the content store; `cache: false` ones are only hashed. */
 async function storeOutputs(scope: ReproScope, stage: Stage): Promise<LockedPath[]> {
   const outs: LockedPath[] = [];
   for (const out of stageOutputs(stage)) {
-    const abs = join(scope.ctx.ws.root, out.wsPath);
+    // The command may have made the out a symlink to elsewhere: never store what lies there.
+    const abs = scope.guard.output(stage, out);
     const hash = out.cache ? await storePath(scope.ctx.ws, abs) : await scope.hashes.hashPath(abs);
     const locked: LockedPath = {
       path: out.wsPath,
@@ -269,10 +286,11 @@ export function recordMetrics(
 ): MetricsProblems {
   const problems: MetricsProblems = { notes: [], warnings: [] };
   const points: MetricPoint[] = [];
-  const read = (path: string, reader: (abs: string) => MetricPoint[]) => {
+  const read = (entry: PathEntry, reader: (abs: string) => MetricPoint[]) => {
+    const path = entry.wsPath;
     try {
       const seen = logged.get(path);
-      const all = reader(join(scope.ctx.ws.root, path));
+      const all = reader(scope.guard.output(stage, entry));
       points.push(...(seen ? all.filter((p) => !seen.has(pointId(p))) : all));
     } catch (err) {
       // Metrics are not a gate: a malformed file does not undo a successful stage, but repro
@@ -282,8 +300,8 @@ export function recordMetrics(
       problems.warnings.push(`stage '${stage.name}': ${metricsErrorLine(path, err)}`);
     }
   };
-  stage.metrics.forEach((m) => read(m.wsPath, readMetricsFile));
-  stage.plots.forEach((p) => read(p.wsPath, readPlotSeries));
+  stage.metrics.forEach((m) => read(m, readMetricsFile));
+  stage.plots.forEach((p) => read(p, readPlotSeries));
   logMetrics(scope.ctx.db, runId, points);
   return problems;
 }

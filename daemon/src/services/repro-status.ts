@@ -7,6 +7,7 @@ import { loadModelsSection } from "../registry/gates-parse";
 import type { PipelineDag, PipelineStatus, StageReason } from "../../../schemas/api";
 import type { Context } from "../context";
 import { buildDag, type Dag } from "../pipeline/dag";
+import { PathGuard } from "../pipeline/guard";
 import { HashCache } from "../pipeline/hashcache";
 import { readLock, staleReasons } from "../pipeline/lock";
 import { ParamsReader, runParamKey } from "../pipeline/params";
@@ -25,9 +26,11 @@ export async function pipelineStatus(ctx: Context): Promise<PipelineStatus> {
   const reader = new ParamsReader(root);
   const lock = readLock(root).stages;
   const hashes = new HashCache(ctx.db);
+  const guard = new PathGuard(root, dag.pipeline);
   const byName = new Map<string, StageStatus>();
 
   for (const stage of dag.order) {
+    guard.stage(stage); // Nothing is hashed through a symlink that leaves the workspace.
     const state = await currentState(root, hashes, stage, reader.forStage(dag.pipeline, stage));
     const reasons = [
       ...(stage.alwaysChanged ? [alwaysChanged] : []),

@@ -8,6 +8,7 @@ import type { ReproResult, StageResult } from "../../../schemas/api";
 import type { Context } from "../context";
 import { gitState } from "../git";
 import { checkDepsExist, buildDag, selectStages, type Dag } from "../pipeline/dag";
+import { PathGuard } from "../pipeline/guard";
 import { HashCache } from "../pipeline/hashcache";
 import { readLock } from "../pipeline/lock";
 import { ParamsReader, type StageParams } from "../pipeline/params";
@@ -62,8 +63,12 @@ async function reproLocked(ctx: Context, options: ReproOptions): Promise<ReproRe
   if (interrupted > 0) {
     ctx.log.warn({ runs: interrupted }, "marked runs of an interrupted repro as FAILED");
   }
-  const { dag, selected, params, models } = plan(ctx.ws.root, options.stages, options.downstream);
-  const scope = await openScope(ctx, dag, options);
+  const { dag, selected, params, guard, models } = plan(
+    ctx.ws.root,
+    options.stages,
+    options.downstream,
+  );
+  const scope = await openScope(ctx, dag, guard, options);
   ctx.events.emit({ type: "runs/changed", runId: scope.parentId });
   try {
     const stages = await runStages(scope, dag, selected, params, options);
@@ -189,14 +194,21 @@ function plan(root: string, names: string[] | undefined, downstream = false) {
   const dag = buildDag(pipeline);
   const selected = selectStages(dag, names, downstream);
   checkDepsExist(root, dag, selected);
+  const guard = new PathGuard(root, pipeline);
+  selected.forEach((s) => guard.stage(s));
   const reader = new ParamsReader(root);
   const params = new Map<string, StageParams>(
     selected.map((s) => [s.name, reader.forStage(pipeline, s)]),
   );
-  return { dag, selected, params, models: loadModelsSection(root, pipeline) };
+  return { dag, selected, params, guard, models: loadModelsSection(root, pipeline) };
 }
 
-async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise<ReproScope> {
+async function openScope(
+  ctx: Context,
+  dag: Dag,
+  guard: PathGuard,
+  options: ReproOptions,
+): Promise<ReproScope> {
   const root = ctx.ws.root;
   const experiment = ensureExperiment(ctx.db, dag.pipeline.experiment ?? basename(root));
   const outputs = dag.order.flatMap((s) => stageOutputs(s).map((o) => o.wsPath));
@@ -220,6 +232,7 @@ async function openScope(ctx: Context, dag: Dag, options: ReproOptions): Promise
   return {
     ctx,
     hashes: new HashCache(ctx.db),
+    guard,
     abort,
     experimentId: experiment.id,
     parentId,

@@ -17,6 +17,7 @@ import {
   type Stepless,
 } from "../pipeline/metrics";
 import { logMetrics } from "../store/runs";
+import { realPlace } from "../workspace";
 
 /** How often a running stage's files are checked for changes. */
 export const LIVE_METRICS_MS = 250;
@@ -86,9 +87,35 @@ export function followMetrics(
 /** Appended files record by record; JSON/YAML metrics as rewritten; JSON plots not at all. */
 function follower(ctx: Context, file: LiveFile): Follower | undefined {
   if (recordReader(file.abs, file.stepless)) {
-    return appended(ctx, file);
+    return confined(ctx, file, appended(ctx, file));
   }
-  return file.stepless === "index" ? rewritten(file) : undefined;
+  return file.stepless === "index" ? confined(ctx, file, rewritten(file)) : undefined;
+}
+
+/**
+ * Stops following a file that the stage made a symlink leaving the workspace: nothing is read
+ * there. The final read (recordMetrics) refuses it too, and storing the outputs fails the stage.
+ */
+function confined(ctx: Context, file: LiveFile, inner: Follower): Follower {
+  let left = false;
+  return {
+    ...inner,
+    poll() {
+      if (left) {
+        return [];
+      }
+      const place = realPlace(ctx.ws.root, file.abs);
+      if (!place.inside) {
+        left = true;
+        ctx.log.warn(
+          { path: file.wsPath, link: place.link },
+          "live metrics stopped: leaves the workspace",
+        );
+        return [];
+      }
+      return inner.poll();
+    },
+  };
 }
 
 interface Appended {

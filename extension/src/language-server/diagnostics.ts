@@ -2,14 +2,23 @@
  * Every problem in a pipeline document, with the exact range of the text at fault: YAML syntax,
  * schema (unknown field, wrong type), unknown params keys and missing params files, deps that
  * neither exist nor are produced, outputs that overlap, cycles, and a command that reads another
- * stage's output without listing it in deps; and a `models:` entry that `lathe repro` would
- * refuse (modelsCheck.ts: unknown stages, outputs, gate conditions, aliases).
+ * stage's output without listing it in deps; paths `lathe repro` refuses as written (outside the
+ * workspace, outputs that would delete the workspace, `.lathe/`, `.git/` or the pipeline's own
+ * files: the daemon's pipeline/reserved.ts, bundled here); and a `models:` entry that
+ * `lathe repro` would refuse (modelsCheck.ts: unknown stages, outputs, gate conditions, aliases).
  */
+import { posix } from "node:path";
 import { isScalar, isMap, type Node } from "yaml";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
 import { keyText, normalise, spanOf, type Span, type StageInfo } from "./analysis";
 import { rangeOf, type DocContext } from "./context";
 import { checkModels } from "./modelsCheck";
+import {
+  depProblem,
+  outputProblem,
+  pipelineFiles,
+  type ParamsUse,
+} from "../../../daemon/src/pipeline/reserved";
 
 export const SOURCE = "lathe";
 
@@ -25,6 +34,7 @@ export const Code = {
   undeclaredDep: "undeclared-dep",
   unusedParamsFile: "unused-params-file",
   modelEntry: "model-entry",
+  forbiddenPath: "forbidden-path",
 } as const;
 
 export interface DiagnoseOptions {
@@ -74,6 +84,7 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
       add(stage.keySpan, `the stages form a cycle: ${text}`, Code.cycle);
     }
   }
+  checkPaths(ctx, add);
   checkCommands(ctx, add);
   for (const p of checkModels(ctx)) {
     add(p.span, p.message, Code.modelEntry);
@@ -146,6 +157,38 @@ function checkDeps(ctx: DocContext, add: Add): void {
         !files.exists(`${dep.wsPath}.dvc`)
       ) {
         add(dep.span, `dep '${dep.path}' does not exist and no stage produces it`, Code.missingDep);
+      }
+    }
+  }
+}
+
+/** The parser's checks of written paths, with its messages (less the `file:line:col: ` prefix). */
+function checkPaths(ctx: DocContext, add: Add): void {
+  const file = posix.basename(ctx.document.uri);
+  const uses: ParamsUse[] = ctx.model.stages.flatMap((stage) =>
+    stage.params.map((p) => {
+      const { line, character } = ctx.document.positionAt(p.span.start);
+      return { stage: stage.name, file: p.file, at: `${file}:${line + 1}:${character + 1}` };
+    }),
+  );
+  const files = pipelineFiles(
+    uses,
+    ctx.model.varFiles.map((v) => v.file),
+  );
+  for (const stage of ctx.model.stages) {
+    for (const ref of [...stage.deps, ...stage.outputs]) {
+      if (ref.path.includes("${")) {
+        continue; // Known only once the stage is generated.
+      }
+      const problem =
+        ref.wsPath === undefined
+          ? "is outside the workspace"
+          : ref.field === "deps"
+            ? depProblem(ref.wsPath)
+            : outputProblem(ref.wsPath, files);
+      if (problem) {
+        const message = `stage '${stage.name}': '${ref.field}' path '${ref.path}' ${problem}`;
+        add(ref.span, message, Code.forbiddenPath);
       }
     }
   }

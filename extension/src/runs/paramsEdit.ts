@@ -7,6 +7,7 @@ import { posix } from "node:path";
 import { isCollection, isScalar, parse, parseDocument } from "yaml";
 import { LatheError } from "../../../daemon/src/errors";
 import { lookup, paramText } from "../../../daemon/src/pipeline/params";
+import { notValidYaml } from "../../../daemon/src/pipeline/spec";
 
 /** One value to write into a params file. */
 export interface ParamEdit {
@@ -67,9 +68,7 @@ export function parseParamValue(text: string, key: string): unknown {
 export function applyParamEdits(file: string, text: string, edits: ParamEdit[]): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new LatheError("LATHE_BAD_FILE", `${file}: not valid YAML: ${doc.errors[0]!.message}`, {
-      file,
-    });
+    throw notValidYaml(file, doc.errors[0]);
   }
   for (const edit of edits) {
     if (!edit.create && !doc.hasIn(edit.path)) {
@@ -176,9 +175,7 @@ function parsedFile(
   }
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new LatheError("LATHE_BAD_FILE", `${file}: not valid YAML: ${doc.errors[0]!.message}`, {
-      file,
-    });
+    throw notValidYaml(file, doc.errors[0]);
   }
   const data: unknown = doc.toJS();
   cache.set(file, data);
