@@ -13,6 +13,7 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
 import { validateRoot, validateStages } from "./schema";
+import { readStageRefs, type StageRef } from "./stageRefs";
 import { keyText, spanOf, type Span } from "./yamlNodes";
 
 export { keyText, spanOf, type Span };
@@ -52,6 +53,8 @@ export interface StageInfo {
   span: Span;
   /** The stage's mapping (the `do:` mapping for foreach stages); its ranges start at `base`. */
   body: Node | null;
+  /** The stage's whole value (with `foreach`/`matrix`); its ranges start at `base`. */
+  value: Node | null;
   /** Offset of the text the stage's nodes were parsed from. */
   base: number;
   wdir: string;
@@ -94,6 +97,8 @@ export interface PipelineModel {
   vars: VarDef[];
   varFiles: { file: string; keys: string[] | undefined; span: Span }[];
   varRefs: VarRef[];
+  /** Where `models:` names stages (`from`, `metrics`). */
+  stageRefs: StageRef[];
   syntaxErrors: Problem[];
   schemaProblems: Problem[];
 }
@@ -121,6 +126,7 @@ export class Analyser {
       vars: [],
       varFiles: [],
       varRefs: varRefs(text),
+      stageRefs: [],
       syntaxErrors: [],
       schemaProblems: [],
     };
@@ -128,11 +134,12 @@ export class Analyser {
     if (!section) {
       const whole = parse(text, "root");
       collect(model, whole, 0);
-      readRoot(model, whole.doc.contents, 0, true);
+      readRoot(model, whole.doc.contents, text, true);
       return model;
     }
     // The rest: the text around the stages section, `stages:` left with no value.
-    const rest = parse(text.slice(0, section.start) + text.slice(section.end), "root");
+    const restText = text.slice(0, section.start) + text.slice(section.end);
+    const rest = parse(restText, "root");
     const shift = (span: Span): Span =>
       span.start >= section.start
         ? {
@@ -146,7 +153,8 @@ export class Analyser {
     for (const p of rest.problems) {
       model.schemaProblems.push({ span: shift(p.span), message: p.message });
     }
-    readRoot(model, rest.doc.contents, 0, false);
+    readRoot(model, rest.doc.contents, restText, false);
+    moveRootSpans(model, shift);
     const previous = this.chunks;
     this.chunks = new Map();
     for (const chunk of section.chunks) {
@@ -250,22 +258,36 @@ function stagesSection(
   return { start: start + 1, end, chunks };
 }
 
-function readRoot(
-  model: PipelineModel,
-  root: Node | null,
-  base: number,
-  withStages: boolean,
-): void {
+/** Reads the top level; offsets are those of the text `root` was parsed from. */
+function readRoot(model: PipelineModel, root: Node | null, text: string, withStages: boolean) {
   if (!isMap(root)) {
     return;
   }
   for (const pair of root.items) {
     const key = keyText(pair);
     if (key === "stages" && withStages) {
-      readStages(model, pair.value as Node | null, base);
+      readStages(model, pair.value as Node | null, 0);
     } else if (key === "vars" && isSeq(pair.value)) {
-      readVars(pair.value.items as Node[], model, base);
+      readVars(pair.value.items as Node[], model, 0);
+    } else if (key === "models") {
+      model.stageRefs = readStageRefs(pair.value as Node | null, text, 0);
     }
+  }
+}
+
+/**
+ * The top level was parsed with the stages section cut out: what lies after it (`models:`,
+ * often, and `vars:` sometimes) moves back by the section's length.
+ */
+function moveRootSpans(model: PipelineModel, shift: (span: Span) => Span): void {
+  for (const v of model.vars) {
+    v.span = v.span && shift(v.span);
+  }
+  for (const f of model.varFiles) {
+    f.span = shift(f.span);
+  }
+  for (const ref of model.stageRefs) {
+    ref.span = shift(ref.span);
   }
 }
 
@@ -324,6 +346,7 @@ function readStage(pair: Pair, base: number): StageInfo | undefined {
     keySpan,
     span: { start: keySpan.start, end: stageEnd },
     body: null,
+    value,
     base,
     wdir: "",
     fields: new Map(),

@@ -40,6 +40,13 @@ export function hover(ctx: DocContext, position: Position): Hover | null {
     }
     case "stage":
       return markdown(stageText(ctx, target.stage), target.stage.keySpan);
+    case "stageRef":
+      return markdown(
+        target.stage
+          ? stageText(ctx, target.stage)
+          : `**${target.ref.name}**: no stage of this name`,
+        target.ref.span,
+      );
     case "key": {
       const path = target.path[2] === "do" ? [...target.path.slice(0, 2), "do"] : target.path;
       const doc = fieldsAt(path).get(target.name);
