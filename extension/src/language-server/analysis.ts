@@ -14,6 +14,7 @@ import { posix } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
 import { validateRoot, validateStages } from "./schema";
 import { readStageRefs, type StageRef } from "./stageRefs";
+import { readVarsSection, type VarsEntry } from "./varsSection";
 import { keyText, spanOf, type Span } from "./yamlNodes";
 
 export { keyText, spanOf, type Span };
@@ -68,16 +69,6 @@ export interface StageInfo {
   template: boolean;
 }
 
-export interface VarDef {
-  /** Dotted name. */
-  name: string;
-  value: unknown;
-  /** Where it is defined in this file; undefined for vars read from a params file. */
-  span: Span | undefined;
-  /** The params file it comes from, when `vars: [file.yaml]`. */
-  file: string | undefined;
-}
-
 export interface VarRef {
   name: string;
   /** The name inside `${…}`. */
@@ -93,9 +84,8 @@ export interface PipelineModel {
   text: string;
   stages: StageInfo[];
   stagesByName: Map<string, StageInfo>;
-  /** Inline vars; file vars are resolved by the caller (they need the file system). */
-  vars: VarDef[];
-  varFiles: { file: string; keys: string[] | undefined; span: Span }[];
+  /** The top-level `vars:` entries in order; vars.ts resolves them (with the file system). */
+  varsEntries: VarsEntry[];
   varRefs: VarRef[];
   /** Where `models:` names stages (`from`, `metrics`). */
   stageRefs: StageRef[];
@@ -123,8 +113,7 @@ export class Analyser {
       text,
       stages: [],
       stagesByName: new Map(),
-      vars: [],
-      varFiles: [],
+      varsEntries: [],
       varRefs: varRefs(text),
       stageRefs: [],
       syntaxErrors: [],
@@ -267,8 +256,8 @@ function readRoot(model: PipelineModel, root: Node | null, text: string, withSta
     const key = keyText(pair);
     if (key === "stages" && withStages) {
       readStages(model, pair.value as Node | null, 0);
-    } else if (key === "vars" && isSeq(pair.value)) {
-      readVars(pair.value.items as Node[], model, 0);
+    } else if (key === "vars") {
+      model.varsEntries = readVarsSection(pair.value as Node | null, 0);
     } else if (key === "models") {
       model.stageRefs = readStageRefs(pair.value as Node | null, text, 0);
     }
@@ -280,11 +269,13 @@ function readRoot(model: PipelineModel, root: Node | null, text: string, withSta
  * often, and `vars:` sometimes) moves back by the section's length.
  */
 function moveRootSpans(model: PipelineModel, shift: (span: Span) => Span): void {
-  for (const v of model.vars) {
-    v.span = v.span && shift(v.span);
-  }
-  for (const f of model.varFiles) {
-    f.span = shift(f.span);
+  for (const entry of model.varsEntries) {
+    if (entry.kind === "file") {
+      entry.span = shift(entry.span);
+    }
+    for (const v of entry.kind === "inline" ? entry.vars : []) {
+      v.span = shift(v.span);
+    }
   }
   for (const ref of model.stageRefs) {
     ref.span = shift(ref.span);
@@ -460,44 +451,6 @@ function readParams(node: Node | null | undefined, stage: StageInfo): void {
           }
         }
       }
-    }
-  }
-}
-
-function readVars(items: Node[], model: PipelineModel, base: number): void {
-  for (const item of items) {
-    if (isScalar(item) && typeof item.value === "string") {
-      const [file, keys] = item.value.split(":");
-      model.varFiles.push({
-        file: normalise("", file!) ?? file!,
-        keys: keys?.split(",").map((k) => k.trim()),
-        span: spanOf(item, base),
-      });
-    } else if (isMap(item)) {
-      flattenVars(item, "", model.vars, base);
-    }
-  }
-}
-
-function flattenVars(node: Node, prefix: string, out: VarDef[], base: number): void {
-  if (!isMap(node)) {
-    return;
-  }
-  for (const pair of node.items) {
-    const key = keyText(pair);
-    if (key === undefined) {
-      continue;
-    }
-    const name = prefix ? `${prefix}.${key}` : key;
-    const value = pair.value as Node | null;
-    out.push({
-      name,
-      value: value?.toJSON?.() ?? null,
-      span: spanOf(pair.key, base),
-      file: undefined,
-    });
-    if (isMap(value)) {
-      flattenVars(value, name, out, base);
     }
   }
 }

@@ -17,9 +17,10 @@ import {
   type WorkspaceEdit,
 } from "vscode-languageserver";
 import type { PathRef, Span, StageInfo } from "./analysis";
-import { allVars, rangeOf, type DocContext } from "./context";
+import { rangeOf, type DocContext } from "./context";
 import { targetAt } from "./lookup";
 import { nameSpan, refsTo, renameEdit } from "./stageRefs";
+import { resolveVar, varsAt } from "./vars";
 
 export const RUN_STAGE_COMMAND = "lathe.runStage";
 
@@ -46,15 +47,11 @@ export function definition(ctx: DocContext, position: Position): Location[] {
         : [];
     }
     case "var": {
-      const def = allVars(ctx).find((v) => v.name === target.ref.name);
-      if (def?.span) {
-        return [here(def.span)];
+      const def = resolveVar(varsAt(ctx, target.ref.span.start), target.ref.name)?.def;
+      if (def?.key) {
+        return [fileLocation(def.key.abs, def.key.line, def.key.character, def.key.length)];
       }
-      const file = def?.file ? ctx.files?.paramsFile(def.file) : undefined;
-      const key = file?.keys.get(def!.name);
-      return file && key
-        ? [fileLocation(file.abs, key.line, key.character, def!.name.split(".").pop()!.length)]
-        : [];
+      return def ? def.spans.map(here) : [];
     }
     case "stageRef":
       return target.stage ? [here(target.stage.keySpan)] : [];
