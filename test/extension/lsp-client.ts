@@ -68,11 +68,18 @@ export async function startLsp(): Promise<Lsp> {
     p.items.map(() => settings),
   );
   client.onRequest("workspace/diagnostic/refresh", () => null);
+  client.onRequest("workspace/codeLens/refresh", () => null);
   client.listen();
   await client.sendRequest("initialize", {
     processId: null,
     rootUri: null,
-    capabilities: { workspace: { configuration: true, diagnostics: { refreshSupport: true } } },
+    capabilities: {
+      workspace: {
+        configuration: true,
+        diagnostics: { refreshSupport: true },
+        codeLens: { refreshSupport: true },
+      },
+    },
   });
   void client.sendNotification("initialized", {});
   const versions = new Map<string, number>();

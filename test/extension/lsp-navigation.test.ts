@@ -110,14 +110,22 @@ test("document symbols outline the stages with their fields", async () => {
   );
 });
 
-test("code lenses run each stage", async () => {
+test("code lenses run each stage and say its state", async () => {
   const lenses = await lsp.codeLenses(uri);
   assert.deepEqual(
-    lenses.map((l) => [l.range.start.line, l.command?.command, l.command?.arguments]),
+    lenses.map((l) => [
+      l.range.start.line,
+      l.command?.title,
+      l.command?.command,
+      l.command?.arguments,
+    ]),
     [
-      [2, "lathe.runStage", ["prepare"]],
-      [7, "lathe.runStage", ["train"]],
-      [14, "lathe.runStage", ["evaluate"]],
+      [2, "$(play) Run stage", "lathe.runStage", ["prepare"]],
+      [2, "$(circle-outline) never ran", "", undefined],
+      [7, "$(play) Run stage", "lathe.runStage", ["train"]],
+      [7, "$(circle-outline) never ran", "", undefined],
+      [14, "$(play) Run stage", "lathe.runStage", ["evaluate"]],
+      [14, "$(circle-outline) never ran", "", undefined],
     ],
   );
 });

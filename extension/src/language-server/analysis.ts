@@ -324,7 +324,8 @@ function moved(stage: StageInfo, delta: number): StageInfo {
   return copy;
 }
 
-function readStage(pair: Pair, base: number): StageInfo | undefined {
+/** A stage read from its `name: {…}` pair; `base` is the offset of the text it was parsed from. */
+export function readStage(pair: Pair, base: number): StageInfo | undefined {
   const name = keyText(pair);
   if (name === undefined) {
     return undefined;

@@ -20,6 +20,8 @@ import type { PathRef, Span, StageInfo } from "./analysis";
 import { rangeOf, type DocContext } from "./context";
 import { targetAt } from "./lookup";
 import { nameSpan, refsTo, renameEdit } from "./stageRefs";
+import { stageStatuses } from "./staleness";
+import { stateCommand } from "./stateLens";
 import { resolveVar, varsAt } from "./vars";
 
 export const RUN_STAGE_COMMAND = "lathe.runStage";
@@ -183,11 +185,23 @@ function refused(message: string): ResponseError {
   return new ResponseError(LSPErrorCodes.RequestFailed, message);
 }
 
+/**
+ * Above each stage: Run stage (Run group for a foreach/matrix stage: `lathe repro <name>` runs
+ * all it generates) and its state from lathe.lock, as `lathe status --pipeline` words it.
+ */
 export function codeLenses(ctx: DocContext): CodeLens[] {
-  return ctx.model.stages
-    .filter((stage: StageInfo) => !stage.template)
-    .map((stage) => ({
-      range: rangeOf(ctx.document, stage.keySpan),
-      command: { title: "$(play) Run stage", command: RUN_STAGE_COMMAND, arguments: [stage.name] },
-    }));
+  const statuses = stageStatuses(ctx);
+  return ctx.model.stages.flatMap((stage: StageInfo) => {
+    const range = rangeOf(ctx.document, stage.keySpan);
+    const run: CodeLens = {
+      range,
+      command: {
+        title: stage.template ? "$(run-all) Run group" : "$(play) Run stage",
+        command: RUN_STAGE_COMMAND,
+        arguments: [stage.name],
+      },
+    };
+    const status = statuses.get(stage);
+    return status ? [run, { range, command: stateCommand(status, stage.template) }] : [run];
+  });
 }
