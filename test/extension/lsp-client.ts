@@ -47,6 +47,10 @@ export interface Lsp {
   codeLenses(uri: string): Promise<CodeLens[]>;
   codeActions(uri: string, range: Range, diagnostics: Diagnostic[]): Promise<CodeAction[]>;
   rename(uri: string, position: Position, newName: string): Promise<WorkspaceEdit | null>;
+  prepareRename(
+    uri: string,
+    position: Position,
+  ): Promise<{ range: Range; placeholder: string } | null>;
   close(): void;
 }
 
@@ -64,11 +68,18 @@ export async function startLsp(): Promise<Lsp> {
     p.items.map(() => settings),
   );
   client.onRequest("workspace/diagnostic/refresh", () => null);
+  client.onRequest("workspace/codeLens/refresh", () => null);
   client.listen();
   await client.sendRequest("initialize", {
     processId: null,
     rootUri: null,
-    capabilities: { workspace: { configuration: true, diagnostics: { refreshSupport: true } } },
+    capabilities: {
+      workspace: {
+        configuration: true,
+        diagnostics: { refreshSupport: true },
+        codeLens: { refreshSupport: true },
+      },
+    },
   });
   void client.sendNotification("initialized", {});
   const versions = new Map<string, number>();
@@ -135,6 +146,8 @@ export async function startLsp(): Promise<Lsp> {
       })) ?? [],
     rename: (uri, position, newName) =>
       client.sendRequest("textDocument/rename", { textDocument: doc(uri), position, newName }),
+    prepareRename: (uri, position) =>
+      client.sendRequest("textDocument/prepareRename", { textDocument: doc(uri), position }),
     close() {
       client.dispose();
       server.dispose();

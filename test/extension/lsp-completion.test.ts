@@ -120,7 +120,7 @@ test("completes workspace paths and other stages' outputs in deps", async () => 
   assert.equal(items.find((i) => i.label === "data/prepared")?.detail, "outs of stage 'prepare'");
 });
 
-test("completes ${vars} from inline vars", async () => {
+test("completes ${vars} from inline vars, then params.yaml's values, the defaults (#4)", async () => {
   const text = `vars:\n  - city: Seattle\n    model: {depth: 3}\n${edited(weather, "cmd: node src/prepare.js", "cmd: node src/prepare.js ${mo")}`;
   const uri = ws.uri("lathe.yaml");
   lsp.change(uri, text);
@@ -133,6 +133,15 @@ test("completes ${vars} from inline vars", async () => {
       ["city", '"Seattle"'],
       ["model", '{"depth":3}'],
       ["model.depth", "3"],
+      ["prepare", '{"city":"Seattle","train_years":[2012,2013,2014],"test_ye… (params.yaml)'],
+      ["prepare.city", "Seattle (params.yaml)"],
+      ["prepare.train_years", "[2012,2013,2014] (params.yaml)"],
+      ["prepare.test_year", "2015 (params.yaml)"],
+      ["train", '{"epochs":500,"lr":1,"l2":0.001,"seed":7} (params.yaml)'],
+      ["train.epochs", "500 (params.yaml)"],
+      ["train.lr", "1.0 (params.yaml)"],
+      ["train.l2", "0.001 (params.yaml)"],
+      ["train.seed", "7 (params.yaml)"],
     ],
   );
 });

@@ -110,14 +110,22 @@ test("document symbols outline the stages with their fields", async () => {
   );
 });
 
-test("code lenses run each stage", async () => {
+test("code lenses run each stage and say its state", async () => {
   const lenses = await lsp.codeLenses(uri);
   assert.deepEqual(
-    lenses.map((l) => [l.range.start.line, l.command?.command, l.command?.arguments]),
+    lenses.map((l) => [
+      l.range.start.line,
+      l.command?.title,
+      l.command?.command,
+      l.command?.arguments,
+    ]),
     [
-      [2, "lathe.runStage", ["prepare"]],
-      [7, "lathe.runStage", ["train"]],
-      [14, "lathe.runStage", ["evaluate"]],
+      [2, "$(play) Run stage", "lathe.runStage", ["prepare"]],
+      [2, "$(circle-outline) never ran", "", undefined],
+      [7, "$(play) Run stage", "lathe.runStage", ["train"]],
+      [7, "$(circle-outline) never ran", "", undefined],
+      [14, "$(play) Run stage", "lathe.runStage", ["evaluate"]],
+      [14, "$(circle-outline) never ran", "", undefined],
     ],
   );
 });
@@ -155,4 +163,107 @@ test("hover on a dep gives its id from lathe.lock and whether it changed since t
   assert.deepEqual((await hoverText("src/prepare.js", 1))!.split("\n\n").slice(3), [
     "not in lathe.lock: stage 'prepare' has not run with it yet",
   ]);
+});
+
+/** The weather pipeline with a `models:` section naming its stages (#4). */
+const withModels = `${text}models:
+  weather-model:
+    from: train
+    metrics: [evaluate]
+  nightly:
+    from: "train"
+    metrics: evaluate
+`;
+
+/** The range of `name` at the `nth` `needle`, which it ends. */
+function nameIn(source: string, needle: string, name: string, nth = 0) {
+  const start = positionOf(source, needle, needle.length - name.length, nth);
+  return { start, end: { line: start.line, character: start.character + name.length } };
+}
+
+test("renaming a stage renames it where models: names it, from its key or from a reference (#4)", async () => {
+  lsp.change(uri, withModels);
+  try {
+    const expected = {
+      changes: {
+        [uri]: [
+          { range: stageKey("train"), newText: "fit" },
+          { range: nameIn(withModels, "from: train", "train"), newText: "fit" },
+          { range: nameIn(withModels, 'from: "train', "train"), newText: "fit" },
+        ],
+      },
+    };
+    assert.deepEqual(await lsp.rename(uri, positionOf(withModels, "  train:", 3), "fit"), expected);
+    assert.deepEqual(
+      await lsp.rename(uri, positionOf(withModels, "from: train", 7), "fit"),
+      expected,
+    );
+    assert.deepEqual(await lsp.prepareRename(uri, positionOf(withModels, "[evaluate]", 2)), {
+      range: nameIn(withModels, "[evaluate", "evaluate"),
+      placeholder: "evaluate",
+    });
+  } finally {
+    lsp.change(uri, text);
+  }
+});
+
+test("renaming a stage to a name in use or to an invalid name is refused with the reason (#4)", async () => {
+  lsp.change(uri, withModels);
+  try {
+    const at = positionOf(withModels, "  train:", 3);
+    await assert.rejects(lsp.rename(uri, at, "evaluate"), {
+      message: "a stage named 'evaluate' already exists (line 15)",
+    });
+    await assert.rejects(lsp.rename(uri, at, "fit model"), {
+      message:
+        "'fit model' is not a valid stage name: use letters, digits, '_', '.' and '-', not starting with '.' or '-'",
+    });
+    await assert.rejects(lsp.rename(uri, at, "fit@big"), /'fit@big' is not a valid stage name/);
+
+    const typo = withModels.replace("from: train\n", "from: trian\n");
+    lsp.change(uri, typo);
+    await assert.rejects(lsp.prepareRename(uri, positionOf(typo, "from: trian", 7)), {
+      message: "'trian' names no stage of this file, so there is nothing to rename",
+    });
+  } finally {
+    lsp.change(uri, text);
+  }
+});
+
+test("go to definition and find references of a stage named in models: (#4)", async () => {
+  lsp.change(uri, withModels);
+  try {
+    assert.deepEqual(await lsp.definition(uri, positionOf(withModels, "from: train", 8)), [
+      { uri, range: stageKey("train") },
+    ]);
+    const hover = await lsp.hover(uri, positionOf(withModels, "from: train", 8));
+    assert.match((hover?.contents as MarkupContent).value, /^\*\*stage train\*\*/);
+    const evaluate = [
+      { uri, range: stageKey("evaluate") },
+      { uri, range: nameIn(withModels, "[evaluate", "evaluate") },
+      { uri, range: nameIn(withModels, "metrics: evaluate", "evaluate") },
+    ];
+    assert.deepEqual(await lsp.references(uri, positionOf(withModels, "[evaluate]", 3)), evaluate);
+    assert.deepEqual(await lsp.references(uri, positionOf(withModels, "  evaluate:", 4)), evaluate);
+  } finally {
+    lsp.change(uri, text);
+  }
+});
+
+test("renaming a foreach stage keeps the @key of the generated names models: uses (#4)", async () => {
+  const grouped = `${text.replace("  train:\n", "  train:\n    foreach: [small, big]\n    do:\n").replace(/\n    (cmd|deps|params|outs|metrics|plots): (.*train)/g, "\n      $1: $2")}models:
+  weather-model:
+    from: train@small
+    metrics: [evaluate]
+`;
+  lsp.change(uri, grouped);
+  try {
+    const edit = await lsp.rename(uri, positionOf(grouped, "from: train@small", 6), "fit");
+    assert.deepEqual(edit?.changes?.[uri], [
+      { range: nameIn(grouped, "\n  train", "train"), newText: "fit" },
+      { range: nameIn(grouped, "from: train", "train"), newText: "fit" },
+    ]);
+  } finally {
+    lsp.change(uri, text);
+  }
 });

@@ -13,7 +13,7 @@ import {
 import { keyText, spanOf, type StageInfo } from "./analysis";
 import { type DocContext } from "./context";
 import { Code } from "./diagnostics";
-import type { ParamsFile } from "./workspaceFiles";
+import { addKeyEdit } from "./paramsEdit";
 
 export function codeActions(ctx: DocContext, diagnostics: Diagnostic[]): CodeAction[] {
   const actions: CodeAction[] = [];
@@ -41,74 +41,23 @@ export function codeActions(ctx: DocContext, diagnostics: Diagnostic[]): CodeAct
   return actions;
 }
 
-/** Inserts `key: null` under its deepest existing section of the params file. */
+/** Adds `key: null` to its params file, under its deepest existing section (paramsEdit.ts). */
 function addParam(
   ctx: DocContext,
   file: string,
   key: string,
 ): Omit<CodeAction, "diagnostics"> | undefined {
   const params = ctx.files?.paramsFile(file);
-  if (!params) {
+  const edit = params && addKeyEdit(params.text, key, file.endsWith(".json"));
+  if (!params || !edit) {
     return undefined;
   }
-  const parts = key.split(".");
-  let depth = parts.length - 1;
-  while (depth > 0 && !params.keys.get(parts.slice(0, depth).join("."))?.isMapping) {
-    depth--;
-  }
-  const section = depth > 0 ? params.keys.get(parts.slice(0, depth).join(".")) : undefined;
-  const baseIndent = section ? section.character + 2 : 0;
-  const lines = parts.slice(depth).map((part, i, all) => {
-    const indent = " ".repeat(baseIndent + i * 2);
-    return i === all.length - 1 ? `${indent}${part}: null\n` : `${indent}${part}:\n`;
-  });
-  const insertAt = section ? sectionEndLine(params, section.key) : endLine(params.text);
-  const prefix = !section && params.text.length > 0 && !params.text.endsWith("\n") ? "\n" : "";
-  const edit: TextEdit = {
-    range: { start: { line: insertAt, character: 0 }, end: { line: insertAt, character: 0 } },
-    newText: prefix + lines.join(""),
-  };
   return {
     title: `Add '${key}' to ${file}`,
     kind: CodeActionKind.QuickFix,
     isPreferred: true,
     edit: { changes: { [pathToFileURL(params.abs).toString()]: [edit] } },
   };
-}
-
-/** The line after the last line of a section's block. */
-function sectionEndLine(params: ParamsFile, sectionKey: string): number {
-  const section = params.keys.get(sectionKey)!;
-  let last = section.line;
-  for (const key of params.keys.values()) {
-    if (key.key.startsWith(`${sectionKey}.`)) {
-      last = Math.max(last, lastLineOfValue(params.text, key.line));
-    }
-  }
-  return last + 1;
-}
-
-/** A key's value may continue on more-indented lines (a block list); the last of them. */
-function lastLineOfValue(text: string, line: number): number {
-  const lines = text.split("\n");
-  const indent = (l: string) => l.length - l.trimStart().length;
-  const own = indent(lines[line] ?? "");
-  let last = line;
-  for (let i = line + 1; i < lines.length; i++) {
-    if (lines[i]!.trim() === "" || lines[i]!.trimStart().startsWith("#")) {
-      continue;
-    }
-    if (indent(lines[i]!) <= own && !lines[i]!.trimStart().startsWith("- ")) {
-      break;
-    }
-    last = i;
-  }
-  return last;
-}
-
-function endLine(text: string): number {
-  const lines = text.split("\n");
-  return text.endsWith("\n") ? lines.length - 1 : lines.length;
 }
 
 /** Appends `path` to the stage's deps, keeping the list's style; adds `deps:` when missing. */

@@ -13,6 +13,8 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
 import { validateRoot, validateStages } from "./schema";
+import { readStageRefs, type StageRef } from "./stageRefs";
+import { readVarsSection, type VarsEntry } from "./varsSection";
 import { keyText, spanOf, type Span } from "./yamlNodes";
 
 export { keyText, spanOf, type Span };
@@ -52,6 +54,8 @@ export interface StageInfo {
   span: Span;
   /** The stage's mapping (the `do:` mapping for foreach stages); its ranges start at `base`. */
   body: Node | null;
+  /** The stage's whole value (with `foreach`/`matrix`); its ranges start at `base`. */
+  value: Node | null;
   /** Offset of the text the stage's nodes were parsed from. */
   base: number;
   wdir: string;
@@ -63,16 +67,6 @@ export interface StageInfo {
   paramFiles: ParamFileRef[];
   /** A foreach/matrix stage: its paths may hold `${item}`. */
   template: boolean;
-}
-
-export interface VarDef {
-  /** Dotted name. */
-  name: string;
-  value: unknown;
-  /** Where it is defined in this file; undefined for vars read from a params file. */
-  span: Span | undefined;
-  /** The params file it comes from, when `vars: [file.yaml]`. */
-  file: string | undefined;
 }
 
 export interface VarRef {
@@ -90,10 +84,11 @@ export interface PipelineModel {
   text: string;
   stages: StageInfo[];
   stagesByName: Map<string, StageInfo>;
-  /** Inline vars; file vars are resolved by the caller (they need the file system). */
-  vars: VarDef[];
-  varFiles: { file: string; keys: string[] | undefined; span: Span }[];
+  /** The top-level `vars:` entries in order; vars.ts resolves them (with the file system). */
+  varsEntries: VarsEntry[];
   varRefs: VarRef[];
+  /** Where `models:` names stages (`from`, `metrics`). */
+  stageRefs: StageRef[];
   syntaxErrors: Problem[];
   schemaProblems: Problem[];
 }
@@ -118,9 +113,9 @@ export class Analyser {
       text,
       stages: [],
       stagesByName: new Map(),
-      vars: [],
-      varFiles: [],
+      varsEntries: [],
       varRefs: varRefs(text),
+      stageRefs: [],
       syntaxErrors: [],
       schemaProblems: [],
     };
@@ -128,11 +123,12 @@ export class Analyser {
     if (!section) {
       const whole = parse(text, "root");
       collect(model, whole, 0);
-      readRoot(model, whole.doc.contents, 0, true);
+      readRoot(model, whole.doc.contents, text, true);
       return model;
     }
     // The rest: the text around the stages section, `stages:` left with no value.
-    const rest = parse(text.slice(0, section.start) + text.slice(section.end), "root");
+    const restText = text.slice(0, section.start) + text.slice(section.end);
+    const rest = parse(restText, "root");
     const shift = (span: Span): Span =>
       span.start >= section.start
         ? {
@@ -146,7 +142,8 @@ export class Analyser {
     for (const p of rest.problems) {
       model.schemaProblems.push({ span: shift(p.span), message: p.message });
     }
-    readRoot(model, rest.doc.contents, 0, false);
+    readRoot(model, rest.doc.contents, restText, false);
+    moveRootSpans(model, shift);
     const previous = this.chunks;
     this.chunks = new Map();
     for (const chunk of section.chunks) {
@@ -250,22 +247,38 @@ function stagesSection(
   return { start: start + 1, end, chunks };
 }
 
-function readRoot(
-  model: PipelineModel,
-  root: Node | null,
-  base: number,
-  withStages: boolean,
-): void {
+/** Reads the top level; offsets are those of the text `root` was parsed from. */
+function readRoot(model: PipelineModel, root: Node | null, text: string, withStages: boolean) {
   if (!isMap(root)) {
     return;
   }
   for (const pair of root.items) {
     const key = keyText(pair);
     if (key === "stages" && withStages) {
-      readStages(model, pair.value as Node | null, base);
-    } else if (key === "vars" && isSeq(pair.value)) {
-      readVars(pair.value.items as Node[], model, base);
+      readStages(model, pair.value as Node | null, 0);
+    } else if (key === "vars") {
+      model.varsEntries = readVarsSection(pair.value as Node | null, 0);
+    } else if (key === "models") {
+      model.stageRefs = readStageRefs(pair.value as Node | null, text, 0);
     }
+  }
+}
+
+/**
+ * The top level was parsed with the stages section cut out: what lies after it (`models:`,
+ * often, and `vars:` sometimes) moves back by the section's length.
+ */
+function moveRootSpans(model: PipelineModel, shift: (span: Span) => Span): void {
+  for (const entry of model.varsEntries) {
+    if (entry.kind === "file") {
+      entry.span = shift(entry.span);
+    }
+    for (const v of entry.kind === "inline" ? entry.vars : []) {
+      v.span = shift(v.span);
+    }
+  }
+  for (const ref of model.stageRefs) {
+    ref.span = shift(ref.span);
   }
 }
 
@@ -311,7 +324,8 @@ function moved(stage: StageInfo, delta: number): StageInfo {
   return copy;
 }
 
-function readStage(pair: Pair, base: number): StageInfo | undefined {
+/** A stage read from its `name: {…}` pair; `base` is the offset of the text it was parsed from. */
+export function readStage(pair: Pair, base: number): StageInfo | undefined {
   const name = keyText(pair);
   if (name === undefined) {
     return undefined;
@@ -324,6 +338,7 @@ function readStage(pair: Pair, base: number): StageInfo | undefined {
     keySpan,
     span: { start: keySpan.start, end: stageEnd },
     body: null,
+    value,
     base,
     wdir: "",
     fields: new Map(),
@@ -437,44 +452,6 @@ function readParams(node: Node | null | undefined, stage: StageInfo): void {
           }
         }
       }
-    }
-  }
-}
-
-function readVars(items: Node[], model: PipelineModel, base: number): void {
-  for (const item of items) {
-    if (isScalar(item) && typeof item.value === "string") {
-      const [file, keys] = item.value.split(":");
-      model.varFiles.push({
-        file: normalise("", file!) ?? file!,
-        keys: keys?.split(",").map((k) => k.trim()),
-        span: spanOf(item, base),
-      });
-    } else if (isMap(item)) {
-      flattenVars(item, "", model.vars, base);
-    }
-  }
-}
-
-function flattenVars(node: Node, prefix: string, out: VarDef[], base: number): void {
-  if (!isMap(node)) {
-    return;
-  }
-  for (const pair of node.items) {
-    const key = keyText(pair);
-    if (key === undefined) {
-      continue;
-    }
-    const name = prefix ? `${prefix}.${key}` : key;
-    const value = pair.value as Node | null;
-    out.push({
-      name,
-      value: value?.toJSON?.() ?? null,
-      span: spanOf(pair.key, base),
-      file: undefined,
-    });
-    if (isMap(value)) {
-      flattenVars(value, name, out, base);
     }
   }
 }

@@ -12,11 +12,11 @@ import {
   type Position,
 } from "vscode-languageserver";
 import { normalise, type StageInfo } from "./analysis";
-import { allVars, type DocContext } from "./context";
+import type { DocContext } from "./context";
 import { cursorAt, type Cursor } from "./cursor";
 import { metricNames } from "./metrics";
 import { fieldsAt, schemasAt, resolve } from "./schema";
-import { valueText } from "./workspaceFiles";
+import { varsAt, type VarDef } from "./vars";
 
 const RETRIGGER = { title: "Suggest", command: "editor.action.triggerSuggest" };
 
@@ -28,7 +28,7 @@ export function complete(ctx: DocContext, position: Position): CompletionItem[] 
     newText,
   });
   if (cursor.inVar) {
-    return varItems(ctx, edit);
+    return varItems(ctx, offset, edit);
   }
   // `foreach` stages keep their stage under `do:`.
   const path =
@@ -197,13 +197,33 @@ function paramItems(ctx: DocContext, stage: StageInfo, file: string, edit: Edit)
   return items;
 }
 
-function varItems(ctx: DocContext, edit: Edit): CompletionItem[] {
-  return allVars(ctx).map((v) => ({
+/**
+ * The names `${…}` reads here, each with its value: a foreach/matrix stage's own first, then
+ * those of `vars:`, then params.yaml's (the defaults).
+ */
+function varItems(ctx: DocContext, offset: number, edit: Edit): CompletionItem[] {
+  const rank = (v: VarDef) => (v.stage ? 0 : v.origin === "params.yaml" ? 2 : 1);
+  const defs = varsAt(ctx, offset).sort((a, b) => rank(a) - rank(b));
+  return defs.map((v, i) => ({
     label: v.name,
     kind: CompletionItemKind.Variable,
-    detail: `${valueText(v.value)}${v.file ? ` (${v.file})` : ""}`,
+    detail: varDetail(v),
     textEdit: edit(v.name),
+    sortText: String(i).padStart(5, "0"),
   }));
+}
+
+function varDetail(v: VarDef): string {
+  switch (v.origin) {
+    case "vars":
+      return v.display;
+    case "params.yaml":
+    case "vars file":
+      return `${v.display} (${v.file})`;
+    case "foreach":
+    case "matrix":
+      return `${v.display} (${v.origin} of '${v.stage!.name}')`;
+  }
 }
 
 function isBoolean(path: string[]): boolean {

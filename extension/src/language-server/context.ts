@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { Position, Range } from "vscode-languageserver";
-import { Analyser, type PipelineModel, type Span, type VarDef } from "./analysis";
+import { Analyser, type PipelineModel, type Span } from "./analysis";
 import { OutputIndex } from "./graph";
 import type { WorkspaceFiles } from "./workspaceFiles";
 
@@ -49,18 +49,4 @@ export function contains(span: Span, offset: number): boolean {
 
 export function offsetOf(ctx: DocContext, position: Position): number {
   return ctx.document.offsetAt(position);
-}
-
-/** Inline vars plus the values of `vars: [file.yaml]` entries (a file's keys, dotted). */
-export function allVars(ctx: DocContext): VarDef[] {
-  const vars = [...ctx.model.vars];
-  for (const ref of ctx.model.varFiles) {
-    const params = ctx.files?.paramsFile(ref.file);
-    for (const key of params?.keys.values() ?? []) {
-      if (!ref.keys || ref.keys.some((k) => key.key === k || key.key.startsWith(`${k}.`))) {
-        vars.push({ name: key.key, value: key.value, span: undefined, file: ref.file });
-      }
-    }
-  }
-  return vars;
 }

@@ -171,10 +171,8 @@ function checkPaths(ctx: DocContext, add: Add): void {
       return { stage: stage.name, file: p.file, at: `${file}:${line + 1}:${character + 1}` };
     }),
   );
-  const files = pipelineFiles(
-    uses,
-    ctx.model.varFiles.map((v) => v.file),
-  );
+  const varFiles = ctx.model.varsEntries.flatMap((v) => (v.kind === "file" ? [v.file] : []));
+  const files = pipelineFiles(uses, varFiles);
   for (const stage of ctx.model.stages) {
     for (const ref of [...stage.deps, ...stage.outputs]) {
       if (ref.path.includes("${")) {

@@ -1,10 +1,11 @@
 /** Hover: a field's documentation, a param's value and file, a path's size and producer. */
 import { MarkupKind, type Hover, type Position } from "vscode-languageserver";
 import type { PathRef, StageInfo } from "./analysis";
-import { allVars, rangeOf, type DocContext } from "./context";
+import { rangeOf, type DocContext } from "./context";
 import { targetAt } from "./lookup";
 import { fieldsAt } from "./schema";
 import { depFacts } from "./depState";
+import { resolveVar, valuesText, varsAt } from "./vars";
 import { valueText } from "./workspaceFiles";
 
 export function hover(ctx: DocContext, position: Position): Hover | null {
@@ -29,17 +30,17 @@ export function hover(ctx: DocContext, position: Position): Hover | null {
     }
     case "path":
       return markdown(pathText(ctx, target.ref), target.ref.span);
-    case "var": {
-      const def = allVars(ctx).find((v) => v.name === target.ref.name);
-      return markdown(
-        def
-          ? `**${def.name}** = \`${valueText(def.value)}\`${def.file ? `\n\nfrom ${def.file}` : ""}`
-          : `**${target.ref.name}**: not defined in vars`,
-        target.ref.span,
-      );
-    }
+    case "var":
+      return markdown(varText(ctx, target.ref.name, target.ref.span.start), target.ref.span);
     case "stage":
       return markdown(stageText(ctx, target.stage), target.stage.keySpan);
+    case "stageRef":
+      return markdown(
+        target.stage
+          ? stageText(ctx, target.stage)
+          : `**${target.ref.name}**: no stage of this name`,
+        target.ref.span,
+      );
     case "key": {
       const path = target.path[2] === "do" ? [...target.path.slice(0, 2), "do"] : target.path;
       const doc = fieldsAt(path).get(target.name);
@@ -81,6 +82,31 @@ function pathText(ctx: DocContext, ref: PathRef): string {
     }
   }
   return lines.join("\n\n");
+}
+
+/** A `${…}`'s value (each repetition's, for a loop variable) and where it is defined. */
+function varText(ctx: DocContext, name: string, offset: number): string {
+  const defs = varsAt(ctx, offset);
+  const found = resolveVar(defs, name);
+  if (!found) {
+    const where = defs.some((d) => d.stage)
+      ? "params.yaml, vars or the stage's loop"
+      : "params.yaml or vars";
+    return `**${name}**: not defined in ${where}`;
+  }
+  const { def, values } = found;
+  const line = (offsetIn: number) => ctx.document.positionAt(offsetIn).line + 1;
+  const exact = def.name === name;
+  switch (def.origin) {
+    case "params.yaml":
+    case "vars file":
+      return `**${name}** = \`${exact ? def.display : valueText(values[0])}\`\n\n${def.file}, line ${def.key!.line + 1}`;
+    case "vars":
+      return `**${name}** = \`${valueText(values[0])}\`\n\n\`vars\`, line ${line(def.spans[0]!.start)}`;
+    case "foreach":
+    case "matrix":
+      return `**${name}** = one of \`${valuesText(values)}\`\n\n${def.origin} of stage '${def.stage!.name}', line ${line(def.spans[0]!.start)}`;
+  }
 }
 
 function stageText(ctx: DocContext, stage: StageInfo): string {

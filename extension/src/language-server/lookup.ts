@@ -1,19 +1,30 @@
-/** What sits at an offset of a pipeline document: a param, a path, a `${var}`, a key. */
+/**
+ * What sits at an offset of a pipeline document: a param, a path, a `${var}`, a stage's name (in
+ * `stages:` or where `models:` names it), a key.
+ */
 import type { ParamRef, PathRef, StageInfo, VarRef } from "./analysis";
 import { contains, type DocContext } from "./context";
 import { cursorAt } from "./cursor";
+import { stageOfRef, type StageRef } from "./stageRefs";
 
 export type Target =
   | { kind: "param"; ref: ParamRef }
   | { kind: "path"; ref: PathRef }
   | { kind: "var"; ref: VarRef }
   | { kind: "stage"; stage: StageInfo }
+  /** `stage` is undefined when the name matches no stage. */
+  | { kind: "stageRef"; ref: StageRef; stage: StageInfo | undefined }
   | { kind: "key"; name: string; path: string[]; start: number; end: number };
 
 export function targetAt(ctx: DocContext, offset: number): Target | undefined {
   for (const v of ctx.model.varRefs) {
     if (contains(v.span, offset)) {
       return { kind: "var", ref: v };
+    }
+  }
+  for (const ref of ctx.model.stageRefs) {
+    if (contains(ref.span, offset)) {
+      return { kind: "stageRef", ref, stage: stageOfRef(ctx.model, ref) };
     }
   }
   for (const stage of ctx.model.stages) {

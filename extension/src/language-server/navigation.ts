@@ -1,10 +1,13 @@
 /**
  * Go to definition (dep → the output that produces it, param → its line in the params file,
- * `${var}` → its definition), find references of an output or a stage, the outline (stages as
- * symbols), renaming a stage and the "Run stage" code lenses.
+ * `${var}` → its definition, a stage named in `models:` → the stage), find references of an
+ * output or a stage, the outline (stages as symbols), renaming a stage and the "Run stage" code
+ * lenses.
  */
 import { pathToFileURL } from "node:url";
 import {
+  LSPErrorCodes,
+  ResponseError,
   SymbolKind,
   type CodeLens,
   type DocumentSymbol,
@@ -13,11 +16,18 @@ import {
   type Range,
   type WorkspaceEdit,
 } from "vscode-languageserver";
-import type { PathRef, StageInfo } from "./analysis";
-import { allVars, rangeOf, type DocContext } from "./context";
+import type { PathRef, Span, StageInfo } from "./analysis";
+import { rangeOf, type DocContext } from "./context";
 import { targetAt } from "./lookup";
+import { nameSpan, refsTo, renameEdit } from "./stageRefs";
+import { stageStatuses } from "./staleness";
+import { stateCommand } from "./stateLens";
+import { resolveVar, varsAt } from "./vars";
 
 export const RUN_STAGE_COMMAND = "lathe.runStage";
+
+/** As the engine checks stage names (daemon/src/pipeline/parse.ts). */
+const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export function definition(ctx: DocContext, position: Position): Location[] {
   const target = targetAt(ctx, ctx.document.offsetAt(position));
@@ -39,16 +49,14 @@ export function definition(ctx: DocContext, position: Position): Location[] {
         : [];
     }
     case "var": {
-      const def = allVars(ctx).find((v) => v.name === target.ref.name);
-      if (def?.span) {
-        return [here(def.span)];
+      const def = resolveVar(varsAt(ctx, target.ref.span.start), target.ref.name)?.def;
+      if (def?.key) {
+        return [fileLocation(def.key.abs, def.key.line, def.key.character, def.key.length)];
       }
-      const file = def?.file ? ctx.files?.paramsFile(def.file) : undefined;
-      const key = file?.keys.get(def!.name);
-      return file && key
-        ? [fileLocation(file.abs, key.line, key.character, def!.name.split(".").pop()!.length)]
-        : [];
+      return def ? def.spans.map(here) : [];
     }
+    case "stageRef":
+      return target.stage ? [here(target.stage.keySpan)] : [];
     default:
       return [];
   }
@@ -61,17 +69,27 @@ function fileLocation(abs: string, line: number, character: number, length: numb
   };
 }
 
-/** An output (or a stage: all its outputs) and every dep that reads it. */
+/**
+ * A stage (at its name, or where `models:` names it): its name and every place naming it. An
+ * output, or the outputs a dep reads: them and every dep that reads them.
+ */
 export function references(
   ctx: DocContext,
   position: Position,
   includeDeclaration: boolean,
 ): Location[] {
   const target = targetAt(ctx, ctx.document.offsetAt(position));
+  const here = (span: Span): Location => ({
+    uri: ctx.document.uri,
+    range: rangeOf(ctx.document, span),
+  });
+  const stage = target?.kind === "stage" || target?.kind === "stageRef" ? target.stage : undefined;
+  if (stage) {
+    const names = refsTo(ctx.model, stage).map((ref) => here(ref.span));
+    return includeDeclaration ? [here(stage.keySpan), ...names] : names;
+  }
   let outputs: PathRef[] = [];
-  if (target?.kind === "stage") {
-    outputs = target.stage.outputs;
-  } else if (target?.kind === "path" && target.ref.field !== "deps") {
+  if (target?.kind === "path" && target.ref.field !== "deps") {
     outputs = [target.ref];
   } else if (target?.kind === "path" && target.ref.wsPath !== undefined) {
     outputs = ctx.index.producers(target.ref.wsPath);
@@ -87,10 +105,7 @@ export function references(
       }
     }
   }
-  return [...spans].map((ref) => ({
-    uri: ctx.document.uri,
-    range: rangeOf(ctx.document, ref.span),
-  }));
+  return [...spans].map((ref) => here(ref.span));
 }
 
 export function symbols(ctx: DocContext): DocumentSymbol[] {
@@ -111,26 +126,82 @@ export function symbols(ctx: DocContext): DocumentSymbol[] {
   }));
 }
 
-export function prepareRename(ctx: DocContext, position: Position): Range | null {
+/** A stage's name, at its key or where `models:` names it (of `train@paris`, the `train`). */
+export function prepareRename(
+  ctx: DocContext,
+  position: Position,
+): { range: Range; placeholder: string } | ResponseError | null {
   const target = targetAt(ctx, ctx.document.offsetAt(position));
-  return target?.kind === "stage" ? rangeOf(ctx.document, target.stage.keySpan) : null;
-}
-
-/** Renames a stage: its key (stages are named nowhere else in the file). */
-export function rename(ctx: DocContext, position: Position, newName: string): WorkspaceEdit | null {
-  const target = targetAt(ctx, ctx.document.offsetAt(position));
-  if (target?.kind !== "stage" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(newName)) {
+  if (target?.kind === "stage") {
+    const { stage } = target;
+    return { range: rangeOf(ctx.document, stage.keySpan), placeholder: stage.name };
+  }
+  if (target?.kind !== "stageRef") {
     return null;
   }
-  const edits = [{ range: rangeOf(ctx.document, target.stage.keySpan), newText: newName }];
+  if (!target.stage) {
+    return refused(
+      `'${target.ref.name}' names no stage of this file, so there is nothing to rename`,
+    );
+  }
+  const span = nameSpan(target.ref, target.stage);
+  return { range: rangeOf(ctx.document, span), placeholder: target.stage.name };
+}
+
+/**
+ * Renames a stage: its key and every `models:` entry naming it (`from`, `metrics`; a generated
+ * `train@paris` keeps its `@paris`). Refused when the new name is not a stage name or is taken.
+ */
+export function rename(
+  ctx: DocContext,
+  position: Position,
+  newName: string,
+): WorkspaceEdit | ResponseError | null {
+  const target = targetAt(ctx, ctx.document.offsetAt(position));
+  const stage = target?.kind === "stage" || target?.kind === "stageRef" ? target.stage : undefined;
+  if (!stage) {
+    return null;
+  }
+  if (!STAGE_NAME.test(newName)) {
+    return refused(
+      `'${newName}' is not a valid stage name: use letters, digits, '_', '.' and '-', not starting with '.' or '-'`,
+    );
+  }
+  const taken = ctx.model.stagesByName.get(newName);
+  if (taken && taken !== stage) {
+    const line = ctx.document.positionAt(taken.keySpan.start).line + 1;
+    return refused(`a stage named '${newName}' already exists (line ${line})`);
+  }
+  const edits = [{ range: rangeOf(ctx.document, stage.keySpan), newText: newName }];
+  for (const ref of refsTo(ctx.model, stage)) {
+    const edit = renameEdit(ref, stage, ctx.model.text, newName);
+    edits.push({ range: rangeOf(ctx.document, edit.span), newText: edit.newText });
+  }
   return { changes: { [ctx.document.uri]: edits } };
 }
 
+/** An answer the editor shows as the reason the rename cannot happen. */
+function refused(message: string): ResponseError {
+  return new ResponseError(LSPErrorCodes.RequestFailed, message);
+}
+
+/**
+ * Above each stage: Run stage (Run group for a foreach/matrix stage: `lathe repro <name>` runs
+ * all it generates) and its state from lathe.lock, as `lathe status --pipeline` words it.
+ */
 export function codeLenses(ctx: DocContext): CodeLens[] {
-  return ctx.model.stages
-    .filter((stage: StageInfo) => !stage.template)
-    .map((stage) => ({
-      range: rangeOf(ctx.document, stage.keySpan),
-      command: { title: "$(play) Run stage", command: RUN_STAGE_COMMAND, arguments: [stage.name] },
-    }));
+  const statuses = stageStatuses(ctx);
+  return ctx.model.stages.flatMap((stage: StageInfo) => {
+    const range = rangeOf(ctx.document, stage.keySpan);
+    const run: CodeLens = {
+      range,
+      command: {
+        title: stage.template ? "$(run-all) Run group" : "$(play) Run stage",
+        command: RUN_STAGE_COMMAND,
+        arguments: [stage.name],
+      },
+    };
+    const status = statuses.get(stage);
+    return status ? [run, { range, command: stateCommand(status, stage.template) }] : [run];
+  });
 }

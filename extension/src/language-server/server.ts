@@ -6,6 +6,7 @@
  */
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   DocumentDiagnosticReportKind,
   TextDocumentSyncKind,
   TextDocuments,
@@ -42,11 +43,13 @@ export class LatheLanguageServer {
   private readonly workspaces = new Map<string, WorkspaceFiles>();
   private readonly latest = new Map<string, number>();
   private canAskSettings = false;
+  private canRefreshLenses = false;
   private itemDefaults = false;
 
   constructor(private readonly connection: Connection) {
     connection.onInitialize((params): InitializeResult => {
       this.canAskSettings = params.capabilities.workspace?.configuration === true;
+      this.canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
       const completion = params.capabilities.textDocument?.completion;
       this.itemDefaults = completion?.completionList?.itemDefaults?.includes("editRange") === true;
       return { capabilities, serverInfo: { name: "lathe-language-server" } };
@@ -61,6 +64,10 @@ export class LatheLanguageServer {
       }
       this.contexts.clear();
       this.refreshDiagnostics();
+      // The stages' state lenses read lathe.lock, params files and pointers.
+      if (this.canRefreshLenses) {
+        void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+      }
     });
     this.documents.onDidClose((e) => {
       this.settings.delete(e.document.uri);

@@ -33,8 +33,14 @@ export function startPipelineLanguageClient(context: vscode.ExtensionContext): v
     outputChannel,
     synchronize: {
       configurationSection: "lathe.pipeline",
-      // params files, metrics and pointers change what the server reports about lathe.yaml.
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{yaml,yml,json,lathe,dvc}"),
+      // params files, metrics, pointers and lathe.lock change what the server reports about
+      // lathe.yaml (its diagnostics, hovers and the stages' state lenses).
+      // FIXME(#4): a dep or out edited on disk (data/raw.csv) reaches the state lenses only at
+      // the next edit of the file or change of lathe.lock; the daemon's `pipeline/changed` event
+      // (it watches deps and outs) should be forwarded to the server as a lens refresh.
+      fileEvents: vscode.workspace.createFileSystemWatcher(
+        "**/{*.yaml,*.yml,*.json,*.lathe,*.dvc,lathe.lock}",
+      ),
     },
   };
   const client = new LanguageClient(

@@ -1,4 +1,8 @@
-/** "Run stage" (the code lens above each stage in lathe.yaml): reproduces that one stage. */
+/**
+ * "Run stage" (the code lens above each stage in lathe.yaml): reproduces that one stage. Above a
+ * foreach/matrix stage the lens is "Run group" and passes the written name, which the daemon's
+ * repro takes for every stage it generates (daemon/src/pipeline/dag.ts selectStages).
+ */
 import * as vscode from "vscode";
 import type { DaemonConnection } from "../daemon/connection";
 import { reproduce } from "../runs/reproduce";
@@ -8,7 +12,8 @@ export async function runStage(daemon: DaemonConnection, stage?: string): Promis
     stage ??
     (await vscode.window.showInputBox({
       title: "Run stage",
-      prompt: "The stage's name in lathe.yaml",
+      prompt:
+        "The stage's name in lathe.yaml (a foreach/matrix stage's name runs all it generates)",
     }));
   if (!name) {
     return;
