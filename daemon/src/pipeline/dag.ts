@@ -146,36 +146,88 @@ export function selectStages(dag: Dag, names: string[] | undefined, downstream =
 
 /**
  * Refuses a dep that is neither on disk nor produced by a stage, and a wdir that does not exist,
- * before anything runs.
+ * before anything runs. `exists` says whether a workspace path exists (the language server passes
+ * its own view of the disk).
  */
-export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
+export function checkDepsExist(
+  root: string,
+  dag: Dag,
+  stages: Stage[],
+  exists: (wsPath: string) => boolean = (wsPath) => existsSync(join(root, wsPath)),
+): void {
   for (const stage of stages) {
-    if (stage.wdir && !existsSync(join(root, stage.wdir))) {
-      throw new LatheError(
-        "LATHE_BAD_INPUT",
-        `${at(dag.pipeline.file, stage.pos)}stage '${stage.name}' has wdir '${stage.wdir}', which does not exist`,
-        { file: dag.pipeline.file, stage: stage.name, path: stage.wdir },
-      );
-    }
-    for (const dep of stage.deps) {
-      const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
-      if (!produced && !existsSync(join(root, dep.wsPath))) {
-        const dvcPointer = `${dep.wsPath}.dvc`;
-        if (existsSync(join(root, dvcPointer))) {
-          throw new LatheError(
-            "LATHE_BAD_INPUT",
-            `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which is tracked by DVC (${dvcPointer}) and not checked out; Lathe does not read .dvc pointer files: run 'dvc pull ${dep.wsPath}', then 'lathe add ${dep.wsPath}'`,
-            { file: dag.pipeline.file, stage: stage.name, path: dep.wsPath, pointer: dvcPointer },
-          );
-        }
-        throw new LatheError(
-          "LATHE_BAD_INPUT",
-          `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which does not exist and no stage produces; run 'lathe add ${dep.wsPath}' or fix deps`,
-          { file: dag.pipeline.file, stage: stage.name, path: dep.wsPath },
-        );
-      }
+    const [first] = stageFileProblems(dag, stage, exists);
+    if (first) {
+      throw first;
     }
   }
+}
+
+/** Every error checkDepsExist would give for the stage: its wdir, then each dep in order. */
+export function stageFileProblems(
+  dag: Dag,
+  stage: Stage,
+  exists: (wsPath: string) => boolean,
+): LatheError[] {
+  const file = dag.pipeline.file;
+  const problems: LatheError[] = [];
+  if (stage.wdir && !exists(stage.wdir)) {
+    problems.push(
+      new LatheError(
+        "LATHE_BAD_INPUT",
+        `${at(file, stage.pos)}stage '${stage.name}' has wdir '${stage.wdir}', which does not exist`,
+        { file, stage: stage.name, path: stage.wdir },
+      ),
+    );
+  }
+  for (const dep of stage.deps) {
+    const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
+    const reason = produced ? undefined : missingDepReason(stage.name, dep.wsPath, exists);
+    if (reason) {
+      problems.push(
+        new LatheError("LATHE_BAD_INPUT", `${at(file, dep.pos)}${reason.message}`, {
+          file,
+          stage: stage.name,
+          path: dep.wsPath,
+          ...reason.data,
+        }),
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Why a dep no stage produces cannot be read, or undefined when it is on disk: it does not exist,
+ * or only a pointer to it does (Lathe's `.lathe`, to check out; dvc's `.dvc`, which Lathe does
+ * not read).
+ */
+export function missingDepReason(
+  stage: string,
+  wsPath: string,
+  exists: (wsPath: string) => boolean,
+): { message: string; data: Record<string, string> } | undefined {
+  if (exists(wsPath)) {
+    return undefined;
+  }
+  const lathePointer = `${wsPath}.lathe`;
+  if (exists(lathePointer)) {
+    return {
+      message: `stage '${stage}' depends on ${wsPath}, which is versioned (${lathePointer}) but not checked out: run 'lathe checkout ${wsPath}'`,
+      data: { pointer: lathePointer },
+    };
+  }
+  const dvcPointer = `${wsPath}.dvc`;
+  if (exists(dvcPointer)) {
+    return {
+      message: `stage '${stage}' depends on ${wsPath}, which is tracked by DVC (${dvcPointer}) and not checked out; Lathe does not read .dvc pointer files: run 'dvc pull ${wsPath}', then 'lathe add ${wsPath}'`,
+      data: { pointer: dvcPointer },
+    };
+  }
+  return {
+    message: `stage '${stage}' depends on ${wsPath}, which does not exist and no stage produces; run 'lathe add ${wsPath}' or fix deps`,
+    data: {},
+  };
 }
 
 /** The direct dependants of each stage: `upstream` turned around. */

@@ -2,7 +2,7 @@
  * Reads lathe.yaml (or dvc.yaml when there is no lathe.yaml) into a Pipeline. The YAML AST is
  * walked directly, not converted to plain values first, so every error names file:line:col.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import {
   LineCounter,
@@ -81,6 +81,13 @@ export function loadPipeline(root: string): Pipeline {
     );
   }
   const abs = join(root, file);
+  if (!statSync(abs).isFile()) {
+    throw new LatheError(
+      "LATHE_BAD_FILE",
+      `${file}: is a folder, not a file; the pipeline is the file ${file} at the workspace root: move the folder away or rename it`,
+      { file },
+    );
+  }
   // The parse depends on the file and on the vars files it reads (params.yaml by default).
   return cachedParse(root, `pipeline:${file}`, [abs], (reads) => {
     const readFile = (path: string) => {
@@ -250,11 +257,17 @@ class Walker implements SectionWalker {
   }
 
   private cmd(node: Node | null, where: string): string {
-    const message = `${where}'cmd' must be a string or a list of strings`;
+    // Text only, as the schema says: `cmd: 3` is a mistake, not the command "3".
+    const text = (item: Node | null): string => {
+      if (!isScalar(item) || typeof item.value !== "string") {
+        this.fail(item, `${where}'cmd' must be a string or a list of strings`);
+      }
+      return item.value;
+    };
     if (isSeq(node) && node.items.length > 0) {
-      return node.items.map((item) => this.string(item as Node, where, message)).join(" && ");
+      return node.items.map((item) => text(item as Node)).join(" && ");
     }
-    const cmd = this.string(node, where, message);
+    const cmd = text(node);
     if (cmd.trim() === "") {
       this.fail(node, `${where}'cmd' is empty`);
     }
@@ -282,9 +295,21 @@ class Walker implements SectionWalker {
 
   /** A path is a string, or `{path: {cache: false}}` (dvc's object form). */
   pathEntry(node: Node, field: string, wdir: string, where: string): PathEntry {
-    const shape = `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
+    const shape =
+      field === "deps"
+        ? `${where}each entry of 'deps' must be a path`
+        : `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
     let path: string;
     let options = { cache: true, persist: false };
+    if (field === "deps" && isMap(node)) {
+      // As in dvc.yaml, a dep is a path: the options (cache, persist…) are those of outputs.
+      const first = node.items[0]?.key;
+      const instead = isScalar(first) ? `: write '- ${String(first.value)}'` : "";
+      this.fail(
+        node,
+        `${where}a dep is a path and takes no options (${OUT_OPTIONS.join(", ")} are options of outs, metrics and plots)${instead}`,
+      );
+    }
     if (isMap(node)) {
       if (node.items.length !== 1) {
         this.fail(node, shape);
