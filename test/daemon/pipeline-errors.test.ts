@@ -219,7 +219,9 @@ test("a lathe.lock entry of the wrong shape names lathe.lock:line:col, the stage
   );
   assert.throws(
     () => parseLock(lock("    cmd: x\n    deps:\n    - path: in.csv\n")),
-    new RegExp(`lathe\\.lock:6:7: stage 'a': deps\\[0\\] must be a mapping with a 'path' and an 'oid'; ${hint}`),
+    new RegExp(
+      `lathe\\.lock:6:7: stage 'a': deps\\[0\\] must be a mapping with a 'path' and an 'oid'; ${hint}`,
+    ),
   );
   assert.throws(
     () => parseLock(lock("    cmd: 3\n")),
@@ -227,7 +229,9 @@ test("a lathe.lock entry of the wrong shape names lathe.lock:line:col, the stage
   );
   assert.throws(
     () => parseLock(lock("    cmd: x\n    params: {params.yaml: 1}\n")),
-    new RegExp(`lathe\\.lock:5:27: stage 'a': params of params\\.yaml must be a mapping of keys to values; ${hint}`),
+    new RegExp(
+      `lathe\\.lock:5:27: stage 'a': params of params\\.yaml must be a mapping of keys to values; ${hint}`,
+    ),
   );
   assert.throws(() => parseLock("stages: [a]\n"), /lathe\.lock:1:9: 'stages' must be a mapping/);
   assert.throws(() => parseLock("stages:\n  a: [1\n"), /lathe\.lock:\d+:\d+: not valid YAML/);

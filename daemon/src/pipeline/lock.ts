@@ -108,12 +108,12 @@ function checkLock(data: unknown, text: () => string): LockFile {
     if (typeof e.cmd !== "string") {
       fail(e.cmd === undefined ? at() : at("cmd"), `${where}'cmd' must be a string`);
     }
-    if (e.env != null && !isRecord(e.env)) {
+    if (e.env !== undefined && e.env !== null && !isRecord(e.env)) {
       fail(at("env"), `${where}'env' must be a mapping of names to values`);
     }
     for (const field of ["deps", "outs"] as const) {
       const list = e[field];
-      if (list == null) {
+      if (list === undefined || list === null) {
         continue;
       }
       if (!Array.isArray(list)) {
@@ -126,7 +126,7 @@ function checkLock(data: unknown, text: () => string): LockFile {
         }
       });
     }
-    if (e.params != null) {
+    if (e.params !== undefined && e.params !== null) {
       const params = e.params;
       if (!isRecord(params)) {
         fail(at("params"), `${where}'params' must be a mapping of params files to their values`);
