@@ -24,17 +24,18 @@ export function overlaps(a: string, b: string): boolean {
 }
 
 export function buildDag(pipeline: Pipeline): Dag {
-  checkOuts(pipeline);
+  const outputs = checkOuts(pipeline);
   const upstream = new Map<string, Set<string>>();
   const producers = new Map<string, Map<string, string>>();
   for (const stage of pipeline.stages) {
     const ups = new Set<string>();
     const byDep = new Map<string, string>();
     for (const dep of stage.deps) {
-      const producer = producerOf(pipeline, dep.wsPath, stage.name);
+      // The first stage in file order writing a path that overlaps the dep.
+      const producer = outputs.overlapping(dep.wsPath).find((o) => o.stage.name !== stage.name);
       if (producer) {
-        ups.add(producer.name);
-        byDep.set(dep.wsPath, producer.name);
+        ups.add(producer.stage.name);
+        byDep.set(dep.wsPath, producer.stage.name);
       }
     }
     upstream.set(stage.name, ups);
@@ -43,18 +44,12 @@ export function buildDag(pipeline: Pipeline): Dag {
   return { pipeline, order: topoOrder(pipeline, upstream), upstream, producers };
 }
 
-function producerOf(pipeline: Pipeline, path: string, self: string): Stage | undefined {
-  return pipeline.stages.find(
-    (s) => s.name !== self && stageOutputs(s).some((out) => overlaps(out.wsPath, path)),
-  );
-}
-
 /** Two stages may not write the same path, or one inside the other's. */
-function checkOuts(pipeline: Pipeline): void {
-  const seen: { stage: Stage; out: PathEntry }[] = [];
+function checkOuts(pipeline: Pipeline): OutputIndex {
+  const seen = new OutputIndex();
   for (const stage of pipeline.stages) {
     for (const out of stageOutputs(stage)) {
-      const clash = seen.find((s) => s.stage !== stage && overlaps(s.out.wsPath, out.wsPath));
+      const clash = seen.overlapping(out.wsPath).find((s) => s.stage !== stage);
       if (clash) {
         throw new LatheError(
           "LATHE_BAD_FILE",
@@ -62,24 +57,100 @@ function checkOuts(pipeline: Pipeline): void {
           { file: pipeline.file, stages: [clash.stage.name, stage.name], path: out.wsPath },
         );
       }
-      seen.push({ stage, out });
+      seen.add(stage, out);
     }
   }
+  return seen;
+}
+
+interface Output {
+  stage: Stage;
+  out: PathEntry;
+  /** Order of adding: file order of the stages, then of their outputs. */
+  seq: number;
+}
+
+/**
+ * Outputs by path, so that finding those that overlap a path costs a few lookups instead of a
+ * comparison with every output (a 500-stage pipeline is checked on every edit in the editor).
+ */
+class OutputIndex {
+  private readonly all: Output[] = [];
+  private readonly byPath = new Map<string, Output[]>();
+  /** Folder → the outputs strictly inside it. */
+  private readonly inside = new Map<string, Output[]>();
+
+  add(stage: Stage, out: PathEntry): void {
+    const output = { stage, out, seq: this.all.length };
+    this.all.push(output);
+    push(this.byPath, out.wsPath, output);
+    for (const dir of ancestors(out.wsPath)) {
+      push(this.inside, dir, output);
+    }
+  }
+
+  /** The outputs that equal, contain or lie inside `path` (overlaps()), in the order added. */
+  overlapping(path: string): Output[] {
+    if (path === ".") {
+      return this.all;
+    }
+    const found = [
+      ...(this.byPath.get(path) ?? []),
+      ...(this.inside.get(path) ?? []),
+      ...(this.byPath.get(".") ?? []),
+      ...ancestors(path).flatMap((dir) => this.byPath.get(dir) ?? []),
+    ];
+    return found.sort((a, b) => a.seq - b.seq);
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) {
+    list.push(value);
+  } else {
+    map.set(key, [value]);
+  }
+}
+
+/** `a/b/c` → `a/b`, `a` (not "."). */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) {
+    out.push(path.slice(0, i));
+  }
+  return out;
 }
 
 /** Kahn's algorithm, taking ready stages in file order; a leftover means a cycle. */
 function topoOrder(pipeline: Pipeline, upstream: Map<string, Set<string>>): Stage[] {
+  const stages = pipeline.stages;
+  const index = new Map(stages.map((s, i) => [s.name, i]));
+  const waiting = stages.map((s) => upstream.get(s.name)!.size);
+  const dependants = stages.map((): number[] => []);
+  stages.forEach((s, i) =>
+    upstream.get(s.name)!.forEach((u) => dependants[index.get(u)!]!.push(i)),
+  );
+  // Ready stages by file index, the first last (taken with pop()).
+  const ready = waiting.flatMap((n, i) => (n === 0 ? [i] : [])).reverse();
   const done = new Set<string>();
   const order: Stage[] = [];
-  while (order.length < pipeline.stages.length) {
-    const ready = pipeline.stages.find(
-      (s) => !done.has(s.name) && [...upstream.get(s.name)!].every((u) => done.has(u)),
-    );
-    if (!ready) {
-      throw cycleError(pipeline, upstream, done);
+  while (ready.length > 0) {
+    const stage = stages[ready.pop()!]!;
+    done.add(stage.name);
+    order.push(stage);
+    for (const d of dependants[index.get(stage.name)!]!) {
+      if (--waiting[d]! === 0) {
+        let at = ready.length;
+        while (at > 0 && ready[at - 1]! < d) {
+          at--;
+        }
+        ready.splice(at, 0, d);
+      }
     }
-    done.add(ready.name);
-    order.push(ready);
+  }
+  if (order.length < stages.length) {
+    throw cycleError(pipeline, upstream, done);
   }
   return order;
 }
