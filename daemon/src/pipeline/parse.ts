@@ -109,6 +109,49 @@ export interface ParseOptions {
 
 /** Parses the text of a pipeline file; `file` is its workspace-relative name for messages. */
 export function parsePipeline(file: string, text: string, options: ParseOptions = {}): Pipeline {
+  return parsePipelineVars(file, text, options).pipeline;
+}
+
+/**
+ * parsePipeline, also giving the vars `${…}` read. The language server parses a large file in
+ * pieces with the same rules: the text around `stages:` here, then each stage with parseStages,
+ * then checkStageNames over them all.
+ */
+export function parsePipelineVars(
+  file: string,
+  text: string,
+  options: ParseOptions = {},
+): { pipeline: Pipeline; vars: Vars } {
+  const { doc, lines } = readYaml(file, text);
+  return new Walker(file, lines, text, options).pipeline(doc.contents);
+}
+
+/** The stages of a text holding entries of `stages:` (a mapping of names to stages). */
+export function parseStages(file: string, text: string, vars: Vars): Stage[] {
+  const { doc, lines } = readYaml(file, text);
+  const walker: Walker = new Walker(file, lines, text, {});
+  if (!isMap(doc.contents)) {
+    walker.fail(doc.contents, "'stages' must be a mapping of stage names to stages");
+  }
+  return walker.stages(doc.contents, vars);
+}
+
+/** Generated names must not collide with each other or with a written stage. */
+export function checkStageNames(file: string, stages: Stage[]): void {
+  const seen = new Set<string>();
+  for (const stage of stages) {
+    if (seen.has(stage.name)) {
+      throw new LatheError(
+        "LATHE_BAD_FILE",
+        `${at(file, stage.pos)}two stages are named '${stage.name}'; foreach keys and matrix values must be unique`,
+        { file, stage: stage.name, ...stage.pos },
+      );
+    }
+    seen.add(stage.name);
+  }
+}
+
+function readYaml(file: string, text: string) {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
@@ -120,7 +163,7 @@ export function parsePipeline(file: string, text: string, options: ParseOptions 
       ...pos,
     });
   }
-  return new Walker(file, lines, text, options).pipeline(doc.contents);
+  return { doc, lines };
 }
 
 class Walker implements SectionWalker {
@@ -133,7 +176,7 @@ class Walker implements SectionWalker {
     private readonly options: ParseOptions,
   ) {}
 
-  pipeline(root: Node | null): Pipeline {
+  pipeline(root: Node | null): { pipeline: Pipeline; vars: Vars } {
     if (!isMap(root)) {
       this.fail(root, "the file must be a mapping with a 'stages:' section");
     }
@@ -168,11 +211,14 @@ class Walker implements SectionWalker {
     }
     const fail = (node: unknown, message: string) => this.fail(node, message);
     const vars = loadVars(varsNode, DEFAULT_PARAMS_FILE, this.options.readFile, fail);
-    const stages = stagesNode.items.flatMap((pair) =>
-      this.expand(pair, vars).map((source) => this.stage(source)),
-    );
-    this.checkNames(stages);
-    return { file: this.file, experiment, stages, metrics, plots, warnings: this.warnings };
+    const stages = this.stages(stagesNode, vars);
+    checkStageNames(this.file, stages);
+    const { file, warnings } = this;
+    return { pipeline: { file, experiment, stages, metrics, plots, warnings }, vars };
+  }
+
+  stages(node: YAMLMap, vars: Vars): Stage[] {
+    return node.items.flatMap((pair) => this.expand(pair, vars).map((s) => this.stage(s)));
   }
 
   /** The stages one entry stands for (several with foreach or matrix), `${…}` substituted. */
@@ -189,20 +235,6 @@ class Walker implements SectionWalker {
         this.fail(err.node, `stage '${name}': ${err.message}`, err.offset);
       }
       throw err;
-    }
-  }
-
-  /** Generated names must not collide with each other or with a written stage. */
-  private checkNames(stages: Stage[]): void {
-    const seen = new Set<string>();
-    for (const stage of stages) {
-      if (seen.has(stage.name)) {
-        this.fail(
-          stage.pos,
-          `two stages are named '${stage.name}'; foreach keys and matrix values must be unique`,
-        );
-      }
-      seen.add(stage.name);
     }
   }
 
