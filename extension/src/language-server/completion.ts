@@ -15,7 +15,7 @@ import { normalise, type StageInfo } from "./analysis";
 import { allVars, type DocContext } from "./context";
 import { cursorAt, type Cursor } from "./cursor";
 import { metricNames } from "./metrics";
-import { fieldsAt, schemasAt, resolve } from "./schema";
+import { fieldsAt, schemasAt, valueTypes } from "./schema";
 import { valueText } from "./workspaceFiles";
 
 const RETRIGGER = { title: "Suggest", command: "editor.action.triggerSuggest" };
@@ -208,5 +208,5 @@ function varItems(ctx: DocContext, edit: Edit): CompletionItem[] {
 
 function isBoolean(path: string[]): boolean {
   const schemas = schemasAt(path);
-  return schemas.length > 0 && schemas.every((s) => resolve(s).type === "boolean");
+  return schemas.length > 0 && schemas.every((s) => valueTypes(s).join() === "boolean");
 }

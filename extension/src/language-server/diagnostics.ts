@@ -3,12 +3,16 @@
  * schema (unknown field, wrong type), unknown params keys and missing params files, deps that
  * neither exist nor are produced, outputs that overlap, cycles, and a command that reads another
  * stage's output without listing it in deps; and a `models:` entry that `lathe repro` would
- * refuse (modelsCheck.ts: unknown stages, outputs, gate conditions, aliases).
+ * refuse (modelsCheck.ts: unknown stages, outputs, gate conditions, aliases). Then whatever else
+ * the engine itself refuses (engineCheck.ts: paths outside the workspace, unknown `${…}`,
+ * generated stages that collide, a malformed lathe.lock…), where no error is reported already.
  */
 import { isScalar, isMap, type Node } from "yaml";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
 import { keyText, normalise, spanOf, type Span, type StageInfo } from "./analysis";
 import { rangeOf, type DocContext } from "./context";
+import { missingDepReason } from "../../../daemon/src/pipeline/dag";
+import type { EngineChecker } from "./engineCheck";
 import { checkModels } from "./modelsCheck";
 
 export const SOURCE = "lathe";
@@ -25,6 +29,8 @@ export const Code = {
   undeclaredDep: "undeclared-dep",
   unusedParamsFile: "unused-params-file",
   modelEntry: "model-entry",
+  /** Refused by `lathe repro` (the engine's own check), with its message. */
+  repro: "repro",
 } as const;
 
 export interface DiagnoseOptions {
@@ -32,10 +38,18 @@ export interface DiagnoseOptions {
   checkFiles: boolean;
 }
 
-export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[] {
+export function diagnose(
+  ctx: DocContext,
+  options: DiagnoseOptions,
+  engine?: EngineChecker,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const add: Add = (span, message, code, severity = DiagnosticSeverity.Error, data) =>
-    void out.push({
+  const errors: Span[] = [];
+  const add: Add = (span, message, code, severity = DiagnosticSeverity.Error, data) => {
+    if (severity === DiagnosticSeverity.Error) {
+      errors.push(span);
+    }
+    out.push({
       range: rangeOf(ctx.document, span),
       message,
       code,
@@ -43,6 +57,7 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
       source: SOURCE,
       data,
     });
+  };
 
   for (const e of ctx.model.syntaxErrors) {
     add(e.span, `not valid YAML: ${e.message}`, Code.syntax);
@@ -77,6 +92,14 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
   checkCommands(ctx, add);
   for (const p of checkModels(ctx)) {
     add(p.span, p.message, Code.modelEntry);
+  }
+  // The engine stops at its first error in a stage; one already shown there is not repeated.
+  for (const p of engine?.check(ctx, options.checkFiles && ctx.files !== undefined).problems ??
+    []) {
+    const at = p.span.start;
+    if (!errors.some((s) => s.start <= at && (at < s.end || at === s.start))) {
+      add(p.span, p.message, Code.repro);
+    }
   }
   return out;
 }
@@ -138,14 +161,10 @@ function checkDeps(ctx: DocContext, add: Add): void {
       if (dep.wsPath === undefined || ctx.index.producers(dep.wsPath).length > 0) {
         continue;
       }
-      // A versioned file not checked out yet has its pointer (`.lathe`, or dvc's `.dvc`).
-      const files = ctx.files!;
-      if (
-        !files.exists(dep.wsPath) &&
-        !files.exists(`${dep.wsPath}.lathe`) &&
-        !files.exists(`${dep.wsPath}.dvc`)
-      ) {
-        add(dep.span, `dep '${dep.path}' does not exist and no stage produces it`, Code.missingDep);
+      // The engine's rule and words (a pointer alone, `.lathe` or dvc's `.dvc`, is not the data).
+      const reason = missingDepReason(stage.name, dep.wsPath, (p) => ctx.files!.exists(p));
+      if (reason) {
+        add(dep.span, reason.message, Code.missingDep);
       }
     }
   }

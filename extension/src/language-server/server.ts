@@ -12,6 +12,7 @@ import {
   type CancellationToken,
   type CompletionItem,
   type CompletionList,
+  type Diagnostic,
   type Range,
   type Connection,
   type InitializeResult,
@@ -23,6 +24,7 @@ import { complete } from "./completion";
 import { limitItems, type LimitedItems } from "./completionLimit";
 import { buildContext, rootOf, type DocContext } from "./context";
 import { diagnose } from "./diagnostics";
+import { EngineChecker } from "./engineCheck";
 import { hover } from "./hover";
 import { codeLenses, definition, prepareRename, references, rename, symbols } from "./navigation";
 import { WorkspaceFiles } from "./workspaceFiles";
@@ -39,6 +41,7 @@ export class LatheLanguageServer {
   private readonly settings = new Map<string, Promise<PipelineSettings>>();
   private readonly contexts = new Map<string, { version: number; ctx: DocContext }>();
   private readonly analysers = new Map<string, Analyser>();
+  private readonly engines = new Map<string, EngineChecker>();
   private readonly workspaces = new Map<string, WorkspaceFiles>();
   private readonly latest = new Map<string, number>();
   private canAskSettings = false;
@@ -66,6 +69,7 @@ export class LatheLanguageServer {
       this.settings.delete(e.document.uri);
       this.contexts.delete(e.document.uri);
       this.analysers.delete(e.document.uri);
+      this.engines.delete(e.document.uri);
     });
     this.registerRequests();
     this.documents.listen(connection);
@@ -113,11 +117,19 @@ export class LatheLanguageServer {
     c.languages.diagnostics.on(async (p, token) => {
       const uri = p.textDocument.uri;
       const settings = await this.settingsFor(uri);
-      const items = token.isCancellationRequested
-        ? []
-        : this.withContext(uri, [], (ctx) => diagnose(ctx, settings));
+      const items = token.isCancellationRequested ? [] : this.diagnostics(uri, settings);
       return { kind: DocumentDiagnosticReportKind.Full, items };
     });
+  }
+
+  /** The document's problems: the analysis's, then what the engine refuses besides. */
+  private diagnostics(uri: string, settings: PipelineSettings): Diagnostic[] {
+    let engine = this.engines.get(uri);
+    if (!engine) {
+      engine = new EngineChecker();
+      this.engines.set(uri, engine);
+    }
+    return this.withContext(uri, [], (ctx) => diagnose(ctx, settings, engine));
   }
 
   /** Settings scoped to the document, asked once and cached until they change (STYLE 3.20). */
