@@ -93,11 +93,16 @@ export function diagnose(
   for (const p of checkModels(ctx)) {
     add(p.span, p.message, Code.modelEntry);
   }
-  // The engine stops at its first error in a stage; one already shown there is not repeated.
-  for (const p of engine?.check(ctx, options.checkFiles && ctx.files !== undefined).problems ??
-    []) {
+  // The engine stops at its first error in a stage; where an error is shown already, the
+  // engine's is not added.
+  const shown = [...errors];
+  const keys = new Set<string>();
+  const checkFiles = options.checkFiles && ctx.files !== undefined;
+  for (const p of engine?.check(ctx, checkFiles).problems ?? []) {
     const at = p.span.start;
-    if (!errors.some((s) => s.start <= at && (at < s.end || at === s.start))) {
+    const covered = shown.some((s) => s.start <= at && (at < s.end || at === s.start));
+    if (!covered && !keys.has(p.key)) {
+      keys.add(p.key);
       add(p.span, p.message, Code.repro);
     }
   }

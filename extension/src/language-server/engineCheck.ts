@@ -31,6 +31,11 @@ export interface EngineProblem {
   span: Span;
   /** The engine's message without its `file:line:col: ` prefix (the span says where). */
   message: string;
+  /**
+   * Problems with the same key say the same thing: the stages a foreach generates share their
+   * text, and one missing dep written there is one problem, not one per generated stage.
+   */
+  key: string;
 }
 
 export interface EngineResult {
@@ -209,14 +214,16 @@ export class EngineChecker {
     if (prefix) {
       const line = lineShift + Number(prefix[1]) - 1;
       const start = ctx.document.offsetAt({ line, character: Number(prefix[2]) - 1 });
-      return { span: tokenSpan(text, start), message: err.message.slice(prefix[0].length) };
+      const message = err.message.slice(prefix[0].length);
+      const path = typeof err.data.path === "string" ? err.data.path : message;
+      return { span: tokenSpan(text, start), message, key: `${start}:${path}` };
     }
     // No place in this file (lathe.lock's entry for a stage): the stage's name, else `stages:`.
     const stage = typeof err.data.stage === "string" ? err.data.stage.split("@")[0]! : "";
     const key = ctx.model.stagesByName.get(stage)?.keySpan;
     const header = /^stages:/m.exec(text);
     const span = key ?? (header ? { start: header.index, end: header.index + 6 } : undefined);
-    return { span: span ?? { start: 0, end: 0 }, message: err.message };
+    return { span: span ?? { start: 0, end: 0 }, message: err.message, key: err.message };
   }
 }
 
