@@ -33,8 +33,12 @@ export function startPipelineLanguageClient(context: vscode.ExtensionContext): v
     outputChannel,
     synchronize: {
       configurationSection: "lathe.pipeline",
-      // params files, metrics and pointers change what the server reports about lathe.yaml.
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{yaml,yml,json,lathe,dvc}"),
+      // Params and vars files, pointers and lathe.lock change what the server reports about
+      // lathe.yaml; the server also registers watchers for exactly the files a pipeline names
+      // (deps of any kind), as it does in any editor.
+      fileEvents: vscode.workspace.createFileSystemWatcher(
+        "**/{*.yaml,*.yml,*.json,*.lathe,*.dvc,lathe.lock}",
+      ),
     },
   };
   const client = new LanguageClient(
