@@ -70,16 +70,29 @@ export class EngineChecker {
   /** The result of the last check, for the files the server watches. */
   last: EngineResult | undefined;
 
+  /** @param onBug told of an error that is not a LatheError (a bug in the checks). */
+  constructor(private readonly onBug: (err: unknown) => void) {}
+
   /**
    * The engine's verdict on the document. `checkFiles` adds the checks against the disk (deps and
    * wdirs that do not exist, lathe.lock); vars files are read in any case, as `${…}` needs them.
    */
   check(ctx: DocContext, checkFiles: boolean): EngineResult {
-    const root = ctx.files?.root;
     const result: EngineResult = { problems: [], pipeline: undefined, reads: [] };
     this.last = result;
+    try {
+      this.checkInto(ctx, checkFiles, result);
+    } catch (err) {
+      // A bug, not a problem of the file: the analysis's diagnostics are still worth showing.
+      this.onBug(err);
+    }
+    return result;
+  }
+
+  private checkInto(ctx: DocContext, checkFiles: boolean, result: EngineResult): void {
+    const root = ctx.files?.root;
     if (root === undefined || ctx.model.syntaxErrors.length > 0) {
-      return result; // Nothing to read vars from; or the analysis reports the syntax already.
+      return; // Nothing to read vars from; or the analysis reports the syntax already.
     }
     const file = decodeURIComponent(ctx.document.uri.slice(ctx.document.uri.lastIndexOf("/") + 1));
     const report = (err: unknown, lineShift = 0) => {
@@ -90,19 +103,19 @@ export class EngineChecker {
     };
     const pipeline = this.parse(ctx, file, root, result, report);
     if (!pipeline) {
-      return result;
+      return;
     }
+    result.pipeline = pipeline;
     try {
       checkStageNames(file, pipeline.stages);
       const dag = buildDag(pipeline);
-      result.pipeline = pipeline;
       if (checkFiles) {
         const exists = (wsPath: string) => ctx.files!.exists(wsPath);
         for (const stage of dag.order) {
           stageFileProblems(dag, stage, exists).forEach((err) => report(err));
         }
-        const lock = this.checkLock(root);
         result.reads.push(LOCK_FILE);
+        const lock = this.checkLock(root);
         if (lock) {
           report(lock);
         }
@@ -110,7 +123,6 @@ export class EngineChecker {
     } catch (err) {
       report(err);
     }
-    return result;
   }
 
   /** The whole pipeline, parsed in pieces; undefined (and the problems reported) when it fails. */

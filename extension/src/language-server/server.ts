@@ -176,7 +176,11 @@ export class LatheLanguageServer {
   private diagnostics(uri: string, settings: PipelineSettings): Diagnostic[] {
     let engine = this.engines.get(uri);
     if (!engine) {
-      engine = new EngineChecker();
+      engine = new EngineChecker((err) =>
+        this.connection.console.error(
+          `lathe.yaml engine check failed: ${(err as Error).stack ?? String(err)}`,
+        ),
+      );
       this.engines.set(uri, engine);
     }
     return this.withContext(uri, [], (ctx) => {
