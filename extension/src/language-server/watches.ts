@@ -65,6 +65,9 @@ export class Watches {
     private readonly onError: (err: unknown) => void,
   ) {}
 
+  // FIXME(#4): a client that cannot register watchers (no dynamicRegistration) hears of no file
+  // change but its own static ones (the extension's); the server should then watch these files
+  // itself (fs.watch on their folders) and refresh as it does on workspace/didChangeWatchedFiles.
   configure(capability: DidChangeWatchedFilesClientCapabilities | undefined): void {
     this.supported = capability?.dynamicRegistration === true;
     this.relativePatterns = capability?.relativePatternSupport === true;
