@@ -41,9 +41,13 @@ const conn = createMessageConnection(
 );
 conn.listen();
 try {
-  // What VS Code declares for completion lists: items may share their edit range.
+  // What VS Code declares: completion items may share their edit range; diagnostics are pulled
+  // (a client that does not say so gets them pushed after every edit).
   const capabilities = {
-    textDocument: { completion: { completionList: { itemDefaults: ["editRange"] } } },
+    textDocument: {
+      completion: { completionList: { itemDefaults: ["editRange"] } },
+      diagnostic: { dynamicRegistration: false },
+    },
   };
   await conn.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities });
   await conn.sendNotification("initialized", {});

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mkdirSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { test } from "node:test";
 import { buildDag, selectStages } from "../../daemon/src/pipeline/dag";
+import { parseLock } from "../../daemon/src/pipeline/lock";
 import { parsePipeline } from "../../daemon/src/pipeline/parse";
 import { removeDir, runCli, tempDir } from "../helpers";
 import { writeFiles } from "./pipeline-fixtures";
@@ -255,7 +257,95 @@ test("a params file or lathe.lock that is not YAML names file:line:col, as lathe
   assert.equal(lock.code, 2, lock.stdout);
   assert.match(
     lock.stderr,
-    /^lathe: lathe\.lock:2:5: not valid YAML: Nested mappings are not allowed in compact mappings; delete it to run every stage again$/m,
+    /^lathe: lathe\.lock:2:5: not valid YAML: Nested mappings are not allowed in compact mappings; fix it, or delete lathe\.lock to start over/m,
   );
+  await removeDir(root);
+});
+
+test("cmd must be text: a number is refused where it is written", () => {
+  assert.throws(
+    () => parse("stages:\n  a:\n    cmd: 3\n"),
+    /lathe\.yaml:3:10: stage 'a': 'cmd' must be a string or a list of strings$/,
+  );
+  assert.throws(
+    () => parse("stages:\n  a:\n    cmd: [echo a, 3]\n"),
+    /lathe\.yaml:3:19: stage 'a': 'cmd' must be a string or a list of strings$/,
+  );
+});
+
+test("a dep with options says that a dep takes none, not the options of outputs", () => {
+  const message =
+    /lathe\.yaml:4:12: stage 'a': a dep is a path and takes no options \(cache, persist, desc, remote, push are options of outs, metrics and plots\): write '- in\.csv'$/;
+  assert.throws(
+    () => parse("stages:\n  a:\n    cmd: x\n    deps: [{in.csv: {cache: false}}]\n"),
+    message,
+  );
+  assert.throws(
+    () => parse("stages:\n  a:\n    cmd: x\n    deps: [{in.csv: {foo: 1}}]\n"),
+    message,
+  );
+});
+
+test("a lathe.lock entry of the wrong shape names lathe.lock:line:col, the stage and the field", () => {
+  const lock = (entry: string) => `schema: '1.0'\nstages:\n  a:\n${entry}`;
+  const hint =
+    "fix it, or delete lathe.lock to start over \\(every stage is then stale and runs on the next repro\\)$";
+  assert.throws(
+    () => parseLock(lock("    cmd: x\n    outs: 3\n")),
+    new RegExp(`lathe\\.lock:5:11: stage 'a': 'outs' must be a list of \\{path, oid\\}; ${hint}`),
+  );
+  assert.throws(
+    () => parseLock(lock("    cmd: x\n    deps:\n    - path: in.csv\n")),
+    new RegExp(
+      `lathe\\.lock:6:7: stage 'a': deps\\[0\\] must be a mapping with a 'path' and an 'oid'; ${hint}`,
+    ),
+  );
+  assert.throws(
+    () => parseLock(lock("    cmd: 3\n")),
+    new RegExp(`lathe\\.lock:4:10: stage 'a': 'cmd' must be a string; ${hint}`),
+  );
+  assert.throws(
+    () => parseLock(lock("    cmd: x\n    params: {params.yaml: 1}\n")),
+    new RegExp(
+      `lathe\\.lock:5:27: stage 'a': params of params\\.yaml must be a mapping of keys to values; ${hint}`,
+    ),
+  );
+  assert.throws(() => parseLock("stages: [a]\n"), /lathe\.lock:1:9: 'stages' must be a mapping/);
+  assert.throws(() => parseLock("stages:\n  a: [1\n"), /lathe\.lock:\d+:\d+: not valid YAML/);
+  assert.deepEqual(parseLock("").stages, {});
+});
+
+test("the CLI exits 2 on a malformed lathe.lock, a lathe.yaml folder and a dep only versioned", async () => {
+  const root = await tempDir("lathe-pipeline-robust-");
+  writeFiles(root, {
+    "lathe.yaml": "stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n",
+    "lathe.lock": "schema: '1.0'\nstages:\n  a:\n    cmd: echo a > a.txt\n    outs: 3\n",
+  });
+  for (const verb of ["repro", "status"]) {
+    const lock = await runCli([verb], { cwd: root });
+    assert.equal(lock.code, 2, lock.stderr);
+    assert.match(
+      lock.stderr,
+      /lathe\.lock:5:11: stage 'a': 'outs' must be a list of \{path, oid\}; fix it, or delete lathe\.lock to start over/,
+    );
+  }
+
+  rmSync(join(root, "lathe.lock"));
+  writeFiles(root, {
+    "lathe.yaml": "stages:\n  a:\n    cmd: cat data.csv\n    deps: [data.csv]\n",
+    "data.csv.lathe": `oid: ${"0".repeat(64)}\n`,
+  });
+  const versioned = await runCli(["repro"], { cwd: root });
+  assert.equal(versioned.code, 2, versioned.stderr);
+  assert.match(
+    versioned.stderr,
+    /lathe\.yaml:4:12: stage 'a' depends on data\.csv, which is versioned \(data\.csv\.lathe\) but not in the workspace; run 'lathe checkout data\.csv' to restore it/,
+  );
+
+  rmSync(join(root, "lathe.yaml"));
+  mkdirSync(join(root, "lathe.yaml"));
+  const folder = await runCli(["repro"], { cwd: root });
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, /lathe\.yaml: is a folder, not a file/);
   await removeDir(root);
 });

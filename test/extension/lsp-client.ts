@@ -22,9 +22,11 @@ import type {
   CompletionList,
   Diagnostic,
   DocumentSymbol,
+  FileSystemWatcher,
   Hover,
   Location,
   Position,
+  PublishDiagnosticsParams,
   Range,
   WorkspaceEdit,
 } from "vscode-languageserver";
@@ -51,10 +53,31 @@ export interface Lsp {
     uri: string,
     position: Position,
   ): Promise<{ range: Range; placeholder: string } | null>;
+  /** Tells the server that files changed on disk (what the client's watchers would send). */
+  filesChanged(uris: string[]): void;
+  /** The watchers the server registered last (dynamic registration), [] when none. */
+  watchers(): FileSystemWatcher[];
+  /** Resolves at the next `workspace/diagnostic/refresh` the server sends. */
+  nextRefresh(): Promise<void>;
+  /** Resolves with the next diagnostics the server publishes for `uri` that `accept` takes. */
+  published(
+    uri: string,
+    accept?: (diagnostics: Diagnostic[]) => boolean,
+  ): Promise<PublishDiagnosticsParams>;
   close(): void;
 }
 
-export async function startLsp(): Promise<Lsp> {
+export interface LspOptions {
+  /** The client pulls diagnostics (as VS Code does); false: it waits for them to be pushed. */
+  pull?: boolean;
+  /** The client lets the server register file watchers. */
+  watch?: boolean;
+  /** Watchers may be relative patterns (`{baseUri, pattern}`); else absolute glob strings. */
+  relativePatterns?: boolean;
+}
+
+export async function startLsp(options: LspOptions = {}): Promise<Lsp> {
+  const { pull = true, watch = false, relativePatterns = true } = options;
   const up = new PassThrough();
   const down = new PassThrough();
   const server = createConnection(ProposedFeatures.all, up, down);
@@ -67,8 +90,42 @@ export async function startLsp(): Promise<Lsp> {
   client.onRequest("workspace/configuration", (p: { items: unknown[] }) =>
     p.items.map(() => settings),
   );
-  client.onRequest("workspace/diagnostic/refresh", () => null);
   client.onRequest("workspace/codeLens/refresh", () => null);
+  const refreshed: (() => void)[] = [];
+  client.onRequest("workspace/diagnostic/refresh", () => {
+    refreshed.splice(0).forEach((resolve) => resolve());
+    return null;
+  });
+  let watchers: FileSystemWatcher[] = [];
+  const registrations = new Map<string, FileSystemWatcher[]>();
+  client.onRequest(
+    "client/registerCapability",
+    (p: {
+      registrations: { id: string; registerOptions: { watchers: FileSystemWatcher[] } }[];
+    }) => {
+      for (const r of p.registrations) {
+        registrations.set(r.id, r.registerOptions.watchers);
+        watchers = r.registerOptions.watchers;
+      }
+      return null;
+    },
+  );
+  client.onRequest("client/unregisterCapability", (p: { unregisterations: { id: string }[] }) => {
+    p.unregisterations.forEach((u) => registrations.delete(u.id));
+    watchers = [...registrations.values()].at(-1) ?? [];
+    return null;
+  });
+  const waiting: {
+    uri: string;
+    accept: (d: Diagnostic[]) => boolean;
+    resolve: (p: PublishDiagnosticsParams) => void;
+  }[] = [];
+  client.onNotification("textDocument/publishDiagnostics", (p: PublishDiagnosticsParams) => {
+    for (const w of waiting.filter((w) => w.uri === p.uri && w.accept(p.diagnostics))) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve(p);
+    }
+  });
   client.listen();
   await client.sendRequest("initialize", {
     processId: null,
@@ -78,7 +135,12 @@ export async function startLsp(): Promise<Lsp> {
         configuration: true,
         diagnostics: { refreshSupport: true },
         codeLens: { refreshSupport: true },
+        didChangeWatchedFiles: {
+          dynamicRegistration: watch,
+          relativePatternSupport: watch && relativePatterns,
+        },
       },
+      textDocument: pull ? { diagnostic: { dynamicRegistration: false } } : {},
     },
   });
   void client.sendNotification("initialized", {});
@@ -148,6 +210,15 @@ export async function startLsp(): Promise<Lsp> {
       client.sendRequest("textDocument/rename", { textDocument: doc(uri), position, newName }),
     prepareRename: (uri, position) =>
       client.sendRequest("textDocument/prepareRename", { textDocument: doc(uri), position }),
+    filesChanged(uris) {
+      void client.sendNotification("workspace/didChangeWatchedFiles", {
+        changes: uris.map((uri) => ({ uri, type: 2 })),
+      });
+    },
+    watchers: () => watchers,
+    nextRefresh: () => new Promise((resolve) => refreshed.push(resolve)),
+    published: (uri, accept = () => true) =>
+      new Promise((resolve) => waiting.push({ uri, accept, resolve })),
     close() {
       client.dispose();
       server.dispose();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Diagnostic } from "vscode-languageserver";
 import { parsePipeline } from "../../daemon/src/pipeline/parse";
+import { runCli } from "../helpers";
 import { copyWorkspace, repoRoot, startLsp, type Lsp } from "./lsp-client";
 
 const weather = readFileSync(join(repoRoot, "examples/weather/lathe.yaml"), "utf8");
@@ -34,12 +35,22 @@ function edited(from: string, to: string): string {
   return weather.replace(from, to);
 }
 
-test("the weather example and the DVC get-started pipeline have no problems", async () => {
+test("the weather example has no problems; the DVC get-started pipeline only its DVC-held data, as lathe repro says", async () => {
   assert.deepEqual(await problems(weather), []);
   const dvcWs = copyWorkspace(join(repoRoot, "test/fixtures/dvc-get-started"));
   try {
     lsp.open(dvcWs.uri("dvc.yaml"), readFileSync(join(dvcWs.root, "dvc.yaml"), "utf8"));
-    assert.deepEqual(await lsp.diagnostics(dvcWs.uri("dvc.yaml")), []);
+    const found = await lsp.diagnostics(dvcWs.uri("dvc.yaml"));
+    // docs/pipeline.md: Lathe does not read .dvc files; the dep is an error (exit 2 in the CLI).
+    const message =
+      "stage 'prepare' depends on data/data.xml, which is tracked by DVC (data/data.xml.dvc) and not checked out; Lathe does not read .dvc pointer files: run 'dvc pull data/data.xml', then 'lathe add data/data.xml'";
+    assert.deepEqual(
+      found.map((d) => [d.range, d.message]),
+      [[{ start: { line: 4, character: 6 }, end: { line: 4, character: 19 } }, message]],
+    );
+    const cli = await runCli(["repro"], { cwd: dvcWs.root });
+    assert.equal(cli.code, 2);
+    assert.ok(cli.stderr.includes(`dvc.yaml:5:7: ${message}`), cli.stderr);
   } finally {
     dvcWs.remove();
   }
@@ -98,7 +109,10 @@ test("a value of the wrong type is reported on the value", async () => {
 
 test("a dep that neither exists nor is produced is reported; a produced one is not", async () => {
   assert.deepEqual(await problems(edited("deps: [src/train.js,", "deps: [src/nope.js,")), [
-    ["9:11-9:22", "dep 'src/nope.js' does not exist and no stage produces it"],
+    [
+      "9:11-9:22",
+      "stage 'train' depends on src/nope.js, which does not exist and no stage produces; run 'lathe add src/nope.js' or fix deps",
+    ],
   ]);
 });
 

@@ -25,7 +25,7 @@ export function overlaps(a: string, b: string): boolean {
 }
 
 export function buildDag(pipeline: Pipeline): Dag {
-  checkOuts(pipeline);
+  const outputs = checkOuts(pipeline);
   const upstream = new Map<string, Set<string>>();
   const producers = new Map<string, Map<string, string>>();
   for (const stage of pipeline.stages) {
@@ -33,22 +33,17 @@ export function buildDag(pipeline: Pipeline): Dag {
     const byDep = new Map<string, string>();
     for (const dep of stage.deps) {
       checkNotOwnOutput(pipeline, stage, dep);
-      const producer = producerOf(pipeline, dep.wsPath, stage.name);
+      // The first stage in file order writing a path that overlaps the dep.
+      const producer = outputs.overlapping(dep.wsPath).find((o) => o.stage.name !== stage.name);
       if (producer) {
-        ups.add(producer.name);
-        byDep.set(dep.wsPath, producer.name);
+        ups.add(producer.stage.name);
+        byDep.set(dep.wsPath, producer.stage.name);
       }
     }
     upstream.set(stage.name, ups);
     producers.set(stage.name, byDep);
   }
   return { pipeline, order: topoOrder(pipeline, upstream), upstream, producers };
-}
-
-function producerOf(pipeline: Pipeline, path: string, self: string): Stage | undefined {
-  return pipeline.stages.find(
-    (s) => s.name !== self && stageOutputs(s).some((out) => overlaps(out.wsPath, path)),
-  );
 }
 
 /**
@@ -69,11 +64,11 @@ function checkNotOwnOutput(pipeline: Pipeline, stage: Stage, dep: PathEntry): vo
 }
 
 /** Two stages may not write the same path, or one inside the other's. */
-function checkOuts(pipeline: Pipeline): void {
-  const seen: { stage: Stage; out: PathEntry }[] = [];
+function checkOuts(pipeline: Pipeline): OutputIndex {
+  const seen = new OutputIndex();
   for (const stage of pipeline.stages) {
     for (const out of stageOutputs(stage)) {
-      const clash = seen.find((s) => s.stage !== stage && overlaps(s.out.wsPath, out.wsPath));
+      const clash = seen.overlapping(out.wsPath).find((s) => s.stage !== stage);
       if (clash) {
         throw new LatheError(
           "LATHE_BAD_FILE",
@@ -81,24 +76,100 @@ function checkOuts(pipeline: Pipeline): void {
           { file: pipeline.file, stages: [clash.stage.name, stage.name], path: out.wsPath },
         );
       }
-      seen.push({ stage, out });
+      seen.add(stage, out);
     }
   }
+  return seen;
+}
+
+interface Output {
+  stage: Stage;
+  out: PathEntry;
+  /** Order of adding: file order of the stages, then of their outputs. */
+  seq: number;
+}
+
+/**
+ * Outputs by path, so that finding those that overlap a path costs a few lookups instead of a
+ * comparison with every output (a 500-stage pipeline is checked on every edit in the editor).
+ */
+class OutputIndex {
+  private readonly all: Output[] = [];
+  private readonly byPath = new Map<string, Output[]>();
+  /** Folder → the outputs strictly inside it. */
+  private readonly inside = new Map<string, Output[]>();
+
+  add(stage: Stage, out: PathEntry): void {
+    const output = { stage, out, seq: this.all.length };
+    this.all.push(output);
+    push(this.byPath, out.wsPath, output);
+    for (const dir of ancestors(out.wsPath)) {
+      push(this.inside, dir, output);
+    }
+  }
+
+  /** The outputs that equal, contain or lie inside `path` (overlaps()), in the order added. */
+  overlapping(path: string): Output[] {
+    if (path === ".") {
+      return this.all;
+    }
+    const found = [
+      ...(this.byPath.get(path) ?? []),
+      ...(this.inside.get(path) ?? []),
+      ...(this.byPath.get(".") ?? []),
+      ...ancestors(path).flatMap((dir) => this.byPath.get(dir) ?? []),
+    ];
+    return found.sort((a, b) => a.seq - b.seq);
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) {
+    list.push(value);
+  } else {
+    map.set(key, [value]);
+  }
+}
+
+/** `a/b/c` → `a/b`, `a` (not "."). */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) {
+    out.push(path.slice(0, i));
+  }
+  return out;
 }
 
 /** Kahn's algorithm, taking ready stages in file order; a leftover means a cycle. */
 function topoOrder(pipeline: Pipeline, upstream: Map<string, Set<string>>): Stage[] {
+  const stages = pipeline.stages;
+  const index = new Map(stages.map((s, i) => [s.name, i]));
+  const waiting = stages.map((s) => upstream.get(s.name)!.size);
+  const dependants = stages.map((): number[] => []);
+  stages.forEach((s, i) =>
+    upstream.get(s.name)!.forEach((u) => dependants[index.get(u)!]!.push(i)),
+  );
+  // Ready stages by file index, the first last (taken with pop()).
+  const ready = waiting.flatMap((n, i) => (n === 0 ? [i] : [])).reverse();
   const done = new Set<string>();
   const order: Stage[] = [];
-  while (order.length < pipeline.stages.length) {
-    const ready = pipeline.stages.find(
-      (s) => !done.has(s.name) && [...upstream.get(s.name)!].every((u) => done.has(u)),
-    );
-    if (!ready) {
-      throw cycleError(pipeline, upstream, done);
+  while (ready.length > 0) {
+    const stage = stages[ready.pop()!]!;
+    done.add(stage.name);
+    order.push(stage);
+    for (const d of dependants[index.get(stage.name)!]!) {
+      if (--waiting[d]! === 0) {
+        let at = ready.length;
+        while (at > 0 && ready[at - 1]! < d) {
+          at--;
+        }
+        ready.splice(at, 0, d);
+      }
     }
-    done.add(ready.name);
-    order.push(ready);
+  }
+  if (order.length < stages.length) {
+    throw cycleError(pipeline, upstream, done);
   }
   return order;
 }
@@ -165,60 +236,100 @@ export function selectStages(dag: Dag, names: string[] | undefined, downstream =
 
 /**
  * Refuses a dep that is neither on disk nor produced by a stage, and a wdir that does not exist,
- * before anything runs.
+ * before anything runs. `exists` says whether a workspace path exists (the language server passes
+ * its own view of the disk).
  */
-export function checkDepsExist(root: string, dag: Dag, stages: Stage[]): void {
+export function checkDepsExist(
+  root: string,
+  dag: Dag,
+  stages: Stage[],
+  exists: (wsPath: string) => boolean = (wsPath) => existsSync(join(root, wsPath)),
+): void {
   for (const stage of stages) {
-    if (stage.wdir && !existsSync(join(root, stage.wdir))) {
-      throw new LatheError(
-        "LATHE_BAD_INPUT",
-        `${at(dag.pipeline.file, stage.pos)}stage '${stage.name}' has wdir '${stage.wdir}', which does not exist`,
-        { file: dag.pipeline.file, stage: stage.name, path: stage.wdir },
-      );
-    }
-    for (const dep of stage.deps) {
-      const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
-      if (!produced && !existsSync(join(root, dep.wsPath))) {
-        const versioned = versionedAs(root, dep.wsPath);
-        if (versioned) {
-          throw new LatheError(
-            "LATHE_BAD_INPUT",
-            `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which is versioned (${versioned}${POINTER_SUFFIX}) but not in the workspace; run 'lathe checkout ${versioned}' to restore it`,
-            {
-              file: dag.pipeline.file,
-              stage: stage.name,
-              path: dep.wsPath,
-              pointer: `${versioned}${POINTER_SUFFIX}`,
-            },
-          );
-        }
-        const dvcPointer = `${dep.wsPath}.dvc`;
-        if (existsSync(join(root, dvcPointer))) {
-          throw new LatheError(
-            "LATHE_BAD_INPUT",
-            `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which is tracked by DVC (${dvcPointer}) and not checked out; Lathe does not read .dvc pointer files: run 'dvc pull ${dep.wsPath}', then 'lathe add ${dep.wsPath}'`,
-            { file: dag.pipeline.file, stage: stage.name, path: dep.wsPath, pointer: dvcPointer },
-          );
-        }
-        throw new LatheError(
-          "LATHE_BAD_INPUT",
-          `${at(dag.pipeline.file, dep.pos)}stage '${stage.name}' depends on ${dep.wsPath}, which does not exist and no stage produces; run 'lathe add ${dep.wsPath}' or fix deps`,
-          { file: dag.pipeline.file, stage: stage.name, path: dep.wsPath },
-        );
-      }
+    const [first] = stageFileProblems(dag, stage, exists);
+    if (first) {
+      throw first;
     }
   }
+}
+
+/** Every error checkDepsExist would give for the stage: its wdir, then each dep in order. */
+export function stageFileProblems(
+  dag: Dag,
+  stage: Stage,
+  exists: (wsPath: string) => boolean,
+): LatheError[] {
+  const file = dag.pipeline.file;
+  const problems: LatheError[] = [];
+  if (stage.wdir && !exists(stage.wdir)) {
+    problems.push(
+      new LatheError(
+        "LATHE_BAD_INPUT",
+        `${at(file, stage.pos)}stage '${stage.name}' has wdir '${stage.wdir}', which does not exist`,
+        { file, stage: stage.name, path: stage.wdir },
+      ),
+    );
+  }
+  for (const dep of stage.deps) {
+    const produced = dag.producers.get(stage.name)!.has(dep.wsPath);
+    const reason = produced ? undefined : missingDepReason(stage.name, dep.wsPath, exists);
+    if (reason) {
+      problems.push(
+        new LatheError("LATHE_BAD_INPUT", `${at(file, dep.pos)}${reason.message}`, {
+          file,
+          stage: stage.name,
+          path: dep.wsPath,
+          ...reason.data,
+        }),
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Why a dep no stage produces cannot be read, or undefined when it is on disk: it does not exist,
+ * or only a pointer to it does (Lathe's `.lathe`, to check out; dvc's `.dvc`, which Lathe does
+ * not read).
+ */
+export function missingDepReason(
+  stage: string,
+  wsPath: string,
+  exists: (wsPath: string) => boolean,
+): { message: string; data: Record<string, string> } | undefined {
+  if (exists(wsPath)) {
+    return undefined;
+  }
+  const versioned = versionedAs(wsPath, exists);
+  if (versioned) {
+    const pointer = `${versioned}${POINTER_SUFFIX}`;
+    return {
+      message: `stage '${stage}' depends on ${wsPath}, which is versioned (${pointer}) but not in the workspace; run 'lathe checkout ${versioned}' to restore it`,
+      data: { pointer },
+    };
+  }
+  const dvcPointer = `${wsPath}.dvc`;
+  if (exists(dvcPointer)) {
+    return {
+      message: `stage '${stage}' depends on ${wsPath}, which is tracked by DVC (${dvcPointer}) and not checked out; Lathe does not read .dvc pointer files: run 'dvc pull ${wsPath}', then 'lathe add ${wsPath}'`,
+      data: { pointer: dvcPointer },
+    };
+  }
+  return {
+    message: `stage '${stage}' depends on ${wsPath}, which does not exist and no stage produces; run 'lathe add ${wsPath}' or fix deps`,
+    data: {},
+  };
 }
 
 /**
  * The path whose Lathe pointer versions `wsPath`: the path itself (`data/a.csv.lathe`) or the
  * nearest folder holding it (`data.lathe`); undefined when none does.
  */
-function versionedAs(root: string, wsPath: string): string | undefined {
+function versionedAs(wsPath: string, exists: (wsPath: string) => boolean): string | undefined {
   const parts = wsPath.split("/");
   for (let n = parts.length; n > 0; n--) {
     const path = parts.slice(0, n).join("/");
-    if (existsSync(join(root, `${path}${POINTER_SUFFIX}`))) {
+    if (exists(`${path}${POINTER_SUFFIX}`)) {
       return path;
     }
   }

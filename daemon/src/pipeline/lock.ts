@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { isNode, LineCounter, parse, parseDocument, stringify, type Node } from "yaml";
 import { LatheError } from "../errors";
 import type { StageReason } from "../../../schemas/api";
 import type { StageParams } from "./params";
@@ -55,21 +55,109 @@ export function readLock(root: string): LockFile {
   let data: unknown;
   try {
     data = cachedParse(root, "lock", [abs], () => parse(readFileSync(abs, "utf8")) as unknown);
-  } catch (err) {
-    throw notValidYaml(LOCK_FILE, err, "delete it to run every stage again");
+  } catch {
+    return parseLock(readFileSync(abs, "utf8")); // Says where the YAML breaks.
   }
-  const stages = (data as { stages?: unknown } | null)?.stages;
+  // The parsed value is cached; the text is read again only to place an error.
+  return checkLock(data, () => readFileSync(abs, "utf8"));
+}
+
+/** lathe.lock's text checked as readLock checks it (the language server reads it this way). */
+export function parseLock(text: string): LockFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+  const first = doc.errors[0];
+  if (first) {
+    throw notValidYaml(LOCK_FILE, first, DELETE_HINT);
+  }
+  return checkLock(doc.toJS() as unknown, () => text);
+}
+
+const DELETE_HINT =
+  "fix it, or delete lathe.lock to start over (every stage is then stale and runs on the next repro)";
+
+/** The lock's entries after checking their shape, so that no later step trips on a hand edit. */
+function checkLock(data: unknown, text: () => string): LockFile {
+  if (data === null || data === undefined) {
+    return { schema: "1.0", stages: {} };
+  }
+  const fail = (path: (string | number)[], message: string): never => {
+    throw lockError(text(), path, message);
+  };
+  if (!isRecord(data)) {
+    return fail([], "must be a mapping with 'schema' and 'stages'");
+  }
+  const stages = data.stages;
   if (stages === undefined || stages === null) {
     return { schema: "1.0", stages: {} };
   }
-  if (typeof stages !== "object" || Array.isArray(stages)) {
-    throw new LatheError(
-      "LATHE_BAD_FILE",
-      `${LOCK_FILE}: 'stages' must be a mapping; delete the file to run every stage again`,
-      { file: LOCK_FILE },
-    );
+  if (!isRecord(stages)) {
+    return fail(["stages"], "'stages' must be a mapping of stage names to entries");
+  }
+  for (const [name, entry] of Object.entries(stages)) {
+    const where = `stage '${name}': `;
+    const at = (...rest: (string | number)[]) => ["stages", name, ...rest];
+    if (!isRecord(entry)) {
+      fail(at(), `${where}the entry must be a mapping with cmd, deps, params and outs`);
+    }
+    const e = entry as Record<string, unknown>;
+    if (typeof e.cmd !== "string") {
+      fail(e.cmd === undefined ? at() : at("cmd"), `${where}'cmd' must be a string`);
+    }
+    if (e.env !== undefined && e.env !== null && !isRecord(e.env)) {
+      fail(at("env"), `${where}'env' must be a mapping of names to values`);
+    }
+    for (const field of ["deps", "outs"] as const) {
+      const list = e[field];
+      if (list === undefined || list === null) {
+        continue;
+      }
+      if (!Array.isArray(list)) {
+        fail(at(field), `${where}'${field}' must be a list of {path, oid}`);
+      }
+      (list as unknown[]).forEach((item, i) => {
+        const ok = isRecord(item) && typeof item.path === "string" && typeof item.oid === "string";
+        if (!ok) {
+          fail(at(field, i), `${where}${field}[${i}] must be a mapping with a 'path' and an 'oid'`);
+        }
+      });
+    }
+    if (e.params !== undefined && e.params !== null) {
+      const params = e.params;
+      if (!isRecord(params)) {
+        fail(at("params"), `${where}'params' must be a mapping of params files to their values`);
+      }
+      for (const [file, values] of Object.entries(params as Record<string, unknown>)) {
+        if (!isRecord(values)) {
+          fail(at("params", file), `${where}params of ${file} must be a mapping of keys to values`);
+        }
+      }
+    }
   }
   return { schema: "1.0", stages: stages as Record<string, LockEntry> };
+}
+
+/** The error for the value at `path`, placed at its line and column in the lock's text. */
+function lockError(text: string, path: (string | number)[], message: string): LatheError {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  let node: unknown = doc.contents;
+  for (let i = path.length; i > 0 && node === doc.contents; i--) {
+    const found = doc.getIn(path.slice(0, i), true) as Node | undefined;
+    node = found ?? doc.contents;
+  }
+  const offset = isNode(node) && node.range ? node.range[0] : 0;
+  const pos = lines.linePos(offset);
+  const stage = path[0] === "stages" && path.length > 1 ? { stage: String(path[1]) } : {};
+  return new LatheError(
+    "LATHE_BAD_FILE",
+    `${LOCK_FILE}:${pos.line}:${pos.col}: ${message}; ${DELETE_HINT}`,
+    { file: LOCK_FILE, ...pos, ...stage },
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Sets one stage's entry and rewrites the file via a temp file and rename. */

@@ -2,7 +2,7 @@
  * Reads lathe.yaml (or dvc.yaml when there is no lathe.yaml) into a Pipeline. The YAML AST is
  * walked directly, not converted to plain values first, so every error names file:line:col.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import {
   LineCounter,
@@ -90,6 +90,13 @@ export function loadPipeline(root: string): Pipeline {
     );
   }
   const abs = join(root, file);
+  if (!statSync(abs).isFile()) {
+    throw new LatheError(
+      "LATHE_BAD_FILE",
+      `${file}: is a folder, not a file; the pipeline is the file ${file} at the workspace root: move the folder away or rename it`,
+      { file },
+    );
+  }
   // The parse depends on the file and on the vars files it reads (params.yaml by default).
   return cachedParse(root, `pipeline:${file}`, [abs], (reads) => {
     const readFile = (path: string) => {
@@ -111,6 +118,79 @@ export interface ParseOptions {
 
 /** Parses the text of a pipeline file; `file` is its workspace-relative name for messages. */
 export function parsePipeline(file: string, text: string, options: ParseOptions = {}): Pipeline {
+  return parsePipelineVars(file, text, options).pipeline;
+}
+
+/**
+ * parsePipeline, also giving the vars `${…}` read. The language server parses a large file in
+ * pieces with the same rules: the text around `stages:` here, then each stage with parseStages,
+ * then checkStageNames over them all.
+ */
+export function parsePipelineVars(
+  file: string,
+  text: string,
+  options: ParseOptions = {},
+): { pipeline: Pipeline; vars: Vars } {
+  const { doc, lines } = readYaml(file, text);
+  return new Walker(file, lines, text, options).pipeline(doc.contents);
+}
+
+/** The stages of a text holding entries of `stages:` (a mapping of names to stages). */
+export function parseStages(file: string, text: string, vars: Vars): Stage[] {
+  const { doc, lines } = readYaml(file, text);
+  const walker: Walker = new Walker(file, lines, text, {});
+  if (!isMap(doc.contents)) {
+    walker.fail(doc.contents, "'stages' must be a mapping of stage names to stages");
+  }
+  return walker.stages(doc.contents, vars);
+}
+
+/** Generated names must not collide with each other or with a written stage. */
+export function checkStageNames(file: string, stages: Stage[]): void {
+  const seen = new Set<string>();
+  for (const stage of stages) {
+    if (seen.has(stage.name)) {
+      throw new LatheError(
+        "LATHE_BAD_FILE",
+        `${at(file, stage.pos)}two stages are named '${stage.name}'; foreach keys and matrix values must be unique`,
+        { file, stage: stage.name, ...stage.pos },
+      );
+    }
+    seen.add(stage.name);
+  }
+}
+
+/**
+ * Outputs that would delete the workspace, `.lathe/`, `.git/` or the pipeline's own files (repro
+ * deletes outputs before a stage runs), and deps whose id would cover `.lathe/` (reserved.ts).
+ * `varsFiles` are the vars files the pipeline read, which are its own files too.
+ */
+export function checkStagePaths(file: string, stages: Stage[], varsFiles: string[]): void {
+  const files = pipelineFiles(paramsUses(file, stages), varsFiles);
+  const fail = (pos: Stage["pos"], message: string): never => {
+    throw new LatheError("LATHE_BAD_FILE", `${at(file, pos)}${message}`, { file, ...pos });
+  };
+  for (const stage of stages) {
+    const where = `stage '${stage.name}': `;
+    for (const dep of stage.deps) {
+      const problem = depProblem(dep.wsPath);
+      if (problem) {
+        fail(dep.pos, `${where}'deps' path '${dep.path}' ${problem}`);
+      }
+    }
+    const outputs = { outs: stage.outs, metrics: stage.metrics, plots: stage.plots };
+    for (const [field, entries] of Object.entries(outputs)) {
+      for (const out of entries) {
+        const problem = outputProblem(out.wsPath, files);
+        if (problem) {
+          fail(out.pos, `${where}'${field}' path '${out.path}' ${problem}`);
+        }
+      }
+    }
+  }
+}
+
+function readYaml(file: string, text: string) {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
@@ -122,7 +202,7 @@ export function parsePipeline(file: string, text: string, options: ParseOptions 
       ...pos,
     });
   }
-  return new Walker(file, lines, text, options).pipeline(doc.contents);
+  return { doc, lines };
 }
 
 class Walker implements SectionWalker {
@@ -135,7 +215,7 @@ class Walker implements SectionWalker {
     private readonly options: ParseOptions,
   ) {}
 
-  pipeline(root: Node | null): Pipeline {
+  pipeline(root: Node | null): { pipeline: Pipeline; vars: Vars } {
     if (!isMap(root)) {
       this.fail(root, "the file must be a mapping with a 'stages:' section");
     }
@@ -175,12 +255,15 @@ class Walker implements SectionWalker {
       return this.options.readFile?.(path);
     };
     const vars = loadVars(varsNode, DEFAULT_PARAMS_FILE, readVarsFile, fail);
-    const stages = stagesNode.items.flatMap((pair) =>
-      this.expand(pair, vars).map((source) => this.stage(source)),
-    );
-    this.checkNames(stages);
-    this.checkPaths(stages, varsFiles);
-    return { file: this.file, experiment, stages, metrics, plots, warnings: this.warnings };
+    const stages = this.stages(stagesNode, vars);
+    checkStageNames(this.file, stages);
+    checkStagePaths(this.file, stages, varsFiles);
+    const { file, warnings } = this;
+    return { pipeline: { file, experiment, stages, metrics, plots, warnings }, vars };
+  }
+
+  stages(node: YAMLMap, vars: Vars): Stage[] {
+    return node.items.flatMap((pair) => this.expand(pair, vars).map((s) => this.stage(s)));
   }
 
   /** The stages one entry stands for (several with foreach or matrix), `${…}` substituted. */
@@ -197,46 +280,6 @@ class Walker implements SectionWalker {
         this.fail(err.node, `stage '${name}': ${err.message}`, err.offset);
       }
       throw err;
-    }
-  }
-
-  /** Generated names must not collide with each other or with a written stage. */
-  private checkNames(stages: Stage[]): void {
-    const seen = new Set<string>();
-    for (const stage of stages) {
-      if (seen.has(stage.name)) {
-        this.fail(
-          stage.pos,
-          `two stages are named '${stage.name}'; foreach keys and matrix values must be unique`,
-        );
-      }
-      seen.add(stage.name);
-    }
-  }
-
-  /**
-   * Outputs that would delete the workspace, `.lathe/`, `.git/` or the pipeline's own files (repro
-   * deletes outputs before a stage runs), and deps whose id would cover `.lathe/` (reserved.ts).
-   */
-  private checkPaths(stages: Stage[], varsFiles: string[]): void {
-    const files = pipelineFiles(paramsUses(this.file, stages), varsFiles);
-    for (const stage of stages) {
-      const where = `stage '${stage.name}': `;
-      for (const dep of stage.deps) {
-        const problem = depProblem(dep.wsPath);
-        if (problem) {
-          this.fail(dep.pos, `${where}'deps' path '${dep.path}' ${problem}`);
-        }
-      }
-      const outputs = { outs: stage.outs, metrics: stage.metrics, plots: stage.plots };
-      for (const [field, entries] of Object.entries(outputs)) {
-        for (const out of entries) {
-          const problem = outputProblem(out.wsPath, files);
-          if (problem) {
-            this.fail(out.pos, `${where}'${field}' path '${out.path}' ${problem}`);
-          }
-        }
-      }
     }
   }
 
@@ -291,11 +334,17 @@ class Walker implements SectionWalker {
   }
 
   private cmd(node: Node | null, where: string): string {
-    const message = `${where}'cmd' must be a string or a list of strings`;
+    // Text only, as the schema says: `cmd: 3` is a mistake, not the command "3".
+    const text = (item: Node | null): string => {
+      if (!isScalar(item) || typeof item.value !== "string") {
+        this.fail(item, `${where}'cmd' must be a string or a list of strings`);
+      }
+      return item.value;
+    };
     if (isSeq(node) && node.items.length > 0) {
-      return node.items.map((item) => this.string(item as Node, where, message)).join(" && ");
+      return node.items.map((item) => text(item as Node)).join(" && ");
     }
-    const cmd = this.string(node, where, message);
+    const cmd = text(node);
     if (cmd.trim() === "") {
       this.fail(node, `${where}'cmd' is empty`);
     }
@@ -323,9 +372,21 @@ class Walker implements SectionWalker {
 
   /** A path is a string, or `{path: {cache: false}}` (dvc's object form). */
   pathEntry(node: Node, field: string, wdir: string, where: string): PathEntry {
-    const shape = `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
+    const shape =
+      field === "deps"
+        ? `${where}each entry of 'deps' must be a path`
+        : `${where}each entry of '${field}' must be a path or {path: {cache: false}}`;
     let path: string;
     let options = { cache: true, persist: false };
+    if (field === "deps" && isMap(node)) {
+      // As in dvc.yaml, a dep is a path: the options (cache, persist…) are those of outputs.
+      const first = node.items[0]?.key;
+      const instead = isScalar(first) ? `: write '- ${String(first.value)}'` : "";
+      this.fail(
+        node,
+        `${where}a dep is a path and takes no options (${OUT_OPTIONS.join(", ")} are options of outs, metrics and plots)${instead}`,
+      );
+    }
     if (isMap(node)) {
       if (node.items.length !== 1) {
         this.fail(node, shape);

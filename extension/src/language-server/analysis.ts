@@ -199,7 +199,7 @@ function collect(model: PipelineModel, parsed: Parsed, base: number): void {
  * The `stages:` block section cut into one chunk per stage, or undefined when the file has no
  * such section at column 0 (then the whole file is parsed at once).
  */
-function stagesSection(
+export function stagesSection(
   text: string,
 ): { start: number; end: number; chunks: { start: number; end: number }[] } | undefined {
   const header = /^stages:[ \t]*(#.*)?$/m.exec(text);

@@ -15,7 +15,7 @@ import { normalise, type StageInfo } from "./analysis";
 import type { DocContext } from "./context";
 import { cursorAt, type Cursor } from "./cursor";
 import { metricNames } from "./metrics";
-import { fieldsAt, schemasAt, resolve } from "./schema";
+import { fieldsAt, schemasAt, valueTypes } from "./schema";
 import { varsAt, type VarDef } from "./vars";
 
 const RETRIGGER = { title: "Suggest", command: "editor.action.triggerSuggest" };
@@ -228,5 +228,5 @@ function varDetail(v: VarDef): string {
 
 function isBoolean(path: string[]): boolean {
   const schemas = schemasAt(path);
-  return schemas.length > 0 && schemas.every((s) => resolve(s).type === "boolean");
+  return schemas.length > 0 && schemas.every((s) => valueTypes(s).join() === "boolean");
 }

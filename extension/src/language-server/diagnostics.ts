@@ -6,12 +6,16 @@
  * workspace, outputs that would delete the workspace, `.lathe/`, `.git/` or the pipeline's own
  * files: the daemon's pipeline/reserved.ts, bundled here); and a `models:` entry that
  * `lathe repro` would refuse (modelsCheck.ts: unknown stages, outputs, gate conditions, aliases).
+ * Then whatever else the engine itself refuses (engineCheck.ts: unknown `${…}`, generated stages
+ * that collide, a malformed lathe.lock…), where no error is reported already.
  */
 import { posix } from "node:path";
 import { isScalar, isMap, type Node } from "yaml";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
 import { keyText, normalise, spanOf, type Span, type StageInfo } from "./analysis";
 import { rangeOf, type DocContext } from "./context";
+import { missingDepReason } from "../../../daemon/src/pipeline/dag";
+import type { EngineChecker } from "./engineCheck";
 import { checkModels } from "./modelsCheck";
 import {
   depProblem,
@@ -35,6 +39,8 @@ export const Code = {
   unusedParamsFile: "unused-params-file",
   modelEntry: "model-entry",
   forbiddenPath: "forbidden-path",
+  /** Refused by `lathe repro` (the engine's own check), with its message. */
+  repro: "repro",
 } as const;
 
 export interface DiagnoseOptions {
@@ -42,10 +48,18 @@ export interface DiagnoseOptions {
   checkFiles: boolean;
 }
 
-export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[] {
+export function diagnose(
+  ctx: DocContext,
+  options: DiagnoseOptions,
+  engine?: EngineChecker,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const add: Add = (span, message, code, severity = DiagnosticSeverity.Error, data) =>
-    void out.push({
+  const errors: Span[] = [];
+  const add: Add = (span, message, code, severity = DiagnosticSeverity.Error, data) => {
+    if (severity === DiagnosticSeverity.Error) {
+      errors.push(span);
+    }
+    out.push({
       range: rangeOf(ctx.document, span),
       message,
       code,
@@ -53,6 +67,7 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
       source: SOURCE,
       data,
     });
+  };
 
   for (const e of ctx.model.syntaxErrors) {
     add(e.span, `not valid YAML: ${e.message}`, Code.syntax);
@@ -88,6 +103,19 @@ export function diagnose(ctx: DocContext, options: DiagnoseOptions): Diagnostic[
   checkCommands(ctx, add);
   for (const p of checkModels(ctx)) {
     add(p.span, p.message, Code.modelEntry);
+  }
+  // The engine stops at its first error in a stage; where an error is shown already, the
+  // engine's is not added.
+  const shown = [...errors];
+  const keys = new Set<string>();
+  const checkFiles = options.checkFiles && ctx.files !== undefined;
+  for (const p of engine?.check(ctx, checkFiles).problems ?? []) {
+    const at = p.span.start;
+    const covered = shown.some((s) => s.start <= at && (at < s.end || at === s.start));
+    if (!covered && !keys.has(p.key)) {
+      keys.add(p.key);
+      add(p.span, p.message, Code.repro);
+    }
   }
   return out;
 }
@@ -149,14 +177,10 @@ function checkDeps(ctx: DocContext, add: Add): void {
       if (dep.wsPath === undefined || ctx.index.producers(dep.wsPath).length > 0) {
         continue;
       }
-      // A versioned file not checked out yet has its pointer (`.lathe`, or dvc's `.dvc`).
-      const files = ctx.files!;
-      if (
-        !files.exists(dep.wsPath) &&
-        !files.exists(`${dep.wsPath}.lathe`) &&
-        !files.exists(`${dep.wsPath}.dvc`)
-      ) {
-        add(dep.span, `dep '${dep.path}' does not exist and no stage produces it`, Code.missingDep);
+      // The engine's rule and words (a pointer alone, `.lathe` or dvc's `.dvc`, is not the data).
+      const reason = missingDepReason(stage.name, dep.wsPath, (p) => ctx.files!.exists(p));
+      if (reason) {
+        add(dep.span, reason.message, Code.missingDep);
       }
     }
   }

@@ -2,7 +2,9 @@
  * schemas/lathe.schema.json put to work: the fields valid at a key path (completion and hover
  * read their `description`s) and a small validator over the YAML AST that reports schema errors
  * on the exact node. It supports the keywords the schema uses: $ref, type, properties,
- * additionalProperties, required, items, anyOf, minItems, minLength, propertyNames.pattern.
+ * additionalProperties, required, items, anyOf, minItems, minLength, pattern,
+ * propertyNames.pattern. A stage's values may also be a whole `${…}` (the `template` definition);
+ * messages leave that choice out, as it is open everywhere in a stage.
  */
 import { isAlias, isMap, isScalar, isSeq, type Node } from "yaml";
 import rawSchema from "../../../schemas/lathe.schema.json";
@@ -19,6 +21,7 @@ export interface Schema {
   anyOf?: Schema[];
   minItems?: number;
   minLength?: number;
+  pattern?: string;
   minProperties?: number;
   maxProperties?: number;
   propertyNames?: { pattern?: string };
@@ -82,6 +85,19 @@ export function fieldsAt(path: string[]): Map<string, string> {
   return fields;
 }
 
+/** The types a value may have, a `${…}` template left out (`["boolean"]` for `frozen`). */
+export function valueTypes(schema: Schema): string[] {
+  const s = resolve(schema);
+  if (s.anyOf) {
+    return [...new Set(s.anyOf.filter((b) => !isTemplate(b)).flatMap(valueTypes))];
+  }
+  return Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
+}
+
+function isTemplate(schema: Schema): boolean {
+  return resolve(schema).pattern !== undefined;
+}
+
 /** A schema's description, following $ref and anyOf. */
 export function describe(schema: Schema): string {
   const s = resolve(schema);
@@ -128,7 +144,7 @@ function check(
   const kind = kindOf(node);
   const span = node ? spanOf(node) : anchor;
   if (s.anyOf) {
-    const branches = s.anyOf.filter((b) => accepts(resolve(b), kind));
+    const branches = s.anyOf.filter((b) => accepts(resolve(b), kind) && matches(resolve(b), node));
     if (branches.length === 0) {
       out.push({ span, message: `${label} must be ${typeWords(s.anyOf)}` });
       return;
@@ -147,7 +163,7 @@ function check(
     out.push(...best!);
     return;
   }
-  if (!accepts(s, kind)) {
+  if (!accepts(s, kind) || !matches(s, node)) {
     out.push({ span, message: `${label} must be ${typeWords([s])}` });
     return;
   }
@@ -245,8 +261,20 @@ function accepts(s: Schema, kind: Kind): boolean {
   return kind === "null" && (types.includes("array") || types.includes("object"));
 }
 
+/** A string `pattern` holds (only strings have one). */
+function matches(s: Schema, node: Node | null): boolean {
+  if (s.pattern === undefined || !isScalar(node) || typeof node.value !== "string") {
+    return true;
+  }
+  return new RegExp(s.pattern).test(node.value);
+}
+
 function typeWords(schemas: Schema[]): string {
-  const words = schemas.map((schema) => {
+  const plain = schemas.filter((schema) => !isTemplate(schema));
+  const words = (plain.length > 0 ? plain : schemas).map((schema) => {
+    if (isTemplate(schema)) {
+      return "a ${…} variable";
+    }
     const s = resolve(schema);
     const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : ["anything"];
     return types

@@ -3,16 +3,27 @@
  * the editor's stdio/IPC connection and the tests' in-process one run the same code. Documents are
  * analysed once per version; settings are asked per document and cached until the configuration
  * changes or the document closes; hovers and code actions lose to newer ones instead of queueing.
+ *
+ * Diagnostics depend on files besides the document (deps, params and vars files, pointers,
+ * lathe.lock): the server asks the client to watch exactly those (watches.ts) and, when one
+ * changes, asks a client that pulls diagnostics to pull again, or pushes them to one that does not.
  */
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
+  ConnectionError,
+  DidChangeWatchedFilesNotification,
   DocumentDiagnosticReportKind,
+  ErrorCodes,
+  RegistrationRequest,
+  ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
+  UnregistrationRequest,
   type CancellationToken,
   type CompletionItem,
   type CompletionList,
+  type Diagnostic,
   type Range,
   type Connection,
   type InitializeResult,
@@ -24,8 +35,10 @@ import { complete } from "./completion";
 import { limitItems, type LimitedItems } from "./completionLimit";
 import { buildContext, rootOf, type DocContext } from "./context";
 import { diagnose } from "./diagnostics";
+import { EngineChecker } from "./engineCheck";
 import { hover } from "./hover";
 import { codeLenses, definition, prepareRename, references, rename, symbols } from "./navigation";
+import { watchedFiles, Watches } from "./watches";
 import { WorkspaceFiles } from "./workspaceFiles";
 
 /** The `lathe.pipeline` settings, resolved for one document. */
@@ -40,20 +53,48 @@ export class LatheLanguageServer {
   private readonly settings = new Map<string, Promise<PipelineSettings>>();
   private readonly contexts = new Map<string, { version: number; ctx: DocContext }>();
   private readonly analysers = new Map<string, Analyser>();
+  private readonly engines = new Map<string, EngineChecker>();
   private readonly workspaces = new Map<string, WorkspaceFiles>();
   private readonly latest = new Map<string, number>();
+  private readonly pushTimers = new Map<string, NodeJS.Timeout>();
+  private readonly watches: Watches;
   private canAskSettings = false;
   private canRefreshLenses = false;
   private itemDefaults = false;
+  /** The client pulls diagnostics (textDocument/diagnostic); else the server publishes them. */
+  private pull = false;
+  private canRefresh = false;
 
   constructor(private readonly connection: Connection) {
+    const method = DidChangeWatchedFilesNotification.method;
+    this.watches = new Watches(
+      {
+        register: async (id, watchers) => {
+          const registerOptions = { watchers };
+          await connection.sendRequest(RegistrationRequest.type, {
+            registrations: [{ id, method, registerOptions }],
+          });
+        },
+        unregister: async (id) => {
+          await connection.sendRequest(UnregistrationRequest.type, {
+            unregisterations: [{ id, method }],
+          });
+        },
+      },
+      (err) => this.report("could not register file watchers", err),
+    );
     connection.onInitialize((params): InitializeResult => {
-      this.canAskSettings = params.capabilities.workspace?.configuration === true;
-      this.canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
-      const completion = params.capabilities.textDocument?.completion;
+      const { workspace, textDocument } = params.capabilities;
+      this.canAskSettings = workspace?.configuration === true;
+      const completion = textDocument?.completion;
+      this.canRefreshLenses = workspace?.codeLens?.refreshSupport === true;
       this.itemDefaults = completion?.completionList?.itemDefaults?.includes("editRange") === true;
+      this.pull = textDocument?.diagnostic !== undefined;
+      this.canRefresh = workspace?.diagnostics?.refreshSupport === true;
+      this.watches.configure(workspace?.didChangeWatchedFiles);
       return { capabilities, serverInfo: { name: "lathe-language-server" } };
     });
+    connection.onInitialized(() => this.watches.start());
     connection.onDidChangeConfiguration(() => {
       this.settings.clear();
       this.refreshDiagnostics();
@@ -69,10 +110,23 @@ export class LatheLanguageServer {
         void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
       }
     });
+    this.documents.onDidChangeContent((e) => {
+      if (!this.pull) {
+        this.schedulePush(e.document.uri);
+      }
+    });
     this.documents.onDidClose((e) => {
-      this.settings.delete(e.document.uri);
-      this.contexts.delete(e.document.uri);
-      this.analysers.delete(e.document.uri);
+      const uri = e.document.uri;
+      this.settings.delete(uri);
+      this.contexts.delete(uri);
+      this.analysers.delete(uri);
+      this.engines.delete(uri);
+      this.watches.set(uri, undefined);
+      clearTimeout(this.pushTimers.get(uri));
+      this.pushTimers.delete(uri);
+      if (!this.pull) {
+        void connection.sendDiagnostics({ uri, diagnostics: [] });
+      }
     });
     this.registerRequests();
     this.documents.listen(connection);
@@ -120,11 +174,52 @@ export class LatheLanguageServer {
     c.languages.diagnostics.on(async (p, token) => {
       const uri = p.textDocument.uri;
       const settings = await this.settingsFor(uri);
-      const items = token.isCancellationRequested
-        ? []
-        : this.withContext(uri, [], (ctx) => diagnose(ctx, settings));
+      const items = token.isCancellationRequested ? [] : this.diagnostics(uri, settings);
       return { kind: DocumentDiagnosticReportKind.Full, items };
     });
+  }
+
+  /** The document's problems; the files they were checked against become the watched ones. */
+  private diagnostics(uri: string, settings: PipelineSettings): Diagnostic[] {
+    let engine = this.engines.get(uri);
+    if (!engine) {
+      engine = new EngineChecker((err) =>
+        this.connection.console.error(
+          `lathe.yaml engine check failed: ${(err as Error).stack ?? String(err)}`,
+        ),
+      );
+      this.engines.set(uri, engine);
+    }
+    return this.withContext(uri, [], (ctx) => {
+      const items = diagnose(ctx, settings, engine);
+      const root = ctx.files?.root;
+      if (this.watches.enabled) {
+        const files =
+          root === undefined ? undefined : { root, files: watchedFiles(ctx, engine.last) };
+        this.watches.set(uri, files);
+      }
+      return items;
+    });
+  }
+
+  /** Publishes the document's diagnostics soon (for a client that does not pull them). */
+  private schedulePush(uri: string): void {
+    clearTimeout(this.pushTimers.get(uri));
+    const timer = setTimeout(() => {
+      this.pushTimers.delete(uri);
+      this.push(uri).catch((err: unknown) => this.report("could not publish diagnostics", err));
+    }, PUSH_DELAY_MS);
+    this.pushTimers.set(uri, timer);
+  }
+
+  private async push(uri: string): Promise<void> {
+    const settings = await this.settingsFor(uri);
+    const document = this.documents.get(uri);
+    if (!document) {
+      return; // Closed meanwhile: its diagnostics were cleared.
+    }
+    const diagnostics = this.diagnostics(uri, settings);
+    await this.connection.sendDiagnostics({ uri, version: document.version, diagnostics });
   }
 
   /** Settings scoped to the document, asked once and cached until they change (STYLE 3.20). */
@@ -195,8 +290,27 @@ export class LatheLanguageServer {
     return token.isCancellationRequested || this.latest.get(kind) !== mine;
   }
 
+  /** Logs a failed message to the client, unless the failure is that the client is gone. */
+  private report(what: string, err: unknown): void {
+    const gone =
+      err instanceof ConnectionError ||
+      (err instanceof ResponseError &&
+        (err.code === ErrorCodes.PendingResponseRejected ||
+          err.code === ErrorCodes.ConnectionInactive));
+    if (!gone) {
+      this.connection.console.error(`${what}: ${String(err)}`);
+    }
+  }
+
+  /** After a change to settings or files: ask for a pull, or push to a client that does not pull. */
   private refreshDiagnostics(): void {
-    void this.connection.languages.diagnostics.refresh().catch(() => undefined);
+    if (!this.pull) {
+      this.documents.keys().forEach((uri) => this.schedulePush(uri));
+    } else if (this.canRefresh) {
+      this.connection.languages.diagnostics
+        .refresh()
+        .catch((err: unknown) => this.report("workspace/diagnostic/refresh failed", err));
+    }
   }
 }
 
@@ -239,6 +353,9 @@ function typedAt(ctx: DocContext, items: CompletionItem[]): [CompletionItem[], s
   }
   return [items, ctx.document.getText(edit.range)];
 }
+
+/** Pushed diagnostics wait this long after a keystroke, so that a burst of edits is checked once. */
+const PUSH_DELAY_MS = 50;
 
 /** Lets requests already received run first, so a newer hover makes an older one stale. */
 function nextTurn(): Promise<void> {

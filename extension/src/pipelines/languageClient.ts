@@ -33,11 +33,9 @@ export function startPipelineLanguageClient(context: vscode.ExtensionContext): v
     outputChannel,
     synchronize: {
       configurationSection: "lathe.pipeline",
-      // params files, metrics, pointers and lathe.lock change what the server reports about
-      // lathe.yaml (its diagnostics, hovers and the stages' state lenses).
-      // FIXME(#4): a dep or out edited on disk (data/raw.csv) reaches the state lenses only at
-      // the next edit of the file or change of lathe.lock; the daemon's `pipeline/changed` event
-      // (it watches deps and outs) should be forwarded to the server as a lens refresh.
+      // Params and vars files, pointers and lathe.lock change what the server reports about
+      // lathe.yaml; the server also registers watchers for exactly the files a pipeline names
+      // (deps of any kind), as it does in any editor.
       fileEvents: vscode.workspace.createFileSystemWatcher(
         "**/{*.yaml,*.yml,*.json,*.lathe,*.dvc,lathe.lock}",
       ),
