@@ -158,27 +158,43 @@ function pack(r: Rollup): Buffer {
   return Buffer.from(out.buffer);
 }
 
-function unpack(row: Row): Rollup & { bucket: number } {
-  const f = new Float64Array(new Uint8Array(row.points).buffer);
-  const point = (i: number): RollupPoint | undefined =>
-    Number.isNaN(f[i * 4]!)
-      ? undefined
-      : {
-          step: f[i * 4]!,
-          timestamp: f[i * 4 + 1]!,
-          value: f[i * 4 + 3] === 0 ? f[i * 4 + 2]! : null,
-          text: TEXTS[f[i * 4 + 3]!] ?? null,
-        };
+function unpack(row: Row, width = 0): StoredRollup {
+  // Read in place: no copy of the blob, and one object for a point kept twice (first by step and
+  // by time, first and min): the objects made here were most of a long history's read.
+  const b = row.points;
+  const points: (RollupPoint | undefined)[] = [];
+  for (let i = 0; i < POINTS.length; i++) {
+    const step = b.readDoubleLE(i * 32);
+    if (Number.isNaN(step)) {
+      points.push(undefined);
+      continue;
+    }
+    const timestamp = b.readDoubleLE(i * 32 + 8);
+    const code = b.readDoubleLE(i * 32 + 24);
+    const value = code === 0 ? b.readDoubleLE(i * 32 + 16) : null;
+    const text = TEXTS[code] ?? null;
+    const same = points.find(
+      (p) =>
+        p !== undefined &&
+        p.step === step &&
+        p.timestamp === timestamp &&
+        p.value === value &&
+        p.text === text,
+    );
+    points.push(same ?? { step, timestamp, value, text });
+  }
+  const [first, last, min, max, nan, firstByTime, lastByTime] = points;
   return {
+    width,
     bucket: row.bucket,
     n: row.n,
-    first: point(0)!,
-    last: point(1)!,
-    min: point(2),
-    max: point(3),
-    nan: point(4),
-    firstByTime: point(5)!,
-    lastByTime: point(6)!,
+    first: first!,
+    last: last!,
+    min,
+    max,
+    nan,
+    firstByTime: firstByTime!,
+    lastByTime: lastByTime!,
   };
 }
 
@@ -328,7 +344,7 @@ export function readRollups(
     `SELECT bucket, n, points FROM metric_rollups
      WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`,
   ).all(runId, key, width, from, to) as Row[];
-  return rows.map((row) => ({ ...unpack(row), width }));
+  return rows.map((row) => unpack(row, width));
 }
 
 /** Queues the points of rowids `first` to `last` of a run for folding; inside the write. */
