@@ -59,8 +59,18 @@ export const earlier = (a: RollupPoint, b: RollupPoint) =>
 
 /** A rollup of one point. */
 export function pointRollup(p: RollupPoint): Rollup {
-  const ends = { n: 1, first: p, last: p, firstByTime: p, lastByTime: p };
-  return numericValue(p) === undefined ? { ...ends, nan: p } : { ...ends, min: p, max: p };
+  // Every rollup has the same fields in the same order: one shape for the code that folds them.
+  const isNaN = numericValue(p) === undefined;
+  return {
+    n: 1,
+    first: p,
+    last: p,
+    min: isNaN ? undefined : p,
+    max: isNaN ? undefined : p,
+    nan: isNaN ? p : undefined,
+    firstByTime: p,
+    lastByTime: p,
+  };
 }
 
 /**
@@ -185,8 +195,6 @@ function unpack(row: Row, width = 0): StoredRollup {
   }
   const [first, last, min, max, nan, firstByTime, lastByTime] = points;
   return {
-    width,
-    bucket: row.bucket,
     n: row.n,
     first: first!,
     last: last!,
@@ -195,6 +203,8 @@ function unpack(row: Row, width = 0): StoredRollup {
     nan,
     firstByTime: firstByTime!,
     lastByTime: lastByTime!,
+    width,
+    bucket: row.bucket,
   };
 }
 
