@@ -60,14 +60,14 @@ export const earlier = (a: RollupPoint, b: RollupPoint) =>
 /** A rollup of one point. */
 export function pointRollup(p: RollupPoint): Rollup {
   // Every rollup has the same fields in the same order: one shape for the code that folds them.
-  const isNaN = numericValue(p) === undefined;
+  const isSpecial = numericValue(p) === undefined;
   return {
     n: 1,
     first: p,
     last: p,
-    min: isNaN ? undefined : p,
-    max: isNaN ? undefined : p,
-    nan: isNaN ? p : undefined,
+    min: isSpecial ? undefined : p,
+    max: isSpecial ? undefined : p,
+    nan: isSpecial ? p : undefined,
     firstByTime: p,
     lastByTime: p,
   };
