@@ -183,14 +183,13 @@ function unpack(row: Row, width = 0): StoredRollup {
     const code = b.readDoubleLE(i * 32 + 24);
     const value = code === 0 ? b.readDoubleLE(i * 32 + 16) : null;
     const text = TEXTS[code] ?? null;
-    const same = points.find(
-      (p) =>
-        p !== undefined &&
-        p.step === step &&
-        p.timestamp === timestamp &&
-        p.value === value &&
-        p.text === text,
-    );
+    let same: RollupPoint | undefined;
+    for (const p of points) {
+      if (p?.step === step && p.timestamp === timestamp && p.value === value && p.text === text) {
+        same = p;
+        break;
+      }
+    }
     points.push(same ?? { step, timestamp, value, text });
   }
   const [first, last, min, max, nan, firstByTime, lastByTime] = points;
