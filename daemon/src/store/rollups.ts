@@ -54,20 +54,20 @@ const before = (a: RollupPoint, b: RollupPoint) =>
   a.step < b.step || (a.step === b.step && a.timestamp < b.timestamp);
 
 /** Whether `a` comes before `b` in time order (timestamp, then step). */
-export const earlier = (a: RollupPoint, b: RollupPoint) =>
+const earlier = (a: RollupPoint, b: RollupPoint) =>
   a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.step < b.step);
 
 /** A rollup of one point. */
 export function pointRollup(p: RollupPoint): Rollup {
   // Every rollup has the same fields in the same order: one shape for the code that folds them.
-  const isSpecial = numericValue(p) === undefined;
+  const isNaNPoint = numericValue(p) === undefined;
   return {
     n: 1,
     first: p,
     last: p,
-    min: isSpecial ? undefined : p,
-    max: isSpecial ? undefined : p,
-    nan: isSpecial ? p : undefined,
+    min: isNaNPoint ? undefined : p,
+    max: isNaNPoint ? undefined : p,
+    nan: isNaNPoint ? p : undefined,
     firstByTime: p,
     lastByTime: p,
   };
