@@ -416,7 +416,13 @@ export function ensureRollups(db: Db, runId: string, key: string): void {
   if (!pending.get(runId, key)) {
     return;
   }
+  // Immediate, and folding again inside: a point another process (the CLI) writes after the
+  // fold above would otherwise be read below and then folded from its queue entry, twice counted.
   db.transaction(() => {
+    if (!pending.get(runId, key)) {
+      return; // another process rolled it up meanwhile
+    }
+    foldQueued(db, { runId });
     db.prepare("DELETE FROM metric_rollups WHERE run_id = ? AND key = ?").run(runId, key);
     const rows = db
       .prepare(
@@ -429,5 +435,5 @@ export function ensureRollups(db: Db, runId: string, key: string): void {
       rows.map((r) => ({ ...r, key })),
     );
     db.prepare("DELETE FROM metric_rollups_pending WHERE run_id = ? AND key = ?").run(runId, key);
-  })();
+  }).immediate();
 }
