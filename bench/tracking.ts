@@ -8,7 +8,8 @@
  * 2. list: GET /api/v1/runs of 10,000 runs (5 params, 3 metrics, 2 tags each) and a filtered,
  *    metric-ordered POST /api/v1/runs/search, against raw SQL reading the same rows. Goal < 200 ms.
  * 3. history: GET /api/v1/runs/:id/metrics/history of a 1,000,000-point metric downsampled to
- *    2,000 points, against a raw SQL scan of the same rows. Goal < 50 ms.
+ *    2,000 points, by step and by time (x=time), whole and zoomed, against a raw SQL scan of the
+ *    same rows. Goal < 50 ms.
  *
  * Run: npm run build && node --import tsx bench/tracking.ts [ingest|list|history ...]
  * Medians of repeated runs; the machine's load is printed with them.
@@ -318,6 +319,7 @@ async function benchList(): Promise<void> {
 // ---- 3. history -------------------------------------------------------------------------------
 
 const POINTS = 1_000_000;
+const START = 1_700_000_000_000;
 
 async function benchHistory(): Promise<void> {
   const ws = workspace("history");
@@ -328,20 +330,27 @@ async function benchHistory(): Promise<void> {
       key: "loss",
       value: Math.exp(-(start + i) / 200_000) + 0.01 * Math.sin(start + i),
       step: start + i,
-      timestamp: 1_700_000_000_000 + start + i,
+      timestamp: START + start + i,
     }));
     logMetrics(db, runId, points);
   }
   const d = await startDaemon(ws);
   const path = `/api/v1/runs/${runId}/metrics/history?key=loss&points=2000`;
-  const zoom = `/api/v1/runs/${runId}/metrics/history?key=loss&points=2000&minStep=250000&maxStep=750000`;
+  const zoom = `${path}&minStep=250000&maxStep=750000`;
+  const byTime = `${path}&x=time`;
+  const byTimeZoom = `${byTime}&minTime=${START + 250_000}&maxTime=${START + 750_000}`;
   await call(d, "GET", path); // warm-up
   const n = 15;
   let kept = 0;
+  let keptByTime = 0;
   const full = await timeRuns(n, async () => {
     kept = (JSON.parse(await call(d, "GET", path)) as { points: unknown[] }).points.length;
   });
   const zoomed = await timeRuns(n, () => call(d, "GET", zoom));
+  const timed = await timeRuns(n, async () => {
+    keptByTime = (JSON.parse(await call(d, "GET", byTime)) as { points: unknown[] }).points.length;
+  });
+  const timeZoomed = await timeRuns(n, () => call(d, "GET", byTimeZoom));
   const scan = db.prepare(
     "SELECT step, timestamp, value, text FROM metrics WHERE run_id = ? AND key = ? ORDER BY step",
   );
@@ -358,6 +367,7 @@ async function benchHistory(): Promise<void> {
   const raw = await timeRuns(n, rawScan);
   const query = { key: "loss", points: 2000, x: "step" as const };
   const cpuHistory = cpuRuns(n, () => metricHistoryFor(db, runId, query));
+  const cpuByTime = cpuRuns(n, () => metricHistoryFor(db, runId, { ...query, x: "time" }));
   const cpuScan = cpuRuns(n, rawScan);
   await stopDaemon(d);
   db.close();
@@ -367,10 +377,14 @@ async function benchHistory(): Promise<void> {
     `  GET metrics/history points=2000     ${ms(median(full)).padStart(10)} (goal < 50 ms)`,
   );
   console.log(`  same, steps 250k–750k               ${ms(median(zoomed)).padStart(10)}`);
+  console.log(
+    `  same, x=time (→ ${keptByTime} points)       ${ms(median(timed)).padStart(10)} (goal < 50 ms)`,
+  );
+  console.log(`  x=time, 250–750 s into the run      ${ms(median(timeZoomed)).padStart(10)}`);
   console.log(`  raw SQL scan of the 1M rows         ${ms(median(raw)).padStart(10)}`);
   console.log(`  ratio lathe / raw scan ${(median(full) / median(raw)).toFixed(2)}×`);
   console.log(
-    `  in process, CPU: history ${ms(median(cpuHistory))}, raw scan ${ms(median(cpuScan))}`,
+    `  in process, CPU: history ${ms(median(cpuHistory))}, by time ${ms(median(cpuByTime))}, raw scan ${ms(median(cpuScan))}`,
   );
 }
 

@@ -554,15 +554,16 @@ export interface MetricHistoryPoint {
 }
 
 /**
- * `GET /api/v1/runs/:id/metrics/history?key=&points=&minStep=&maxStep=&x=step|time`.
- * When the range holds more than `points` points, the server cuts the x range into equal buckets
+ * `GET /api/v1/runs/:id/metrics/history?key=&points=&minStep=&maxStep=&minTime=&maxTime=&x=step|time`
+ * (steps and Unix milliseconds, inclusive).
+ * When the ranges hold more than `points` points, the server cuts the x range into equal buckets
  * and keeps per bucket its first, lowest, highest and last point, and its first NaN (a spike or a
  * divergence survives any zoom); `points` sorted by x, at most the `points` asked for.
  */
 export interface MetricHistory {
   runId: string;
   key: string;
-  /** Points in the step range, before downsampling. */
+  /** Points in the step and time ranges, before downsampling. */
   total: number;
   downsampled: boolean;
   points: MetricHistoryPoint[];

@@ -88,6 +88,21 @@ test("a step range counts and downsamples only the points inside it", async () =
   );
 });
 
+test("a time range counts and downsamples only the points logged in it, by time or by step", async () => {
+  for (const x of ["time", "step"]) {
+    const query = { key: "loss", points: "10", minTime: "1000100", maxTime: "1000199", x };
+    const h = await ok(query);
+    assert.equal(h.total, 100);
+    assert.equal(h.downsampled, true);
+    assert.deepEqual(
+      h.points.map((p) => p.step),
+      [100, 149, 150, 199],
+    );
+  }
+  const both = await ok({ key: "loss", x: "time", minTime: "1000100", maxStep: "109" });
+  assert.equal(both.total, 10);
+});
+
 test("a range with fewer points than asked comes back whole and in order", async () => {
   const h = await ok({ key: "loss", minStep: "250", maxStep: "265" });
   assert.equal(h.total, 16);
@@ -137,6 +152,9 @@ test("a bad query parameter is 400 LATHE_BAD_INPUT naming it", async () => {
     [{ key: "loss", minStep: "1.5" }, "minStep"],
     [{ key: "loss", maxStep: "x" }, "maxStep"],
     [{ key: "loss", minStep: "10", maxStep: "5" }, "minStep"],
+    [{ key: "loss", minTime: "1.5" }, "minTime"],
+    [{ key: "loss", maxTime: "soon" }, "maxTime"],
+    [{ key: "loss", minTime: "2000", maxTime: "1000" }, "minTime"],
     [{ key: "loss", x: "epoch" }, "x"],
     [{ key: "loss", max: "5" }, "max"],
   ];

@@ -305,6 +305,13 @@ const migrations: string[] = [
   `
   ALTER TABLE model_versions ADD COLUMN metric_stages TEXT NOT NULL DEFAULT '{}';
   `,
+  // Tracking (#3): a rollup also keeps its bucket's first and last point by time, so that a
+  // history by time is drawn from rollups too (store/rollups.ts). Rollups stored without them are
+  // dropped, and each series is rolled up again when it is first read.
+  `
+  DELETE FROM metric_rollups;
+  INSERT OR IGNORE INTO metric_rollups_pending (run_id, key) SELECT run_id, key FROM latest_metrics;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

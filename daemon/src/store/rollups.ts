@@ -1,7 +1,8 @@
 /**
  * Metric rollups: per run, key and step bucket (64 to 262,144 steps wide), the bucket's point
- * count and its first, last, lowest, highest and first NaN point, so a chart of a million-point
- * series is drawn from a few hundred rows instead of a scan (tracking/history.ts).
+ * count, its first, last, lowest, highest and first NaN point, and its first and last point by
+ * time (so its time span too), so a chart of a million-point series, by step or by time, is drawn
+ * from a few thousand rows instead of a scan (tracking/history*.ts).
  *
  * A write of points only queues their rowid range (`metric_rollups_queue`, in the write's
  * transaction); the daemon folds the queue soon after, off the request path
@@ -24,11 +25,21 @@ export interface RollupPoint {
 
 export interface Rollup {
   n: number;
+  /** First and last by step (then timestamp). */
   first: RollupPoint;
   last: RollupPoint;
   min?: RollupPoint;
   max?: RollupPoint;
   nan?: RollupPoint;
+  /** First and last by timestamp (then step): the bucket's earliest and latest timestamps. */
+  firstByTime: RollupPoint;
+  lastByTime: RollupPoint;
+}
+
+/** A rollup as stored: its width and its bucket (steps `bucket * width` to the next bucket's). */
+export interface StoredRollup extends Rollup {
+  width: number;
+  bucket: number;
 }
 
 /** A point's value for min/max: ±Infinity count, NaN does not (undefined). */
@@ -42,11 +53,24 @@ export function numericValue(p: RollupPoint): number | undefined {
 const before = (a: RollupPoint, b: RollupPoint) =>
   a.step < b.step || (a.step === b.step && a.timestamp < b.timestamp);
 
+/** Whether `a` comes before `b` in time order (timestamp, then step). */
+const earlier = (a: RollupPoint, b: RollupPoint) =>
+  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.step < b.step);
+
 /** A rollup of one point. */
 export function pointRollup(p: RollupPoint): Rollup {
-  return numericValue(p) === undefined
-    ? { n: 1, first: p, last: p, nan: p }
-    : { n: 1, first: p, last: p, min: p, max: p };
+  // Every rollup has the same fields in the same order: one shape for the code that folds them.
+  const isNaNPoint = numericValue(p) === undefined;
+  return {
+    n: 1,
+    first: p,
+    last: p,
+    min: isNaNPoint ? undefined : p,
+    max: isNaNPoint ? undefined : p,
+    nan: isNaNPoint ? p : undefined,
+    firstByTime: p,
+    lastByTime: p,
+  };
 }
 
 /**
@@ -61,6 +85,12 @@ export function mergeInto(a: Rollup, b: Rollup): Rollup {
   if (!before(b.last, a.last)) {
     a.last = b.last;
   }
+  if (earlier(b.firstByTime, a.firstByTime)) {
+    a.firstByTime = b.firstByTime;
+  }
+  if (!earlier(b.lastByTime, a.lastByTime)) {
+    a.lastByTime = b.lastByTime;
+  }
   if (b.min && (!a.min || lower(b.min, a.min))) {
     a.min = b.min;
   }
@@ -74,13 +104,19 @@ export function mergeInto(a: Rollup, b: Rollup): Rollup {
 }
 
 /** Adds one point (written after everything in `r`) to `r` in place, allocating nothing. */
-function accumulate(r: Rollup, p: RollupPoint): void {
+export function addPoint(r: Rollup, p: RollupPoint): void {
   r.n += 1;
   if (before(p, r.first)) {
     r.first = p;
   }
   if (!before(p, r.last)) {
     r.last = p;
+  }
+  if (earlier(p, r.firstByTime)) {
+    r.firstByTime = p;
+  }
+  if (!earlier(p, r.lastByTime)) {
+    r.lastByTime = p;
   }
   const v = numericValue(p);
   if (v === undefined) {
@@ -107,7 +143,7 @@ function higher(y: RollupPoint, x: RollupPoint): boolean {
   return vy > vx || (vy === vx && before(y, x));
 }
 
-const POINTS = ["first", "last", "min", "max", "nan"] as const;
+const POINTS = ["first", "last", "min", "max", "nan", "firstByTime", "lastByTime"] as const;
 const TEXTS = [null, "NaN", "Infinity", "-Infinity"] as const;
 
 interface Row {
@@ -117,11 +153,11 @@ interface Row {
 }
 
 /**
- * The five points as one blob of 20 float64s (step, timestamp, value, text code each; a missing
- * point has a NaN step): binding one blob instead of 20 values halves the cost of a write.
+ * The seven points as one blob of 28 float64s (step, timestamp, value, text code each; a missing
+ * point has a NaN step): binding one blob instead of 28 values halves the cost of a write.
  */
 function pack(r: Rollup): Buffer {
-  const out = new Float64Array(20);
+  const out = new Float64Array(4 * POINTS.length);
   POINTS.forEach((k, i) => {
     const p = r[k];
     out[i * 4] = p ? p.step : NaN;
@@ -132,24 +168,42 @@ function pack(r: Rollup): Buffer {
   return Buffer.from(out.buffer);
 }
 
-function unpack(row: Row): Rollup {
-  const f = new Float64Array(new Uint8Array(row.points).buffer);
-  const point = (i: number): RollupPoint | undefined =>
-    Number.isNaN(f[i * 4]!)
-      ? undefined
-      : {
-          step: f[i * 4]!,
-          timestamp: f[i * 4 + 1]!,
-          value: f[i * 4 + 3] === 0 ? f[i * 4 + 2]! : null,
-          text: TEXTS[f[i * 4 + 3]!] ?? null,
-        };
+function unpack(row: Row, width = 0): StoredRollup {
+  // Read in place: no copy of the blob, and one object for a point kept twice (first by step and
+  // by time, first and min): the objects made here were most of a long history's read.
+  const b = row.points;
+  const points: (RollupPoint | undefined)[] = [];
+  for (let i = 0; i < POINTS.length; i++) {
+    const step = b.readDoubleLE(i * 32);
+    if (Number.isNaN(step)) {
+      points.push(undefined);
+      continue;
+    }
+    const timestamp = b.readDoubleLE(i * 32 + 8);
+    const code = b.readDoubleLE(i * 32 + 24);
+    const value = code === 0 ? b.readDoubleLE(i * 32 + 16) : null;
+    const text = TEXTS[code] ?? null;
+    let same: RollupPoint | undefined;
+    for (const p of points) {
+      if (p?.step === step && p.timestamp === timestamp && p.value === value && p.text === text) {
+        same = p;
+        break;
+      }
+    }
+    points.push(same ?? { step, timestamp, value, text });
+  }
+  const [first, last, min, max, nan, firstByTime, lastByTime] = points;
   return {
     n: row.n,
-    first: point(0)!,
-    last: point(1)!,
-    min: point(2),
-    max: point(3),
-    nan: point(4),
+    first: first!,
+    last: last!,
+    min,
+    max,
+    nan,
+    firstByTime: firstByTime!,
+    lastByTime: lastByTime!,
+    width,
+    bucket: row.bucket,
   };
 }
 
@@ -172,7 +226,7 @@ type RawRow = [string, number, number, number | null, string | null];
 
 /**
  * As updateRollups, from raw rows: a point object is made only for a row that a rollup keeps
- * (a bucket's first, last, min, max or NaN), not for each row read back.
+ * (a bucket's first or last by step or by time, min, max or NaN), not for each row read back.
  */
 function updateRollupsFromRows(db: Db, runId: string, rows: RawRow[]): void {
   const byKey = new Map<string, Map<number, Rollup>>();
@@ -181,7 +235,7 @@ function updateRollupsFromRows(db: Db, runId: string, rows: RawRow[]): void {
     const buckets = byKey.get(key);
     const r = buckets?.get(Math.floor(step / ROLLUP_WIDTHS[0]));
     // Most rows change nothing kept: a finite value inside the bucket's range, neither first
-    // nor last. Skip those without making a point of them.
+    // nor last by step or by time. Skip those without making a point of them.
     if (
       r &&
       value !== null &&
@@ -190,7 +244,9 @@ function updateRollupsFromRows(db: Db, runId: string, rows: RawRow[]): void {
       value > r.min.value &&
       value < r.max.value &&
       after(step, timestamp, r.first) &&
-      !after(step, timestamp, r.last, true)
+      !after(step, timestamp, r.last, true) &&
+      afterInTime(timestamp, step, r.firstByTime) &&
+      !afterInTime(timestamp, step, r.lastByTime, true)
     ) {
       r.n += 1;
       continue;
@@ -208,6 +264,14 @@ function after(step: number, timestamp: number, p: RollupPoint, orSame = false):
   );
 }
 
+/** As `after`, in time order: whether (timestamp, step) comes after `p` (or ties it). */
+function afterInTime(timestamp: number, step: number, p: RollupPoint, orSame = false): boolean {
+  return (
+    timestamp > p.timestamp ||
+    (timestamp === p.timestamp && (step > p.step || (orSame && step === p.step)))
+  );
+}
+
 function addToFinest(byKey: Map<string, Map<number, Rollup>>, key: string, p: RollupPoint) {
   let buckets = byKey.get(key);
   if (!buckets) {
@@ -217,7 +281,7 @@ function addToFinest(byKey: Map<string, Map<number, Rollup>>, key: string, p: Ro
   const bucket = Math.floor(p.step / ROLLUP_WIDTHS[0]);
   const r = buckets.get(bucket);
   if (r) {
-    accumulate(r, p);
+    addPoint(r, p);
   } else {
     buckets.set(bucket, pointRollup(p));
   }
@@ -283,14 +347,13 @@ export function readRollups(
   width: number,
   from: number,
   to: number,
-): Rollup[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM metric_rollups WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ?
-       ORDER BY bucket`,
-    )
-    .all(runId, key, width, from, to) as Row[];
-  return rows.map(unpack);
+): StoredRollup[] {
+  const rows = statement(
+    db,
+    `SELECT bucket, n, points FROM metric_rollups
+     WHERE run_id = ? AND key = ? AND width = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`,
+  ).all(runId, key, width, from, to) as Row[];
+  return rows.map((row) => unpack(row, width));
 }
 
 /** Queues the points of rowids `first` to `last` of a run for folding; inside the write. */
@@ -353,7 +416,13 @@ export function ensureRollups(db: Db, runId: string, key: string): void {
   if (!pending.get(runId, key)) {
     return;
   }
+  // Immediate, and folding again inside: a point another process (the CLI) writes after the
+  // fold above would otherwise be read below and then folded from its queue entry, twice counted.
   db.transaction(() => {
+    if (!pending.get(runId, key)) {
+      return; // another process rolled it up meanwhile
+    }
+    foldQueued(db, { runId });
     db.prepare("DELETE FROM metric_rollups WHERE run_id = ? AND key = ?").run(runId, key);
     const rows = db
       .prepare(
@@ -366,5 +435,5 @@ export function ensureRollups(db: Db, runId: string, key: string): void {
       rows.map((r) => ({ ...r, key })),
     );
     db.prepare("DELETE FROM metric_rollups_pending WHERE run_id = ? AND key = ?").run(runId, key);
-  })();
+  }).immediate();
 }

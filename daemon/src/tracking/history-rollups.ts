@@ -76,9 +76,15 @@ export function fromRollups(
   }
   const points = [...buckets.keys()]
     .sort((a, b) => a - b)
-    .flatMap((i) => pointsOf(buckets.get(i)!));
+    .flatMap((i) => keptPoints(buckets.get(i)!, "step"));
   return { runId, key: query.key, total, downsampled: true, points };
 }
+
+type Placed = Pick<RollupPoint, "step" | "timestamp">;
+
+/** Step order (then time), and time order (then step), of points. */
+export const byStep = (a: Placed, b: Placed) => a.step - b.step || a.timestamp - b.timestamp;
+export const byTime = (a: Placed, b: Placed) => a.timestamp - b.timestamp || a.step - b.step;
 
 function rows(db: Db, runId: string, key: string, from: number, to: number): RollupPoint[] {
   if (from > to) {
@@ -92,17 +98,21 @@ function rows(db: Db, runId: string, key: string, from: number, to: number): Rol
     .all(runId, key, from, to) as RollupPoint[];
 }
 
-/** A bucket's kept points once each, in x order. */
-function pointsOf(r: Rollup): MetricHistoryPoint[] {
+/**
+ * An output bucket's kept points once each, in x order: its first and last on the x axis, its
+ * lowest and highest and its first NaN.
+ */
+export function keptPoints(r: Rollup, x: "step" | "time"): MetricHistoryPoint[] {
+  const ends = x === "step" ? [r.first, r.last] : [r.firstByTime, r.lastByTime];
   // Stored rollups come back as separate objects: the same point may be first and min.
   const byId = new Map<string, RollupPoint>();
-  for (const p of [r.first, r.min, r.max, r.nan, r.last]) {
+  for (const p of [ends[0], r.min, r.max, r.nan, ends[1]]) {
     if (p) {
       byId.set(`${p.step}\u0000${p.timestamp}\u0000${p.value}\u0000${p.text}`, p);
     }
   }
   const kept = [...byId.values()];
-  kept.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+  kept.sort(x === "step" ? byStep : byTime);
   return kept.map((p) => {
     const point: MetricHistoryPoint = { step: p.step, timestamp: p.timestamp, value: p.value };
     if (p.text !== null) {

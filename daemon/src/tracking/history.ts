@@ -1,14 +1,16 @@
 /**
  * A metric's history for charts, downsampled on the server. The x range (steps or timestamps of
- * the points in the step range) is cut into equal buckets; each bucket keeps its first, lowest,
- * highest and last point and its first NaN, so a one-step spike or a divergence survives any
- * zoom level. Rows are read once, in x order, with only the columns a point needs; a long range
- * by step is drawn from the stored rollups instead (history-rollups.ts).
+ * the points in the step and time ranges) is cut into equal buckets; each bucket keeps its first,
+ * lowest, highest and last point and its first NaN, so a one-step spike or a divergence survives
+ * any zoom level. A long range is drawn from the stored rollups (history-rollups.ts by step,
+ * history-time.ts by time or within a time range); what is left is scanned here: rows read once,
+ * in x order, with only the columns a point needs.
  */
 import type { MetricHistory, MetricHistoryPoint } from "../../../schemas/api";
 import { LatheError } from "../errors";
 import type { Db } from "../store/db";
 import { KEPT_PER_BUCKET, fromRollups } from "./history-rollups";
+import { fromRollupsByTime, type Range } from "./history-time";
 import { requireRun } from "./records";
 
 export interface HistoryQuery {
@@ -17,6 +19,9 @@ export interface HistoryQuery {
   points: number;
   minStep?: number;
   maxStep?: number;
+  /** Unix milliseconds: only points logged from `minTime` to `maxTime`. */
+  minTime?: number;
+  maxTime?: number;
   x: "step" | "time";
 }
 
@@ -36,33 +41,43 @@ export function metricHistoryFor(db: Db, runId: string, query: HistoryQuery): Me
     });
   }
 
-  const range = [
+  const steps: Range = [
     query.minStep ?? Number.MIN_SAFE_INTEGER,
     query.maxStep ?? Number.MAX_SAFE_INTEGER,
-  ] as [number, number];
-  // FIXME(#3): x=time should use rollups by time too; a long series by time is scanned.
-  if (query.x === "step") {
-    const rolled = fromRollups(db, runId, query, range);
-    if (rolled) {
-      return rolled;
-    }
+  ];
+  const times: Range = [
+    query.minTime ?? Number.MIN_SAFE_INTEGER,
+    query.maxTime ?? Number.MAX_SAFE_INTEGER,
+  ];
+  const byStepOnly =
+    query.x === "step" && query.minTime === undefined && query.maxTime === undefined;
+  const rolled = byStepOnly
+    ? fromRollups(db, runId, query, steps)
+    : fromRollupsByTime(db, runId, query, steps, times);
+  if (rolled) {
+    return rolled;
   }
+
   const xColumn = query.x === "step" ? "step" : "timestamp";
+  const where = "run_id = ? AND key = ? AND step BETWEEN ? AND ? AND timestamp BETWEEN ? AND ?";
   const bounds = db
     .prepare(
       `SELECT COUNT(*) AS n, MIN(${xColumn}) AS lo, MAX(${xColumn}) AS hi FROM metrics
-       WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?`,
+       WHERE ${where}`,
     )
-    .get(runId, query.key, ...range) as { n: number; lo: number | null; hi: number | null };
+    .get(runId, query.key, ...steps, ...times) as {
+    n: number;
+    lo: number | null;
+    hi: number | null;
+  };
 
   const order = query.x === "step" ? "step, timestamp" : "timestamp, step";
   const rows = db
     .prepare(
-      `SELECT step, timestamp, value, text FROM metrics
-       WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY ${order}, rowid`,
+      `SELECT step, timestamp, value, text FROM metrics WHERE ${where} ORDER BY ${order}, rowid`,
     )
     .raw()
-    .iterate(runId, query.key, ...range) as IterableIterator<Row>;
+    .iterate(runId, query.key, ...steps, ...times) as IterableIterator<Row>;
 
   const downsampled = bounds.n > query.points;
   const kept = downsampled

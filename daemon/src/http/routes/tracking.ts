@@ -1,6 +1,7 @@
 /**
  * Native run queries and edits under /api/v1 (issue #3), for the Compare view and the CLI:
- *   GET    /api/v1/runs/:id/metrics/history   ?key=&points=&minStep=&maxStep=&x= → MetricHistory
+ *   GET    /api/v1/runs/:id/metrics/history   ?key=&points=&minStep=&maxStep=&minTime=&maxTime=&x=
+ *                                             → MetricHistory
  *   POST   /api/v1/runs/compare               CompareRequest → RunComparison
  *   POST   /api/v1/runs/search                SearchRunsRequest → SearchRunsResult
  *   PUT    /api/v1/runs/:id/tags/:key         SetTagRequest → RunSummary
@@ -29,7 +30,7 @@ import { removeTag, searchRuns, setLifecycle, setTag } from "../../tracking/nati
 import type { Router } from "../router";
 
 export function registerTrackingQueryRoutes(router: Router, ctx: Context): void {
-  /** A metric's points in a step range, downsampled on the server to at most `points`. */
+  /** A metric's points in a step and time range, downsampled on the server to at most `points`. */
   router.add("GET", "/api/v1/runs/:id/metrics/history", ({ params, query }): MetricHistory =>
     metricHistoryFor(ctx.db, params.id!, historyQuery(query)),
   );
@@ -79,13 +80,24 @@ export function registerTrackingQueryRoutes(router: Router, ctx: Context): void 
   );
 }
 
-const HISTORY_PARAMETERS = new Set(["key", "points", "minStep", "maxStep", "x"]);
+const HISTORY_PARAMETERS = new Set([
+  "key",
+  "points",
+  "minStep",
+  "maxStep",
+  "minTime",
+  "maxTime",
+  "x",
+]);
 
 /** The history query string, checked; a 400 names the parameter at fault. */
 function historyQuery(query: URLSearchParams): HistoryQuery {
   for (const name of query.keys()) {
     if (!HISTORY_PARAMETERS.has(name)) {
-      badParameter(name, "is not a parameter here; use key, points, minStep, maxStep or x");
+      badParameter(
+        name,
+        "is not a parameter here; use key, points, minStep, maxStep, minTime, maxTime or x",
+      );
     }
   }
   const key = query.get("key");
@@ -97,12 +109,19 @@ function historyQuery(query: URLSearchParams): HistoryQuery {
     badParameter("x", `must be step or time, not '${x}'`);
   }
   const points = integer(query, "points", 10, 100_000) ?? 2000;
-  const minStep = integer(query, "minStep", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const maxStep = integer(query, "maxStep", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  if (minStep !== undefined && maxStep !== undefined && minStep > maxStep) {
-    badParameter("minStep", `(${minStep}) must not be above maxStep (${maxStep})`);
+  const [minStep, maxStep] = bounds(query, "minStep", "maxStep");
+  const [minTime, maxTime] = bounds(query, "minTime", "maxTime");
+  return { key, points, minStep, maxStep, minTime, maxTime, x };
+}
+
+/** An optional inclusive range of integers (steps, or Unix milliseconds), low end first. */
+function bounds(query: URLSearchParams, lowName: string, highName: string) {
+  const low = integer(query, lowName, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const high = integer(query, highName, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (low !== undefined && high !== undefined && low > high) {
+    badParameter(lowName, `(${low}) must not be above ${highName} (${high})`);
   }
-  return { key, points, minStep, maxStep, x };
+  return [low, high] as const;
 }
 
 function integer(query: URLSearchParams, name: string, min: number, max: number) {

@@ -160,6 +160,8 @@ export class CompareSession {
     }
   }
 
+  // FIXME(#3): on the wall-time axis, ask with x=time, and for a zoom with minTime/maxTime
+  // instead of the steps of the points held: the same curve only while timestamps follow steps.
   private history(runId: string, key: string, range: StepRange | null, points: number) {
     const query = new URLSearchParams({ key, points: String(clampPoints(points)) });
     if (range?.minStep !== null && range?.minStep !== undefined) {
