@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { parsePipeline } from "../../daemon/src/pipeline/parse";
 import type { PipelineDag, PipelineStatus, ReproResult } from "../../schemas/api";
 import { removeDir, repoRoot, runCli, tempDir } from "../helpers";
 
@@ -74,6 +75,20 @@ test("a dvc feature Lathe does not support is named with its file:line:col", asy
   assert.match(
     run.stderr,
     /dvc\.yaml:23:5: stage 'train': stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'/,
+  );
+});
+
+test("stage-level vars used by the stage are named as unsupported, not as an unknown variable (#4)", () => {
+  const used = "stages:\n  train:\n    vars:\n      - lr: 1\n    cmd: python train.py ${lr}\n";
+  assert.throws(
+    () => parsePipeline("dvc.yaml", used),
+    /dvc\.yaml:3:5: stage 'train': stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'$/,
+  );
+  const inDo =
+    "stages:\n  t:\n    foreach: [a, b]\n    do:\n      vars: [{x: 1}]\n      cmd: echo ${x}\n";
+  assert.throws(
+    () => parsePipeline("dvc.yaml", inDo),
+    /dvc\.yaml:5:7: stage 't': stage-level 'vars' are not supported by Lathe/,
   );
 });
 

@@ -272,6 +272,7 @@ class Walker implements SectionWalker {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
       this.fail(pair.key, `stage name '${name}' may hold only letters, digits, '_', '.' and '-'`);
     }
+    this.refuseUnsupported(pair.value as Node | null, `stage '${name}': `);
     const fail = (node: unknown, message: string) => this.fail(node, message);
     try {
       return expandStage(pair, name, vars, this.source, fail);
@@ -280,6 +281,27 @@ class Walker implements SectionWalker {
         this.fail(err.node, `stage '${name}': ${err.message}`, err.offset);
       }
       throw err;
+    }
+  }
+
+  /**
+   * dvc fields Lathe refuses, checked before `${…}` is substituted: stage-level `vars` would
+   * otherwise surface as "unknown variable" from the templating, not as what is unsupported.
+   * A foreach stage's `do` body is checked as well.
+   */
+  private refuseUnsupported(node: Node | null, where: string): void {
+    if (!isMap(node)) {
+      return;
+    }
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : "";
+      const unsupported = UNSUPPORTED_STAGE_FIELDS[key];
+      if (unsupported) {
+        this.fail(pair.key, `${where}${unsupported}`);
+      }
+      if (key === "do") {
+        this.refuseUnsupported(pair.value as Node | null, where);
+      }
     }
   }
 
