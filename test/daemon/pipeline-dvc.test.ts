@@ -92,6 +92,28 @@ test("stage-level vars used by the stage are named as unsupported, not as an unk
   );
 });
 
+test("a URL dep or out is refused at its position, not read as a workspace path (#4)", () => {
+  for (const url of [
+    "https://example.com/x.csv",
+    "s3://bucket/x.csv",
+    "gs://b/x",
+    "azure://c/x",
+    "remote://r/x",
+  ]) {
+    assert.throws(
+      () => parsePipeline("dvc.yaml", `stages:\n  get:\n    cmd: x\n    deps:\n      - ${url}\n`),
+      new RegExp(
+        `dvc\\.yaml:5:9: stage 'get': 'deps' entry '${url.replace(/\./g, "\\.")}' is a URL; Lathe reads workspace paths only \\(dvc import-url is not supported\\): download it into the workspace and list the file$`,
+      ),
+    );
+  }
+  assert.throws(
+    () =>
+      parsePipeline("dvc.yaml", "stages:\n  put:\n    cmd: x\n    outs: [s3://bucket/model.pkl]\n"),
+    /dvc\.yaml:4:12: stage 'put': 'outs' entry 's3:\/\/bucket\/model\.pkl' is a URL; Lathe writes workspace paths only/,
+  );
+});
+
 test("the get-started fixture as cloned (data only as a .dvc pointer) names the pointer and what to do", async () => {
   const clone = await tempDir("lathe-dvc-clone-");
   try {

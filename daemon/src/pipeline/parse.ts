@@ -73,6 +73,12 @@ const UNSUPPORTED_STAGE_FIELDS: Record<string, string> = {
   vars: "stage-level 'vars' are not supported by Lathe; move them to the top-level 'vars'",
 };
 const OUT_OPTIONS = ["cache", "persist", "desc", "remote", "push"];
+/** `https://…`, `s3://…`, `remote://…`: dvc reads and writes these, Lathe only workspace paths. */
+const URL_PATTERN = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+const URL_ADVICE = {
+  deps: "Lathe reads workspace paths only (dvc import-url is not supported): download it into the workspace and list the file",
+  outs: "Lathe writes workspace paths only (dvc external outputs are not supported): write the file inside the workspace",
+};
 
 /** The pipeline file of a workspace, or undefined when it has neither lathe.yaml nor dvc.yaml. */
 export function pipelineFile(root: string): string | undefined {
@@ -418,6 +424,12 @@ class Walker implements SectionWalker {
       options = this.outOptions(pair.value as Node | null, field, where);
     } else {
       path = this.string(node, where, shape);
+    }
+    if (URL_PATTERN.test(path)) {
+      this.fail(
+        node,
+        `${where}'${field}' entry '${path}' is a URL; ${URL_ADVICE[field === "deps" ? "deps" : "outs"]}`,
+      );
     }
     const wsPath = this.inside(path, wdir, node, where, field);
     return { path, wsPath, ...options, pos: this.pos(node) };
