@@ -114,6 +114,30 @@ test("a URL dep or out is refused at its position, not read as a workspace path 
   );
 });
 
+test("a whole params file (null or empty list) is refused at its position (#4)", () => {
+  for (const entry of ["- params.yaml:", "- params.yaml: []", "- params.yaml: null"]) {
+    assert.throws(
+      () => parsePipeline("dvc.yaml", `stages:\n  t:\n    cmd: x\n    params:\n      ${entry}\n`),
+      /dvc\.yaml:5:9: stage 't': tracking a whole params file is not supported; list its keys: \{params\.yaml: \[key, …\]\}$/,
+    );
+  }
+});
+
+test("a .py or .toml params file is refused, naming the file and where it is named (#4)", () => {
+  for (const name of ["params.py", "config.toml"]) {
+    assert.throws(
+      () =>
+        parsePipeline(
+          "dvc.yaml",
+          `stages:\n  t:\n    cmd: x\n    wdir: sub\n    params:\n      - ${name}: [lr]\n`,
+        ),
+      new RegExp(
+        `dvc\\.yaml:6:9: stage 't': params file 'sub/${name.replace(".", "\\.")}' is not supported: params files must be YAML or JSON$`,
+      ),
+    );
+  }
+});
+
 test("the get-started fixture as cloned (data only as a .dvc pointer) names the pointer and what to do", async () => {
   const clone = await tempDir("lathe-dvc-clone-");
   try {

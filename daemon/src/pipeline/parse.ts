@@ -479,7 +479,21 @@ class Walker implements SectionWalker {
     }
     return node.items.flatMap((pair) => {
       const file = this.inside(this.keyOf(pair, where), wdir, pair.key as Node, where, "params");
+      if (/\.(py|toml)$/i.test(file)) {
+        this.fail(
+          pair.key,
+          `${where}params file '${file}' is not supported: params files must be YAML or JSON`,
+        );
+      }
       const keys = pair.value as Node | null;
+      const isWholeFile = keys === null || (isScalar(keys) && keys.value === null);
+      if (isWholeFile || (isSeq(keys) && keys.items.length === 0)) {
+        // dvc tracks every key of the file for `file:` and `file: []`; Lathe records params by key.
+        this.fail(
+          pair.key,
+          `${where}tracking a whole params file is not supported; list its keys: {${file}: [key, …]}`,
+        );
+      }
       if (!isSeq(keys)) {
         this.fail(keys ?? pair.key, `${where}params of ${file} must be a list of keys`);
       }
