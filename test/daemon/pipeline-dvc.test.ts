@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parsePipeline } from "../../daemon/src/pipeline/parse";
@@ -135,6 +135,47 @@ test("a .py or .toml params file is refused, naming the file and where it is nam
         `dvc\\.yaml:6:9: stage 't': params file 'sub/${name.replace(".", "\\.")}' is not supported: params files must be YAML or JSON$`,
       ),
     );
+  }
+});
+
+test("status and repro warn that dvc.lock and nested dvc.yaml files are not read (#4)", async () => {
+  const ws = await tempDir("lathe-dvc-unread-");
+  try {
+    cpSync(fixture, ws, { recursive: true });
+    writeFileSync(join(ws, "dvc.lock"), "schema: '2.0'\nstages: {}\n");
+    for (const dir of ["sub", "a/b", "a/b/c", ".git/x", "node_modules/p"]) {
+      mkdirSync(join(ws, dir), { recursive: true });
+      writeFileSync(join(ws, dir, "dvc.yaml"), "stages: {}\n");
+    }
+    const lockWarning =
+      "dvc.lock is not read: Lathe keeps its own lathe.lock; every stage runs once";
+    const nested = ["a/b/dvc.yaml", "sub/dvc.yaml"].map(
+      (f) => `${f} is not read: Lathe reads the pipeline file at the workspace root only`,
+    );
+
+    const status = await runCli(["--json", "status", "--pipeline"], { cwd: ws });
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual((JSON.parse(status.stdout) as PipelineStatus).warnings, [
+      lockWarning,
+      ...nested,
+    ]);
+
+    const run = await runCli(["repro"], { cwd: ws });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /^lathe: warning: dvc\.lock is not read: Lathe keeps its own lathe\.lock; every stage runs once$/m,
+    );
+    assert.match(
+      run.stderr,
+      /^lathe: warning: sub\/dvc\.yaml is not read: Lathe reads the pipeline file at the workspace root only$/m,
+    );
+
+    // With lathe.lock written, stages no longer all run: only the nested files are still named.
+    const after = await runCli(["--json", "status", "--pipeline"], { cwd: ws });
+    assert.deepEqual((JSON.parse(after.stdout) as PipelineStatus).warnings, nested);
+  } finally {
+    await removeDir(ws);
   }
 });
 

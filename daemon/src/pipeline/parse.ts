@@ -17,6 +17,7 @@ import {
 import { LatheError } from "../errors";
 import { resolveInside } from "../workspace";
 import { expandStage, GENERATORS, type StageSource } from "./expand";
+import { unreadDvcFiles } from "./dvcfiles";
 import { readEnv } from "./fields";
 import { cachedParse } from "./parsecache";
 import {
@@ -104,7 +105,7 @@ export function loadPipeline(root: string): Pipeline {
     );
   }
   // The parse depends on the file and on the vars files it reads (params.yaml by default).
-  return cachedParse(root, `pipeline:${file}`, [abs], (reads) => {
+  const pipeline = cachedParse(root, `pipeline:${file}`, [abs], (reads) => {
     const readFile = (path: string) => {
       const varsFile = resolveInside(root, path, "vars file");
       reads.read(varsFile);
@@ -112,6 +113,11 @@ export function loadPipeline(root: string): Pipeline {
     };
     return parsePipeline(file, readFileSync(abs, "utf8"), { readFile });
   });
+  if (file !== "dvc.yaml") {
+    return pipeline;
+  }
+  // Outside the cache: dvc.lock and nested dvc.yaml files come and go without the parse changing.
+  return { ...pipeline, warnings: [...pipeline.warnings, ...unreadDvcFiles(root)] };
 }
 
 export interface ParseOptions {
