@@ -69,14 +69,14 @@ test("a params file that does not exist is reported on its name", async () => {
   );
 });
 
-test("a params file named with no key of it used is a warning on its name", async () => {
+test("a params file named with no key of it used is lathe repro's error on its name", async () => {
   writeFileSync(join(ws.root, "other.yaml"), "a: 1\n");
   assert.deepEqual(
     await problems(edited("params: [train.epochs,", "params: [{other.yaml: []}, train.epochs,")),
     [
       [
         "10:14-10:24",
-        "params file other.yaml is named but none of its keys is used: list the keys the stage reads, or remove it",
+        "stage 'train': tracking a whole params file is not supported; list its keys: {other.yaml: [key, …]}",
       ],
     ],
   );

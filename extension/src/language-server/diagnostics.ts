@@ -136,11 +136,11 @@ function checkParams(ctx: DocContext, add: Add): void {
         add(ref.span, `params file ${ref.file} does not exist`, Code.missingParamsFile);
         reported.add(ref.file);
       } else if (!stage.params.some((p) => p.file === ref.file)) {
+        // dvc reads a file named with no keys as "the whole file"; lathe repro refuses that.
         add(
           ref.span,
-          `params file ${ref.file} is named but none of its keys is used: list the keys the stage reads, or remove it`,
+          `stage '${stage.name}': tracking a whole params file is not supported; list its keys: {${ref.file}: [key, …]}`,
           Code.unusedParamsFile,
-          DiagnosticSeverity.Warning,
         );
       }
     }
