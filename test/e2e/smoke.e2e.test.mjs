@@ -25,8 +25,10 @@ import {
   launch,
   openViewContainer,
   repoRoot,
+  runCommand,
   statusBarText,
   waitFor,
+  waitForOutcome,
   withTimeout,
 } from "./harness.mjs";
 
@@ -171,6 +173,14 @@ test(
 
     await activityBarItem(s.page, "Lathe").waitFor({ state: "visible", timeout: 60_000 });
     t.diagnostic(`Lathe activity-bar container after ${Date.now() - t0} ms`);
+
+    // A command run as the window opens waits for the daemon that is still starting, instead of
+    // failing with "not running" (a new user's first click, as the trial found).
+    await runCommand(s.page, "Lathe: Reproduce Pipeline");
+    await waitForOutcome(s.page, /Pipeline reproduced: 1 ran/, /Reproducing the pipeline failed/, {
+      timeoutMs: 90_000,
+    });
+    t.diagnostic(`reproduced right after opening, ${Date.now() - t0} ms in`);
 
     await waitFor(async () => /Lathe/.test(await statusBarText(s.page)), {
       timeoutMs: 60_000,

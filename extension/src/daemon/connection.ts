@@ -56,8 +56,14 @@ export class DaemonConnection implements vscode.Disposable {
     return ok;
   }
 
-  /** Calls the daemon's HTTP API; throws a LatheError when the daemon is not connected. */
+  /**
+   * Calls the daemon's HTTP API. A call made while the daemon is starting (a command run right
+   * after the window opens) waits for that start; a LatheError says when it is not running.
+   */
   async call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    if (this.current.kind === "starting") {
+      await this.connectOnce();
+    }
     if (!this.handle || this.current.kind !== "up") {
       throw new LatheError(
         "LATHE_UNAVAILABLE",
