@@ -106,6 +106,7 @@ test("bad input exits 2 with the reason: alias names, unknown models, versions a
     [["models", "promote", "weather-model@1", "latest"], /'latest' is reserved/],
     [["models", "promote", "nope@1", "champion"], /No model named 'nope'/],
     [["models", "promote", "weather-model@9", "champion"], /no version 9; its versions are 1, 2/],
+    [["models", "promote", "weather-model@v9", "champion"], /no version 9; its versions are 1, 2/],
     [["models", "promote", "weather-model@1"], /Name an alias or a stage/],
     [["models", "promote", "weather-model@1", "--stage", "Live"], /'Live' is not a stage/],
     [["models", "rollback", "weather-model@ghost"], /no alias 'ghost' \(its aliases: champion\)/],

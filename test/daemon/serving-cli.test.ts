@@ -110,6 +110,11 @@ void test("the CLI registers, deploys (with a split), predicts and undeploys, wi
       /record 0 has an unknown feature 'gusts'; expected precipitation, temp_max, temp_min, wind/,
     );
 
+    // A typo names what is deployed instead of suggesting to deploy the typo.
+    const typo = await lathe("predict", "weathr-model", "--records", JSON.stringify([record]));
+    assert.equal(typo.code, 2, typo.stdout);
+    assert.match(typo.stderr, /No deployment named 'weathr-model' \(deployed: weather-model\)/);
+
     const registeredAgain = await lathe("models", "register", "weather-model", "--from", runId);
     assert.equal(registeredAgain.code, 0, registeredAgain.stderr);
     const split = await lathe(

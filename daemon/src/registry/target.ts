@@ -31,8 +31,9 @@ export function parseTarget(spec: string): TargetSpec {
   if (rest === undefined) {
     return { model };
   }
-  if (/^\d+$/.test(rest)) {
-    const version = Number(rest);
+  // `@3` and `@v3` both name version 3 (aliases may not look like v<number> for this reason).
+  if (/^[vV]?\d+$/.test(rest)) {
+    const version = Number(rest.replace(/^[vV]/, ""));
     if (version < 1) {
       throw new LatheError("LATHE_BAD_INPUT", `'${spec}': versions start at 1.`, { spec });
     }

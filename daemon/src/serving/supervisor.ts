@@ -439,11 +439,15 @@ export class Supervisor {
   private row(name: string): DeploymentRow {
     const row = readRow(this.ctx, name);
     if (!row) {
-      throw new LatheError(
-        "LATHE_NOT_FOUND",
-        `No deployment named '${name}'; deploy it with 'lathe deploy ${name}'.`,
-        { name },
-      );
+      // A typo is the likely cause: name what is deployed rather than suggest deploying the typo.
+      const live = readRows(this.ctx).filter((r) => r.state !== "stopped");
+      const deployed = live.length
+        ? `deployed: ${live.map((r) => r.name).join(", ")}`
+        : "nothing is deployed; deploy a model with 'lathe deploy <model>'";
+      throw new LatheError("LATHE_NOT_FOUND", `No deployment named '${name}' (${deployed}).`, {
+        name,
+        deployed: live.map((r) => r.name),
+      });
     }
     return row;
   }

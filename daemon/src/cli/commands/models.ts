@@ -179,7 +179,7 @@ async function daemonOrNotFound(cmd: Command, name: string): Promise<DaemonHandl
   if (!daemon) {
     throw new LatheError(
       "LATHE_NOT_FOUND",
-      `No deployment named '${name}': no Lathe daemon runs for this workspace; start one with 'lathe deploy ${name}'.`,
+      `No deployment named '${name}': no Lathe daemon runs for this workspace, so nothing is deployed; deploy a model with 'lathe deploy <model>'.`,
       { name },
     );
   }
