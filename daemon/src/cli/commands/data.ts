@@ -165,8 +165,8 @@ function initText(result: InitResult): string {
   return [
     `${state}${ignore}.`,
     "Next steps:",
-    "  lathe add data/            version a data file or folder (writes data.lathe)",
-    "  git add .gitignore data.lathe",
+    "  lathe add <path>            version a raw data file or folder (writes <path>.lathe)",
+    "  git add .gitignore <path>.lathe",
     existsSync(join(result.root, "lathe.yaml")) || existsSync(join(result.root, "dvc.yaml"))
       ? "  lathe repro                 run the pipeline's stages as tracked runs"
       : "  write lathe.yaml with your stages, then: lathe repro",
