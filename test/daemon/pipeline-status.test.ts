@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { PipelineDag, PipelineStatus } from "../../schemas/api";
@@ -92,6 +92,16 @@ test("each kind of change is named: dep, param, cmd, missing out, changed out", 
       ["param", "params.yaml:a.n"],
     ],
   );
+});
+
+test("a dep that is gone is missing, not changed", async () => {
+  const text = readFileSync(join(root, "in.txt"));
+  rmSync(join(root, "in.txt"));
+  try {
+    assert.match((await reasons()).a!, /dep in\.txt is missing/);
+  } finally {
+    writeFileSync(join(root, "in.txt"), text);
+  }
 });
 
 test("always_changed and frozen stages say so", async () => {

@@ -198,8 +198,11 @@ export function staleReasons(entry: LockEntry | undefined, now: StageState): Sta
   if (JSON.stringify(entry.env ?? {}) !== JSON.stringify(now.env)) {
     reasons.push({ kind: "cmd", subject: "env", message: "env changed" });
   }
+  // A dep that is gone has the empty id (state.ts): say so, since "changed" sends a user looking.
+  const gone = new Set(now.deps.filter((d) => d.oid === "").map((d) => d.path));
   for (const dep of changedPaths(entry.deps ?? [], now.deps)) {
-    reasons.push({ kind: "dep", subject: dep, message: `dep ${dep} changed` });
+    const message = gone.has(dep) ? `dep ${dep} is missing` : `dep ${dep} changed`;
+    reasons.push({ kind: "dep", subject: dep, message });
   }
   for (const [file, key] of changedParams(entry.params ?? {}, now.params)) {
     reasons.push({ kind: "param", subject: `${file}:${key}`, message: `param ${key} changed` });
