@@ -123,7 +123,8 @@ class OutputIndex {
   }
 }
 
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+/** Appends to the list under `key`, making it when absent. */
+export function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) {
     list.push(value);
@@ -133,7 +134,7 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
 }
 
 /** `a/b/c` → `a/b`, `a` (not "."). */
-function ancestors(path: string): string[] {
+export function ancestors(path: string): string[] {
   const out: string[] = [];
   for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) {
     out.push(path.slice(0, i));

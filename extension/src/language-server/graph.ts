@@ -3,6 +3,7 @@
  * and which stages form a cycle. Same rules as the engine (docs/pipeline.md): a dep depends on an
  * output when one equals, contains or lies inside the other.
  */
+import { ancestors, push } from "../../../daemon/src/pipeline/dag";
 import type { PathRef, StageInfo } from "./analysis";
 
 export class OutputIndex {
@@ -79,24 +80,6 @@ export class OutputIndex {
     }
     return cycles;
   }
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) {
-    list.push(value);
-  } else {
-    map.set(key, [value]);
-  }
-}
-
-/** `a/b/c` → `a/b`, `a`. */
-function ancestors(path: string): string[] {
-  const out: string[] = [];
-  for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) {
-    out.push(path.slice(0, i));
-  }
-  return out;
 }
 
 /** Tarjan's algorithm, iterative so that a 500-stage chain does not overflow the stack. */
