@@ -23,6 +23,7 @@ import {
   pipelineFiles,
   type ParamsUse,
 } from "../../../daemon/src/pipeline/reserved";
+import { varsFiles } from "./varsSection";
 
 export const SOURCE = "lathe";
 
@@ -195,8 +196,7 @@ function checkPaths(ctx: DocContext, add: Add): void {
       return { stage: stage.name, file: p.file, at: `${file}:${line + 1}:${character + 1}` };
     }),
   );
-  const varFiles = ctx.model.varsEntries.flatMap((v) => (v.kind === "file" ? [v.file] : []));
-  const files = pipelineFiles(uses, varFiles);
+  const files = pipelineFiles(uses, varsFiles(ctx.model.varsEntries));
   for (const stage of ctx.model.stages) {
     for (const ref of [...stage.deps, ...stage.outputs]) {
       if (ref.path.includes("${")) {

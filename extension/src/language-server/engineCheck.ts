@@ -27,6 +27,7 @@ import type { Vars } from "../../../daemon/src/pipeline/template";
 import { resolveInside } from "../../../daemon/src/workspace";
 import { stagesSection, type Span } from "./analysis";
 import type { DocContext } from "./context";
+import { varsFiles } from "./varsSection";
 
 export interface EngineProblem {
   span: Span;
@@ -109,8 +110,7 @@ export class EngineChecker {
     result.pipeline = pipeline;
     try {
       checkStageNames(file, pipeline.stages);
-      const varsFiles = ctx.model.varsEntries.flatMap((v) => (v.kind === "file" ? [v.file] : []));
-      checkStagePaths(file, pipeline.stages, varsFiles);
+      checkStagePaths(file, pipeline.stages, varsFiles(ctx.model.varsEntries));
       const dag = buildDag(pipeline);
       // FIXME(#4): the engine's params check (ParamsReader) should run here too, so that a params
       // file that is not valid YAML is reported as `lathe repro` reports it; it reads through the

@@ -21,6 +21,11 @@ export type VarsEntry =
   | { kind: "inline"; value: Record<string, unknown>; vars: InlineVar[] }
   | { kind: "file"; file: string; keys: string[] | undefined; span: Span };
 
+/** The files a `vars:` section reads, in order (its inline mappings read none). */
+export function varsFiles(entries: VarsEntry[]): string[] {
+  return entries.flatMap((v) => (v.kind === "file" ? [v.file] : []));
+}
+
 /** The entries of a `vars:` value (a list, or one mapping); spans moved by `base`. */
 export function readVarsSection(node: Node | null, base: number): VarsEntry[] {
   const items = isSeq(node) ? (node.items as Node[]) : isMap(node) ? [node] : [];

@@ -14,6 +14,7 @@ import { DEFAULT_PARAMS_FILE } from "./analysis";
 import type { DocContext } from "./context";
 import type { EngineResult } from "./engineCheck";
 import { LOCK_FILE } from "../../../daemon/src/pipeline/lock";
+import { varsFiles } from "./varsSection";
 
 /** Workspace paths whose creation, change or deletion can change the document's diagnostics. */
 export function watchedFiles(ctx: DocContext, engine: EngineResult | undefined): string[] {
@@ -30,7 +31,7 @@ export function watchedFiles(ctx: DocContext, engine: EngineResult | undefined):
     stage.params.forEach((p) => files.add(p.file));
     stage.paramFiles.forEach((p) => files.add(p.file));
   }
-  ctx.model.varsEntries.forEach((v) => v.kind === "file" && files.add(v.file));
+  varsFiles(ctx.model.varsEntries).forEach((file) => files.add(file));
   // Stages the engine generated (foreach, matrix, `${…}` in paths) name files the text does not.
   for (const stage of engine?.pipeline?.stages ?? []) {
     if (stage.wdir) {
